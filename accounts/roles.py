@@ -1,0 +1,86 @@
+"""The one permission matrix: roles are Django groups holding named permissions; API scopes narrow a key.
+
+Admin, API and commands all ask `user.has_perm(...)`; an API key additionally needs the scope that covers the
+permission, so a key can never do more than its owner's role.
+"""
+
+ADMIN, OPERATOR, ANALYST, VIEWER = "admin", "operator", "analyst", "viewer"
+ROLE_CHOICES = [
+    (ADMIN, "Admin"),
+    (OPERATOR, "Operator"),
+    (ANALYST, "Analyst"),
+    (VIEWER, "Viewer"),
+]
+
+# dbtools permissions (codename, description); they live on dbtools.DbToolsPermission.
+DBTOOLS_PERMISSIONS = [
+    ("run_query", "Run read-only SQL in the query editor"),
+    ("run_write_query", "Run write-mode SQL in the query editor"),
+    ("export_query", "Export query results"),
+    ("manage_saved_queries", "Create and share saved queries"),
+    ("view_all_query_history", "See every user's query history"),
+    ("view_monitoring", "See monitoring screens"),
+    ("cancel_backend", "Cancel a backend's running statement"),
+    ("terminate_backend", "Terminate a backend"),
+    ("view_backups", "See backups"),
+    ("manage_backups", "Create, download, verify and delete backups"),
+    ("restore_backup", "Restore a backup"),
+    ("view_migrations", "See migration state and history"),
+    ("apply_migrations", "Apply and roll back migrations"),
+    ("view_audit", "See the audit trail"),
+]
+
+BLOG_READ = ["blog.view_bloguser", "blog.view_post"]
+BLOG_WRITE = [f"blog.{action}_{model}" for model in ("bloguser", "post") for action in ("add", "change", "delete")]
+
+
+def _dbtools(*codenames):
+    return [f"dbtools.{name}" for name in codenames]
+
+
+ROLE_PERMISSIONS = {
+    ADMIN: None,  # None: every permission of every app (the role is a superuser's equal)
+    OPERATOR: BLOG_READ
+    + _dbtools(
+        "view_monitoring",
+        "cancel_backend",
+        "terminate_backend",
+        "view_backups",
+        "manage_backups",
+        "view_migrations",
+        "apply_migrations",
+    ),
+    ANALYST: BLOG_READ
+    + _dbtools("run_query", "export_query", "manage_saved_queries", "view_monitoring", "view_migrations"),
+    VIEWER: BLOG_READ + _dbtools("view_monitoring"),
+}
+
+# API key scopes and the permissions each one unlocks (still subject to the owner's role).
+SCOPES = {
+    "read": BLOG_READ + _dbtools("view_monitoring", "view_backups", "view_migrations"),
+    "write": BLOG_WRITE,
+    "query": _dbtools("run_query", "export_query", "manage_saved_queries"),
+    "monitor": _dbtools("view_monitoring"),
+    "operate": _dbtools(
+        "cancel_backend", "terminate_backend", "view_backups", "manage_backups", "view_migrations", "apply_migrations"
+    ),
+    "admin": None,  # None: any permission the owner's role has
+}
+SCOPE_CHOICES = [(name, name) for name in SCOPES]
+
+
+def scope_allows(scopes, perm):
+    """True when one of `scopes` covers permission `perm` ('app.codename')."""
+    for scope in scopes:
+        allowed = SCOPES.get(scope, [])
+        if allowed is None or perm in allowed:
+            return True
+    return False
+
+
+def scopes_for_role(role):
+    """The scopes worth granting to a key of a user with `role` (admin gets all)."""
+    if role == ADMIN:
+        return list(SCOPES)
+    granted = set(ROLE_PERMISSIONS.get(role) or [])
+    return [name for name, perms in SCOPES.items() if perms is not None and granted.intersection(perms)]

@@ -1,0 +1,102 @@
+"""Writes for accounts: roles and API keys."""
+
+import logging
+from datetime import timedelta
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import keys
+from accounts.models import ApiKey
+from accounts.roles import ADMIN, ROLE_CHOICES, ROLE_PERMISSIONS, SCOPES
+
+logger = logging.getLogger("pgdeck.accounts")
+
+
+def _permissions_for(role):
+    perms = ROLE_PERMISSIONS[role]
+    if perms is None:
+        return Permission.objects.all()
+    query = Permission.objects.none()
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        query = query | Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    return query
+
+
+def roles_sync():
+    """Create or refresh one group per role with exactly the matrix's permissions."""
+    for role, _label in ROLE_CHOICES:
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set(_permissions_for(role))
+
+
+def user_sync_role_group(user):
+    """Put `user` in exactly the group of its role; every role may sign in to the admin."""
+    role_groups = Group.objects.filter(name__in=[name for name, _ in ROLE_CHOICES])
+    user.groups.remove(*role_groups.exclude(name=user.role))
+    group = role_groups.filter(name=user.role).first()
+    if group is not None:
+        user.groups.add(group)
+
+
+def user_set_role(user, role):
+    user.role = role
+    user.is_staff = True
+    user.is_superuser = role == ADMIN and user.is_superuser
+    user.save(update_fields=["role", "is_staff", "is_superuser"])
+    return user
+
+
+def parse_duration(text):
+    """'30d', '12h', '45m' or '90s' → timedelta; raises ValueError with a readable message."""
+    units = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+    text = (text or "").strip().lower()
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit() or int(text[:-1]) <= 0:
+        raise ValueError(f"invalid duration {text!r}: use a positive number followed by d, h, m or s (e.g. 30d)")
+    return timedelta(**{units[text[-1]]: int(text[:-1])})
+
+
+def api_key_create(*, user, name, scopes=None, expires_in=None):
+    """Create a key; returns (ApiKey, plaintext). The plaintext exists only in this return value."""
+    if scopes is None:
+        from accounts.roles import scopes_for_role
+
+        scopes = scopes_for_role(user.role)
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise ValueError(f"unknown scope(s): {', '.join(unknown)}; choose from {', '.join(SCOPES)}")
+    if not name or len(name) > 100:
+        raise ValueError("a key needs a name of 1 to 100 characters")
+    prefix, plaintext = keys.generate_key()
+    expires_at = timezone.now() + expires_in if expires_in else None
+    with transaction.atomic():
+        api_key = ApiKey.objects.create(
+            user=user, name=name, prefix=prefix, key_hash=keys.hash_key(plaintext), scopes=list(scopes),
+            expires_at=expires_at,
+        )
+    logger.info("api key created: prefix=%s user=%s", prefix, user.username)
+    return api_key, plaintext
+
+
+def api_key_revoke(api_key):
+    """Revoke irreversibly; revoking twice keeps the first time."""
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+        logger.info("api key revoked: prefix=%s", api_key.prefix)
+    return api_key
+
+
+LAST_USED_EVERY = timedelta(minutes=1)
+
+
+def api_key_touch(api_key):
+    """Record use at most once a minute per key, so requests do not each write a row."""
+    now = timezone.now()
+    if api_key.last_used and now - api_key.last_used < LAST_USED_EVERY:
+        return False
+    updated = ApiKey.objects.filter(pk=api_key.pk).exclude(last_used__gt=now - LAST_USED_EVERY).update(last_used=now)
+    api_key.last_used = now
+    return bool(updated)

@@ -1,0 +1,60 @@
+"""Every API error is JSON {"error": {"code", "message", "details"}} with a 4xx (or 503 for the database)."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from config.middleware import is_unavailable
+
+
+class ApiError(exceptions.APIException):
+    """Raise from a view for a specific code/status: ApiError(400, "statement_timeout", "…", details)."""
+
+    def __init__(self, status_code, code, message, details=None):
+        super().__init__(detail=message, code=code)
+        self.status_code = status_code
+        self.error_code = code
+        self.details = details
+
+
+def _first_code(detail):
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return _first_code(value)
+    if isinstance(detail, list) and detail:
+        return _first_code(detail[0])
+    return getattr(detail, "code", None) or "invalid"
+
+
+def _message(exc):
+    detail = exc.detail
+    if isinstance(detail, (dict, list)):
+        return "The request is not valid; see details."
+    return str(detail)
+
+
+def error_body(code, message, details=None):
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def exception_handler(exc, context):
+    if is_unavailable(exc):
+        return Response(error_body("database_unavailable", "The database is unavailable right now."),
+                        status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, ApiError):
+        code, details = exc.error_code, exc.details
+    elif isinstance(exc, exceptions.ValidationError):
+        code, details = "invalid", exc.detail
+    else:
+        code, details = _first_code(exc.detail), None
+    response.data = error_body(str(code), _message(exc), details)
+    return response

@@ -1,0 +1,8 @@
+"""Every /api/v1/ route. Each app exposes its routes in <app>/api/urls.py; they are gathered here."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("accounts.api.urls")),
+    path("", include("blog.api.urls")),
+]

@@ -1,0 +1,63 @@
+"""DATABASES from the environment: DATABASE_URL wins, otherwise the embedded server (local and test only)."""
+
+from config.env import env, parse_database_url
+from config.errors import ConfigError
+
+DEFAULT_DB_NAME = "pgdeck"
+
+
+def _pool_options():
+    size = env.int("DB_POOL_SIZE", default=5)
+    overflow = env.int("DB_MAX_OVERFLOW", default=10)
+    return {
+        "min_size": size,
+        "max_size": size + overflow,
+        "timeout": env.float("DB_POOL_TIMEOUT", default=30),
+        "max_lifetime": env.float("DB_POOL_RECYCLE", default=3600),
+    }
+
+
+def _connection_options(extra):
+    options = {"connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=5)}
+    sslmode = env("DB_SSLMODE", default=extra.pop("sslmode", None))
+    if sslmode:
+        options["sslmode"] = sslmode
+    rootcert = env("DB_SSLROOTCERT", default=extra.pop("sslrootcert", None))
+    if rootcert:
+        options["sslrootcert"] = rootcert
+    options.update(extra)
+    if env.bool("DB_POOL", default=True) and not env.bool("DB_PGBOUNCER", default=False):
+        options["pool"] = _pool_options()
+    return options
+
+
+def database_fields(*, allow_embedded):
+    """Return (fields, source) where source says where the server came from, for messages."""
+    url = env("DATABASE_URL", default="")
+    if url:
+        fields = parse_database_url(url)
+        return fields, "DATABASE_URL"
+    if not allow_embedded:
+        raise ConfigError("DATABASE_URL is required with config.settings.production")
+    from config.embedded import ensure_running
+
+    fields = ensure_running(env("EMBEDDED_DB_NAME", default=DEFAULT_DB_NAME))
+    fields["EXTRA"] = {}
+    return fields, "embedded"
+
+
+def build_databases(*, allow_embedded):
+    fields, source = database_fields(allow_embedded=allow_embedded)
+    extra = fields.pop("EXTRA")
+    default = {
+        "ENGINE": "django.db.backends.postgresql",
+        **fields,
+        "CONN_MAX_AGE": 0,
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": _connection_options(extra),
+        "TEST": {"NAME": env("TEST_DATABASE_NAME", default=None)},
+    }
+    if env.bool("DB_PGBOUNCER", default=False):
+        # Transaction pooling cannot keep a named cursor open between statements.
+        default["DISABLE_SERVER_SIDE_CURSORS"] = True
+    return {"default": default}, source

@@ -1,0 +1,17 @@
+"""Test settings: the embedded server unless DATABASE_URL points elsewhere (e.g. the PostgreSQL 15 service)."""
+
+from config.env import env
+from config.settings.base import *  # noqa: F403
+from config.settings.database import build_databases
+
+DEBUG = False
+SECRET_KEY = "test-only-key"
+API_KEY_PEPPER = "test-only-pepper"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+DATABASES, DATABASE_SOURCE = build_databases(allow_embedded=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"apikey": "100000/min", "anon": "100000/min"}}  # noqa: F405
+BACKUP_DIR = env.path("BACKUP_DIR", default="/tmp/pgdeck-test-backups")

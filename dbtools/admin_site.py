@@ -1,0 +1,40 @@
+"""pgdeck's admin site: Django's, plus the database tool views and a "Database tools" entry in the app list."""
+
+from django.contrib import admin
+from django.urls import NoReverseMatch, reverse
+
+
+class PgDeckAdminSite(admin.AdminSite):
+    site_header = "pgdeck"
+    site_title = "pgdeck"
+    index_title = "PostgreSQL console"
+
+    def get_urls(self):
+        from dbtools.admin_urls import tool_urlpatterns
+
+        return tool_urlpatterns(self) + super().get_urls()
+
+    def tool_links(self, request):
+        from dbtools.admin_urls import TOOLS
+
+        links = []
+        for label, url_name, perm in TOOLS:
+            if not request.user.has_perm(perm):
+                continue
+            try:
+                url = reverse(f"{self.name}:{url_name}")
+            except NoReverseMatch:
+                continue
+            links.append({"name": label, "object_name": url_name, "admin_url": url, "view_only": True,
+                          "perms": {"view": True}, "add_url": None})
+        return links
+
+    def get_app_list(self, request, app_label=None):
+        app_list = super().get_app_list(request, app_label)
+        if app_label not in (None, "dbtools"):
+            return app_list
+        links = self.tool_links(request)
+        if links:
+            app_list.insert(0, {"name": "Database tools", "app_label": "dbtools_tools", "app_url": links[0]["admin_url"],
+                                "has_module_perms": True, "models": links})
+        return app_list
