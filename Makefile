@@ -1,0 +1,67 @@
+# pgdeck: `make run` to try it, `make test` to check it. Everything installs itself from a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= config.settings.local
+
+.PHONY: run serve test lint pytest browser-deps bench load db-start db-stop migrate demo clean-venv test-pgbouncer
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(RUN_STAMP): requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@ $(RUN_STAMP)
+
+db-start: $(RUN_STAMP)
+	$(PY) -m config.embedded start
+
+db-stop: $(RUN_STAMP)
+	$(PY) -m config.embedded stop
+
+migrate: $(RUN_STAMP)
+	$(PY) manage.py migrate --noinput
+
+# Demo admin, query role and a small demo data set; every step is a no-op when already done.
+demo: migrate
+	$(PY) manage.py setup_query_role
+	$(PY) manage.py ensure_demo_admin
+	$(PY) manage.py seed_demo --users 200 --posts 2000 --if-empty
+
+run: demo
+	@echo "pgdeck is serving http://$(HOST):$(PORT)/admin/ (Ctrl-C stops it; make db-stop stops PostgreSQL)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+serve: demo
+	$(PY) manage.py collectstatic --noinput -v 0
+	$(BIN)/gunicorn config.wsgi:application --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
+
+# Debian's chromium for the browser tests (Playwright cannot download its own browser here).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
+	  else sudo apt-get update -q && sudo apt-get install -y -q chromium; fi; }
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+
+pytest: $(DEV_STAMP) browser-deps
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint pytest
+
+bench: $(DEV_STAMP)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m bench
+
+clean-venv:
+	rm -rf $(VENV)
