@@ -9,3 +9,5 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-only-insecure-key-not-for-production")
 API_KEY_PEPPER = env("API_KEY_PEPPER", default="local-only-pepper")
 DATABASES, DATABASE_SOURCE = build_databases(allow_embedded=True)
+WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG

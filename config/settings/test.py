@@ -15,3 +15,5 @@ STORAGES = {
 }
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"apikey": "100000/min", "anon": "100000/min"}}  # noqa: F405
 BACKUP_DIR = env.path("BACKUP_DIR", default="/tmp/pgdeck-test-backups")
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

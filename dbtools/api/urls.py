@@ -1,0 +1,3 @@
+"""dbtools API routes; each feature adds its include() line here."""
+
+urlpatterns = []
