@@ -1,0 +1,25 @@
+"""`make bench`: run every benchmark module listed here; each writes its section of docs/benchmarks.md."""
+
+import importlib
+import os
+import sys
+
+import django
+
+MODULES = [
+    "bench.changelist",
+]
+
+
+def main(selected):
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    django.setup()
+    for name in MODULES:
+        if selected and name.rsplit(".", 1)[-1] not in selected:
+            continue
+        print(f"== {name}", flush=True)
+        importlib.import_module(name).run()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
