@@ -5,27 +5,40 @@ import os
 import sys
 
 # Commands that must work without a reachable database.
-NO_DB_COMMANDS = {"help", "--help", "-h", "version", "--version", "collectstatic", "makemigrations", "check_config"}
+NO_DB_COMMANDS = {"help", "--help", "-h", "version", "--version", "collectstatic", "makemigrations"}
+
+
+def run(argv):
+    from django.conf import settings
+    from django.core.management import execute_from_command_line
+
+    settings.INSTALLED_APPS  # noqa: B018 - load settings now so their errors are reported as one line
+    command = argv[1] if len(argv) > 1 else "help"
+    if command not in NO_DB_COMMANDS and "--help" not in argv and "-h" not in argv:
+        from config.dbcheck import check_connection
+
+        check_connection(settings.DATABASES["default"])
+    execute_from_command_line(argv)
 
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db import OperationalError
+
     from config.errors import ConfigError
 
     try:
-        from django.conf import settings
-        from django.core.management import execute_from_command_line
-
-        settings.INSTALLED_APPS  # noqa: B018 - load settings now so their errors are reported here
-        command = sys.argv[1] if len(sys.argv) > 1 else "help"
-        if command not in NO_DB_COMMANDS and "--help" not in sys.argv:
-            from config.dbcheck import check_connection
-
-            check_connection(settings.DATABASES["default"])
-        execute_from_command_line(sys.argv)
-    except ConfigError as exc:
+        run(sys.argv)
+    except (ConfigError, ImproperlyConfigured) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except OperationalError as exc:
+        # The database went away while a command ran: one line, not a traceback.
+        from config.dbcheck import first_line
+
+        print(f"error: database error: {first_line(exc)}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Model fields matching the seed's column types exactly."""
 
-from datetime import timezone as dt_timezone
+from datetime import UTC
 
 from django.db import models
 from django.db.models import Func
@@ -25,11 +25,11 @@ class UTCTimestampField(models.DateTimeField):
 
     def from_db_value(self, value, expression, connection):
         if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=dt_timezone.utc)
+            return value.replace(tzinfo=UTC)
         return value
 
     def get_db_prep_value(self, value, connection, prepared=False):
         value = super().get_db_prep_value(value, connection, prepared)
         if value is not None and getattr(value, "tzinfo", None) is not None:
-            value = value.astimezone(dt_timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return value

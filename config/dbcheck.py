@@ -8,12 +8,21 @@ from config.errors import ConfigError
 def describe_target(fields):
     host = fields.get("HOST") or "localhost"
     port = fields.get("PORT") or "5432"
-    return f"{fields.get('NAME')} on {host}:{port}" if not host.startswith("/") else f"{fields.get('NAME')} via socket {host}"
+    if host.startswith("/"):
+        return f"{fields.get('NAME')} via socket {host}"
+    return f"{fields.get('NAME')} on {host}:{port}"
 
 
 def first_line(exc):
-    text = str(exc).strip().splitlines()
-    return text[-1].strip() if text else exc.__class__.__name__
+    """libpq's reason without its framing: 'Connection refused', 'database "x" does not exist', …"""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if not lines:
+        return exc.__class__.__name__
+    reason = lines[0].rsplit("failed: ", 1)[-1]
+    for prefix in ("FATAL:", "ERROR:"):
+        if reason.startswith(prefix):
+            reason = reason[len(prefix):].strip()
+    return reason
 
 
 def check_connection(settings_dict, timeout=3):

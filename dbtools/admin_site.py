@@ -8,6 +8,7 @@ class PgDeckAdminSite(admin.AdminSite):
     site_header = "pgdeck"
     site_title = "pgdeck"
     index_title = "PostgreSQL console"
+    site_url = None  # no public site: hide "View site"
 
     def get_urls(self):
         from dbtools.admin_urls import tool_urlpatterns
@@ -35,6 +36,7 @@ class PgDeckAdminSite(admin.AdminSite):
             return app_list
         links = self.tool_links(request)
         if links:
-            app_list.insert(0, {"name": "Database tools", "app_label": "dbtools_tools", "app_url": links[0]["admin_url"],
-                                "has_module_perms": True, "models": links})
+            tools = {"name": "Database tools", "app_label": "dbtools_tools", "app_url": links[0]["admin_url"],
+                     "has_module_perms": True, "models": links}
+            app_list.insert(0, tools)
         return app_list

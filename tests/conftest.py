@@ -34,3 +34,25 @@ def client_for(make_user):
         return client
 
     return make
+
+
+@pytest.fixture
+def scratch_db(django_db_blocker):
+    """A new empty database on the test server; yields its conninfo and drops it afterwards."""
+    import uuid
+
+    import psycopg
+    from django.db import connection
+    from psycopg import sql
+
+    from tests.catalog import conninfo_for
+
+    name = f"scratch_{uuid.uuid4().hex[:10]}"
+    admin_conninfo = conninfo_for(connection.settings_dict, "postgres")
+    with psycopg.connect(admin_conninfo, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield conninfo_for(connection.settings_dict, name)
+    finally:
+        with psycopg.connect(admin_conninfo, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

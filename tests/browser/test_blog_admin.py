@@ -1,0 +1,47 @@
+"""A person's path through the blog admin in Chromium."""
+
+import pytest
+
+from blog.models import Post
+from tests.browser.conftest import screenshot
+from tests.factories import PostFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_login_browse_add_post_and_delete_user_cascades(page, login, live_server, admin_user):
+    doomed = PostFactory(title="Doomed post", user__username="leaving")
+    PostFactory.create_batch(3)
+    page.goto(f"{live_server.url}/admin/login/")
+    screenshot(page, "login")
+    login(admin_user)
+    screenshot(page, "admin-index")
+
+    page.goto(f"{live_server.url}/admin/blog/post/")
+    assert page.locator("#result_list tbody tr").count() == 4
+    assert page.get_by_role("link", name="Doomed post").is_visible()
+    screenshot(page, "posts-changelist")
+
+    page.goto(f"{live_server.url}/admin/blog/post/add/")
+    page.fill("#id_title", "Written in the browser")
+    page.fill("#id_content", "Body <script>alert(1)</script>")
+    # The author field is Django's autocomplete (select2): search and pick like a person would.
+    page.click(".field-user .select2-selection")
+    page.fill(".select2-search__field", "leav")
+    page.click(".select2-results__option:has-text('leaving')")
+    screenshot(page, "post-add")
+    page.click("input[name=_save]")
+    page.wait_for_selector(".messagelist .success")
+    assert Post.objects.filter(title="Written in the browser", user_id=doomed.user_id).exists()
+    screenshot(page, "post-added")
+
+    page.goto(f"{live_server.url}/admin/blog/bloguser/{doomed.user_id}/delete/")
+    screenshot(page, "user-delete-confirm")
+    page.click("input[type=submit]")
+    page.wait_for_selector(".messagelist .success")
+    assert not Post.objects.filter(user_id=doomed.user_id).exists()
+    page.goto(f"{live_server.url}/admin/blog/post/")
+    assert page.get_by_role("link", name="Doomed post").count() == 0
+    assert page.locator("#result_list tbody tr").count() == 3
+    screenshot(page, "posts-after-user-deleted")
+    assert not page.console_errors
