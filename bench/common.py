@@ -1,0 +1,42 @@
+"""Shared pieces for benchmarks: a throw-away migrated database and timing statistics."""
+
+import contextlib
+import statistics
+import time
+
+from django.conf import settings
+from django.db import connection
+
+
+@contextlib.contextmanager
+def bench_database(name="bench_pgdeck"):
+    """Create and migrate a fresh database for one benchmark, then drop it."""
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    settings.DATABASES["default"]["TEST"]["NAME"] = name
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        yield
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        teardown_test_environment()
+
+
+def timed(func, repeat):
+    """Run func `repeat` times; return sorted durations in milliseconds."""
+    durations = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        func()
+        durations.append((time.perf_counter() - started) * 1000)
+    return sorted(durations)
+
+
+def percentile(sorted_ms, pct):
+    index = min(len(sorted_ms) - 1, round(pct / 100 * (len(sorted_ms) - 1)))
+    return sorted_ms[index]
+
+
+def summary(sorted_ms):
+    return {"p50": statistics.median(sorted_ms), "p95": percentile(sorted_ms, 95)}
