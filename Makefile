@@ -38,7 +38,7 @@ demo: migrate
 	$(PY) manage.py seed_demo --users 200 --posts 2000 --if-empty
 
 run: demo
-	@echo "pgdeck is serving http://$(HOST):$(PORT)/admin/ (Ctrl-C stops it; make db-stop stops PostgreSQL)"
+	@echo "pgdeck is serving http://$(HOST):$(PORT)/admin/ — log in as admin (password printed above on first run, or DEMO_ADMIN_PASSWORD). Ctrl-C stops it; make db-stop stops PostgreSQL."
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 serve: demo
