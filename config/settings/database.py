@@ -50,9 +50,10 @@ def build_databases(*, allow_embedded):
     fields, source = database_fields(allow_embedded=allow_embedded)
     extra = fields.pop("EXTRA")
     default = {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": "config.db_backend",
         **fields,
         "CONN_MAX_AGE": 0,
+        # With the pool this makes getconn() check each connection, so stale ones die after a server restart.
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": _connection_options(extra),
         "TEST": {"NAME": env("TEST_DATABASE_NAME", default=None)},

