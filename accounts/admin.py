@@ -37,11 +37,15 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _short(moment):
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     """Every staff user manages their own keys; admins every key. Keys are created and revoked, never edited."""
 
-    list_display = ("key_prefix", "name", "user", "scope_list", "created_at", "expires_at", "last_used", "status")
+    list_display = ("key_prefix", "name", "status", "user", "scope_list", "expires", "used", "created")
     list_display_links = ("key_prefix", "name")
     list_filter = (StatusFilter,)
     search_fields = ("=prefix", "name", "user__username")
@@ -54,6 +58,18 @@ class ApiKeyAdmin(admin.ModelAdmin):
     @admin.display(description="prefix", ordering="prefix")
     def key_prefix(self, obj):
         return f"pgd_{obj.prefix}_…"
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj):
+        return _short(obj.created_at)
+
+    @admin.display(description="expires", ordering="expires_at")
+    def expires(self, obj):
+        return _short(obj.expires_at) if obj.expires_at else "never"
+
+    @admin.display(description="last used", ordering="last_used")
+    def used(self, obj):
+        return _short(obj.last_used) if obj.last_used else "never"
 
     @admin.display(description="scopes")
     def scope_list(self, obj):
