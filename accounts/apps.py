@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts import signals  # noqa: F401
-        from accounts.api import schema  # noqa: F401
+        from accounts.api import schema  # noqa: F401  (registers the OpenAPI auth extension)

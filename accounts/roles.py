@@ -79,8 +79,20 @@ def scope_allows(scopes, perm):
 
 
 def scopes_for_role(role):
-    """The scopes worth granting to a key of a user with `role` (admin gets all)."""
+    """The scopes a key of a user with `role` may carry (admin gets all).
+
+    A scope is offered when the role holds one of the permissions that make the scope worth having: those
+    beyond `read` (so an analyst, who may view migrations, is not offered `operate`), or, for scopes made only of
+    read permissions (`read`, `monitor`), any of them.
+    """
     if role == ADMIN:
         return list(SCOPES)
     granted = set(ROLE_PERMISSIONS.get(role) or [])
-    return [name for name, perms in SCOPES.items() if perms is not None and granted.intersection(perms)]
+    offered = []
+    for name, perms in SCOPES.items():
+        if perms is None:
+            continue
+        core = set(perms) - set(SCOPES["read"]) or set(perms)
+        if granted & core:
+            offered.append(name)
+    return offered

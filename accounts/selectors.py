@@ -4,12 +4,23 @@ from django.utils import timezone
 
 from accounts import keys
 from accounts.models import ApiKey
+from accounts.roles import ADMIN
+
+# reason code → the message an API client sees (the reason code becomes the error code `key_<reason>`).
+REJECTION_MESSAGES = {
+    "malformed": "The API key is malformed; expected pgd_<prefix>_<secret>.",
+    "invalid": "The API key is not valid.",
+    "revoked": "The API key has been revoked.",
+    "expired": "The API key has expired.",
+    "inactive_user": "The API key's owner is deactivated.",
+}
 
 
 class KeyRejected(Exception):
     def __init__(self, reason):
         super().__init__(reason)
         self.reason = reason
+        self.message = REJECTION_MESSAGES[reason]
 
 
 def api_key_authenticate(plaintext):
@@ -25,12 +36,23 @@ def api_key_authenticate(plaintext):
     if api_key.expires_at is not None and api_key.expires_at <= timezone.now():
         raise KeyRejected("expired")
     if not api_key.user.is_active:
-        raise KeyRejected("inactive user")
+        raise KeyRejected("inactive_user")
     return api_key
 
 
+def user_manages_all_keys(user):
+    return bool(user.is_active and (user.is_superuser or user.role == ADMIN))
+
+
 def api_keys_visible_to(user):
+    """Admins see every key; everyone else only their own."""
     queryset = ApiKey.objects.select_related("user")
-    if user.is_superuser or user.has_perm("accounts.view_apikey") and user.role == "admin":
+    if user_manages_all_keys(user):
         return queryset
     return queryset.filter(user=user)
+
+
+def api_key_list(*, user=None):
+    """Keys for `list_api_keys`: all, or one owner's, newest first."""
+    queryset = ApiKey.objects.select_related("user").order_by("-created_at")
+    return queryset.filter(user=user) if user is not None else queryset

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from accounts import keys
 from accounts.models import ApiKey
-from accounts.roles import ADMIN, ROLE_CHOICES, ROLE_PERMISSIONS, SCOPES
+from accounts.roles import ADMIN, ROLE_CHOICES, ROLE_PERMISSIONS, SCOPES, scopes_for_role
+from dbtools.audit import audit_record
 
 logger = logging.getLogger("pgdeck.accounts")
 
@@ -49,44 +50,78 @@ def user_set_role(user, role):
     return user
 
 
+MAX_KEY_LIFETIME = timedelta(days=3660)
+
+
 def parse_duration(text):
     """'30d', '12h', '45m' or '90s' → timedelta; raises ValueError with a readable message."""
     units = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
     text = (text or "").strip().lower()
     if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit() or int(text[:-1]) <= 0:
         raise ValueError(f"invalid duration {text!r}: use a positive number followed by d, h, m or s (e.g. 30d)")
-    return timedelta(**{units[text[-1]]: int(text[:-1])})
+    amount = int(text[:-1])
+    if amount > 10**7 or timedelta(**{units[text[-1]]: amount}) > MAX_KEY_LIFETIME:
+        raise ValueError(f"invalid duration {text!r}: at most {MAX_KEY_LIFETIME.days}d")
+    return timedelta(**{units[text[-1]]: amount})
 
 
-def api_key_create(*, user, name, scopes=None, expires_in=None):
-    """Create a key; returns (ApiKey, plaintext). The plaintext exists only in this return value."""
-    if scopes is None:
-        from accounts.roles import scopes_for_role
+class ApiKeyError(ValueError):
+    """A key request that cannot be honoured; the message is shown to the user as is."""
 
-        scopes = scopes_for_role(user.role)
-    unknown = sorted(set(scopes) - set(SCOPES))
+
+def api_key_check_scopes(user, scopes):
+    """The scopes as a list, or ApiKeyError when one is unknown or goes beyond the owner's role."""
+    scopes = list(dict.fromkeys(scopes))
+    if not scopes:
+        raise ApiKeyError(f"choose at least one scope from {', '.join(scopes_for_role(user.role))}")
+    unknown = [scope for scope in scopes if scope not in SCOPES]
     if unknown:
-        raise ValueError(f"unknown scope(s): {', '.join(unknown)}; choose from {', '.join(SCOPES)}")
+        raise ApiKeyError(f"unknown scope(s) {', '.join(unknown)}; choose from {', '.join(SCOPES)}")
+    allowed = scopes_for_role(user.role)
+    beyond = [scope for scope in scopes if scope not in allowed]
+    if beyond:
+        raise ApiKeyError(f"scope(s) {', '.join(beyond)} go beyond the {user.role} role of {user.username}; "
+                          f"allowed: {', '.join(allowed)}")
+    return scopes
+
+
+def api_key_create(*, user, name, scopes=None, expires_in=None, actor=None, request=None):
+    """Create a key; returns (ApiKey, plaintext). The plaintext exists only in this return value."""
+    name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValueError("a key needs a name of 1 to 100 characters")
+        raise ApiKeyError("a key needs a name of 1 to 100 characters")
+    if not user.is_active:
+        raise ApiKeyError(f"user {user.username} is deactivated")
+    scopes = api_key_check_scopes(user, scopes_for_role(user.role) if scopes is None else scopes)
     prefix, plaintext = keys.generate_key()
     expires_at = timezone.now() + expires_in if expires_in else None
     with transaction.atomic():
         api_key = ApiKey.objects.create(
-            user=user, name=name, prefix=prefix, key_hash=keys.hash_key(plaintext), scopes=list(scopes),
+            user=user, name=name, prefix=prefix, key_hash=keys.hash_key(plaintext), scopes=scopes,
             expires_at=expires_at,
         )
+        audit_record("api_key.create", actor=actor, request=request, target=f"pgd_{prefix}", owner=user.username,
+                     name=name, scopes=scopes, expires_at=expires_at.isoformat() if expires_at else None)
     logger.info("api key created: prefix=%s user=%s", prefix, user.username)
     return api_key, plaintext
 
 
-def api_key_revoke(api_key):
-    """Revoke irreversibly; revoking twice keeps the first time."""
-    if api_key.revoked_at is None:
-        api_key.revoked_at = timezone.now()
-        api_key.save(update_fields=["revoked_at"])
-        logger.info("api key revoked: prefix=%s", api_key.prefix)
+def api_key_revoke(api_key, *, actor=None, request=None):
+    """Revoke irreversibly; revoking twice keeps the first time (and audits only the first)."""
+    with transaction.atomic():
+        updated = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        api_key.refresh_from_db(fields=["revoked_at"])
+        if updated:
+            audit_record("api_key.revoke", actor=actor, request=request, target=f"pgd_{api_key.prefix}",
+                         owner=api_key.user.username, name=api_key.name)
+            logger.info("api key revoked: prefix=%s", api_key.prefix)
     return api_key
+
+
+def api_key_auth_failed(*, reason, claimed_prefix, request):
+    """Record a rejected key (its claimed prefix and why, never the key) in the audit trail."""
+    audit_record("api_key.auth_failed", actor="", request=request, target=f"pgd_{claimed_prefix}",
+                 reason=reason, path=request.path[:200])
 
 
 LAST_USED_EVERY = timedelta(minutes=1)

@@ -5,15 +5,24 @@ import logging
 from rest_framework import authentication, exceptions
 
 from accounts.selectors import KeyRejected, api_key_authenticate
-from accounts.services import api_key_touch
+from accounts.services import api_key_auth_failed, api_key_touch
 
 logger = logging.getLogger("pgdeck.api.auth")
 KEYWORDS = ("bearer", "api-key")
 
 
+def claimed_prefix(plaintext):
+    """The prefix a presented key claims (public, safe to log), or '-'; never any part of the secret."""
+    parts = plaintext.split("_", 2)
+    return parts[1][:16] if len(parts) == 3 and parts[1].isalnum() else "-"
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
-        header = authentication.get_authorization_header(request).decode("latin-1")
+        try:
+            header = authentication.get_authorization_header(request).decode("latin-1")
+        except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes every byte
+            header = ""
         if not header:
             return None
         keyword, _, plaintext = header.partition(" ")
@@ -23,12 +32,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         try:
             api_key = api_key_authenticate(plaintext)
         except KeyRejected as rejected:
-            # The key itself is never logged; its claimed prefix is enough to trace abuse.
-            claimed = plaintext.split("_")[1][:16] if plaintext.count("_") >= 2 else "-"
-            logger.warning("api key rejected: reason=%s prefix=%s ip=%s", rejected.reason, claimed,
+            prefix = claimed_prefix(plaintext)
+            logger.warning("api key rejected: reason=%s prefix=%s ip=%s", rejected.reason, prefix,
                            request.META.get("REMOTE_ADDR"))
-            request._pgdeck_key_rejected = rejected.reason
-            raise exceptions.AuthenticationFailed(f"API key is {rejected.reason}.", code=f"key_{rejected.reason}")
+            # The Django request, not DRF's: asking DRF's request for .user here would re-enter authentication.
+            api_key_auth_failed(reason=rejected.reason, claimed_prefix=prefix, request=request._request)
+            raise exceptions.AuthenticationFailed(rejected.message, code=f"key_{rejected.reason}")
         api_key_touch(api_key)
         return api_key.user, api_key
 

@@ -31,3 +31,20 @@ def require(perm, *, safe_perm=None):
 
     RequiredPermission.__name__ = f"Require_{perm.replace('.', '_')}"
     return RequiredPermission
+
+
+def require_model_perms(app_label, model_name):
+    """Permission class for a model viewset: view_* for reads, add_/change_/delete_* for the writes."""
+    perms = {action: f"{app_label}.{action}_{model_name}" for action in ("view", "add", "change", "delete")}
+    by_method = {"POST": perms["add"], "PUT": perms["change"], "PATCH": perms["change"], "DELETE": perms["delete"]}
+
+    class ModelPermission(BasePermission):
+        message = "Permission denied."
+
+        def has_permission(self, request, view):
+            needed = by_method.get(request.method, perms["view"])
+            self.message = f"This needs the permission {needed} (role and key scope)."
+            return has_api_permission(request, needed)
+
+    ModelPermission.__name__ = f"Require_{app_label}_{model_name}"
+    return ModelPermission

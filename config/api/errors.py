@@ -1,6 +1,7 @@
 """Every API error is JSON {"error": {"code", "message", "details"}} with a 4xx (or 503 for the database)."""
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -43,6 +44,10 @@ def exception_handler(exc, context):
     if is_unavailable(exc):
         return Response(error_body("database_unavailable", "The database is unavailable right now."),
                         status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(error_body("body_too_large", f"The request body is larger than the limit of {limit} bytes.",
+                                   {"limit_bytes": limit}), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -58,3 +63,18 @@ def exception_handler(exc, context):
         code, details = _first_code(exc.detail), None
     response.data = error_body(str(code), _message(exc), details)
     return response
+
+
+def api_not_found(request):
+    """JSON 404 for unknown URLs under /api/, with a hint when only the trailing slash is missing."""
+    from django.http import JsonResponse
+    from django.urls import Resolver404, resolve
+
+    message = f"No API endpoint at {request.path[:200]}."
+    if not request.path.endswith("/"):
+        try:
+            resolve(request.path + "/")
+            message += f" Did you mean {request.path[:200]}/ ?"
+        except Resolver404:
+            pass
+    return JsonResponse(error_body("not_found", message), status=404)

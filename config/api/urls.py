@@ -1,11 +1,15 @@
 """/api/: the versioned API (v1) and its OpenAPI schema and offline docs."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from config.api.errors import api_not_found
 
 urlpatterns = [
     path("v1/", include("config.api.v1")),
     path("auth/", include("rest_framework.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Last: any other /api/ URL is a JSON 404 (not the HTML page, not an APPEND_SLASH redirect that drops a body).
+    re_path(r"^.*$", api_not_found),
 ]

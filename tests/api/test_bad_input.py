@@ -1,0 +1,198 @@
+"""Bad input on every endpoint: a JSON 4xx in the {"error": {...}} shape, never a 500, and nothing changed."""
+
+import base64
+import json
+
+import pytest
+from django.test import override_settings
+
+from blog.models import BlogUser, Post
+from tests.api.conftest import error_of
+from tests.factories import BlogUserFactory, PostFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def writer(api_as):
+    return api_as("admin", scopes=["read", "write"])
+
+
+@pytest.fixture
+def post():
+    return PostFactory(title="Original", content="Body")
+
+
+def raw(api, method, url, body, content_type="application/json"):
+    return getattr(api, method)(url, data=body, content_type=content_type)
+
+
+def assert_unchanged(post):
+    post.refresh_from_db()
+    assert (post.title, post.content) == ("Original", "Body")
+    assert Post.objects.count() == 1
+
+
+@pytest.mark.parametrize("method,path", [("post", "/api/v1/posts/"), ("patch", "/api/v1/posts/{id}/"),
+                                         ("put", "/api/v1/posts/{id}/"), ("post", "/api/v1/users/"),
+                                         ("patch", "/api/v1/users/{user_id}/")])
+@pytest.mark.parametrize("body,code", [
+    ('{"title": "x",', "parse_error"),
+    ("[1, 2]", "invalid"),
+    ('"just a string"', "invalid"),
+    ('{"title": NaN}', "parse_error"),
+])
+def test_malformed_json_is_a_400(writer, post, method, path, body, code):
+    url = path.format(id=post.id, user_id=post.user_id)
+    response = raw(writer, method, url, body)
+    assert response.status_code == 400, response.content
+    assert error_of(response)["code"] == code
+    assert_unchanged(post)
+
+
+@pytest.mark.parametrize("method,path", [("post", "/api/v1/posts/"), ("patch", "/api/v1/posts/{id}/"),
+                                         ("post", "/api/v1/users/"), ("put", "/api/v1/users/{user_id}/")])
+def test_unknown_and_read_only_fields_are_refused(writer, post, method, path):
+    url = path.format(id=post.id, user_id=post.user_id)
+    response = raw(writer, method, url, json.dumps({"title": "Changed", "titel": "typo", "id": 5}))
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "unknown_field"
+    assert error["details"]["titel"] == "Unknown field."
+    assert error["details"]["id"] == "This field is read-only."
+    assert_unchanged(post)
+
+
+@pytest.mark.parametrize("payload,field", [
+    ({"title": 123, "content": "c", "user_id": "abc"}, "user_id"),
+    ({"title": "t", "content": "c", "user_id": 999999}, "user_id"),
+    ({"title": "t", "content": "c", "user_id": 10**12}, "user_id"),
+    ({"title": "x" * 201, "content": "c", "user_id": 1}, "title"),
+    ({"title": "t", "content": None, "user_id": 1}, "content"),
+    ({"title": "t", "content": "nul \x00 byte", "user_id": 1}, "content"),
+    ({"title": "t", "content": "c", "user_id": 1, "is_published": "maybe"}, "is_published"),
+    ({"title": "t", "content": "c", "user_id": 1, "is_published": None}, "is_published"),
+    ({"content": "c", "user_id": 1}, "title"),
+])
+def test_wrong_types_and_values_on_posts(writer, post, payload, field):
+    payload = {key: (post.user_id if key == "user_id" and value == 1 else value) for key, value in payload.items()}
+    response = writer.post("/api/v1/posts/", payload, format="json")
+    assert response.status_code == 400, response.content
+    error = error_of(response)
+    assert error["code"] == "invalid" and field in error["details"]
+    assert_unchanged(post)
+
+
+@pytest.mark.parametrize("payload,field", [
+    ({"username": "", "email": "a@example.com"}, "username"),
+    ({"username": "u" * 51, "email": "a@example.com"}, "username"),
+    ({"username": "ok", "email": "not-an-email"}, "email"),
+    ({"username": ["list"], "email": "a@example.com"}, "username"),
+    ({"username": "ok", "email": "a@example.com", "is_active": "yes please"}, "is_active"),
+])
+def test_wrong_types_and_values_on_users(writer, payload, field):
+    before = BlogUser.objects.count()
+    response = writer.post("/api/v1/users/", payload, format="json")
+    assert response.status_code == 400, response.content
+    assert field in error_of(response)["details"]
+    assert BlogUser.objects.count() == before
+
+
+def test_unsupported_media_type_is_a_415(writer, post):
+    response = raw(writer, "patch", f"/api/v1/posts/{post.id}/", "title=x", content_type="text/plain")
+    assert response.status_code == 415
+    assert error_of(response)["code"] == "unsupported_media_type"
+    assert_unchanged(post)
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
+@pytest.mark.parametrize("content_type", ["application/json", "application/x-www-form-urlencoded"])
+def test_huge_body_is_a_413(writer, post, content_type):
+    body = json.dumps({"title": "t", "content": "x" * 5000}) if "json" in content_type else "content=" + "x" * 5000
+    response = raw(writer, "patch", f"/api/v1/posts/{post.id}/", body, content_type=content_type)
+    assert response.status_code == 413
+    error = error_of(response)
+    assert error["code"] == "body_too_large" and error["details"] == {"limit_bytes": 1000}
+    assert_unchanged(post)
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
+def test_huge_multipart_field_is_a_413(writer, post):
+    response = writer.patch(f"/api/v1/posts/{post.id}/", {"content": "x" * 5000}, format="multipart")
+    assert response.status_code == 413
+    assert error_of(response)["code"] == "body_too_large"
+    assert_unchanged(post)
+
+
+def _cursor(text):
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/posts/", "/api/v1/users/"])
+@pytest.mark.parametrize("query,code", [
+    ("cursor=not-base64!!", "invalid_cursor"),
+    (f"cursor={_cursor('p=abc')}", "invalid_cursor"),
+    (f"cursor={_cursor('o=-5')}", "invalid_cursor"),
+    (f"cursor={_cursor('r=x')}", "invalid_cursor"),
+    (f"cursor={_cursor('p=' + '9' * 30)}", "invalid_cursor"),
+    ("cursor=%C3%A9", "invalid_cursor"),
+    ("page_size=0", "invalid_page_size"),
+    ("page_size=abc", "invalid_page_size"),
+    ("page_size=100000", "invalid_page_size"),
+    ("is_published=maybe", "invalid"),
+    ("is_active=maybe", "invalid"),
+    ("user_id=abc", "invalid"),
+    ("user_id=99999999999", "invalid"),
+    ("search=" + "x" * 101, "invalid"),
+    ("colour=red", "unknown_parameter"),
+])
+def test_bad_query_parameters_are_a_400(api_as, path, query, code):
+    PostFactory()
+    if ("is_active" in query and "posts" in path) or (("is_published" in query or "user_id" in query)
+                                                       and "users" in path):
+        code = "unknown_parameter"
+    response = api_as("viewer", scopes=["read"]).get(f"{path}?{query}")
+    assert response.status_code == 400, response.content
+    assert error_of(response)["code"] == code
+
+
+def test_a_valid_cursor_position_beyond_int4_is_just_an_empty_page(api_as):
+    PostFactory()
+    response = api_as("viewer", scopes=["read"]).get(f"/api/v1/posts/?cursor={_cursor('p=99999999999&r=1')}")
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+
+
+@pytest.mark.parametrize("url", ["/api/v1/posts/abc/", "/api/v1/posts/99999999999/", "/api/v1/nope",
+                                 "/api/v2/posts/", "/api/v1/users/0/"])
+def test_unknown_urls_are_a_json_404(writer, url):
+    response = writer.get(url)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert error_of(response)["code"] == "not_found"
+
+
+def test_missing_trailing_slash_404_says_what_was_meant(writer):
+    response = writer.post("/api/v1/posts", {"title": "t"}, format="json")
+    assert response.status_code == 404
+    assert "/api/v1/posts/" in error_of(response)["message"]
+
+
+@pytest.mark.parametrize("method,url", [("delete", "/api/v1/posts/"), ("post", "/api/v1/me"),
+                                        ("put", "/api/v1/users/"), ("post", "/api/v1/health")])
+def test_wrong_method_is_a_json_405(writer, method, url):
+    response = getattr(writer, method)(url, {}, format="json")
+    assert response.status_code == 405
+    assert error_of(response)["code"] == "method_not_allowed"
+
+
+def test_delete_of_a_missing_post_is_a_404_and_deletes_nothing(writer, post):
+    response = writer.delete(f"/api/v1/posts/{post.id + 1000}/")
+    assert response.status_code == 404
+    assert_unchanged(post)
+
+
+def test_health_answers_without_a_key(client):
+    BlogUserFactory()
+    response = client.get("/api/v1/health")
+    assert response.status_code == 200 and response.json() == {"status": "ok", "database": "ok"}
