@@ -15,7 +15,7 @@ from dbtools.query import services
 from dbtools.query.connection import query_session
 from dbtools.query.errors import QueryError, error_from_pg
 from dbtools.query.runner import run_statements
-from dbtools.query.safety import check_params, split_statements
+from dbtools.query.safety import check_params, check_size, split_statements
 
 HOT_SHARE = 0.3  # a node whose own cost/time is at least this share of the total is highlighted
 
@@ -86,6 +86,7 @@ def _explain_sql(statement, analyze):
 
 def explain_query(*, user, sql_text, params=None, analyze=False, token="", alias="default"):
     mode = "explain_analyze" if analyze else "explain"
+    check_size(sql_text)  # refused before logging: history keeps no megabyte blobs
     entry = services.history_start(user=user, sql=sql_text, mode=mode, token=token, alias=alias)
     started = time.monotonic()
     try:

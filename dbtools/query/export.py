@@ -16,7 +16,7 @@ from psycopg.pq import TransactionStatus
 from dbtools.query import services
 from dbtools.query.connection import query_session
 from dbtools.query.errors import QueryError, error_from_pg
-from dbtools.query.safety import check_params, split_statements
+from dbtools.query.safety import check_params, check_size, split_statements
 
 CHUNK_BYTES = 64 * 1024
 FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json", "ndjson": "application/x-ndjson"}
@@ -49,6 +49,7 @@ class Export:
             raise QueryError(f"Unknown export format {fmt!r}: use csv, json or ndjson.", code="invalid")
         self.fmt, self.rows = fmt, 0
         self.content_type, self.filename = FORMATS[fmt], export_filename(fmt)
+        check_size(sql_text)  # refused before logging: history keeps no megabyte blobs
         self.entry = services.history_start(user=user, sql=sql_text, mode="export", alias=alias)
         self.started = time.monotonic()
         self._stack = ExitStack()

@@ -15,7 +15,7 @@ from psycopg.pq import ExecStatus
 from dbtools.query import services
 from dbtools.query.connection import query_session
 from dbtools.query.errors import QueryError, error_from_pg
-from dbtools.query.safety import check_params, split_statements
+from dbtools.query.safety import check_params, check_size, split_statements
 
 _ROWS = (ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK)
 _DONE = (ExecStatus.TUPLES_OK, ExecStatus.COMMAND_OK, ExecStatus.EMPTY_QUERY)
@@ -36,6 +36,7 @@ class StreamingCursor(psycopg.Cursor):
                 self._make_row = self._make_row_maker()
             return res
         if res.status in _DONE:
+            self._statusmessage = res.command_status
             if first:
                 self.pgresult = res
                 self._tx.set_pgresult(res)
@@ -119,6 +120,7 @@ def display_limit(limit):
 def run_query(*, user, sql, params=None, mode="read", limit=None, token="", alias="default"):
     """Run `sql` as `user`; returns a RunResult or raises QueryError. Every attempt is in query_history."""
     mode = "write" if mode == "write" else "read"
+    check_size(sql)  # refused before logging: history keeps no megabyte blobs
     entry = services.history_start(user=user, sql=sql, mode=mode, token=token, alias=alias)
     started = time.monotonic()
     try:
