@@ -1,9 +1,22 @@
 """Custom admin views of dbtools. Each feature adds its URL patterns and its entry in TOOLS here."""
 
+from django.urls import path
+
 # (label, url name inside the admin namespace, permission needed to see the link)
-TOOLS = []
+TOOLS = [
+    ("Query editor", "dbtools_query", "dbtools.run_query"),
+]
 
 
 def tool_urlpatterns(site):
-    patterns = []
+    from dbtools.query import views as query_views
+
+    def view(func):
+        return site.admin_view(lambda request, *args, **kwargs: func(request, site, *args, **kwargs))
+
+    patterns = [
+        path("dbtools/query/", view(query_views.query_editor), name="dbtools_query"),
+        path("dbtools/query/cancel/", view(query_views.query_cancel), name="dbtools_query_cancel"),
+        path("dbtools/query/saved/<int:pk>/open/", view(query_views.saved_query_open), name="dbtools_query_saved"),
+    ]
     return patterns

@@ -31,6 +31,8 @@ class QueryHistory(models.Model):
     mode = models.CharField(max_length=16, choices=MODE_CHOICES, default="read")
     cancelled = models.BooleanField(default=False)
     backend_pid = models.IntegerField(null=True, blank=True)
+    # A random token the editor page sends with a run, so Cancel can find the run before its id is known.
+    run_token = models.CharField(max_length=64, blank=True, default="", db_index=True)
 
     class Meta:
         db_table = "query_history"

@@ -177,3 +177,11 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "accounts.api.schema.add_error_responses",
 ]
+# Query editor (docs/query-editor.md): the least-privilege login roles user SQL runs as, and export limits.
+QUERY_ROLE = env("QUERY_ROLE", default="pgdeck_query")
+QUERY_WRITE_ROLE = env("QUERY_WRITE_ROLE", default="pgdeck_query_write")
+QUERY_ROLE_PASSWORD = env("QUERY_ROLE_PASSWORD", default="")
+QUERY_READ_SCHEMAS = env.list("QUERY_READ_SCHEMAS", default=["public"])
+QUERY_WRITE_SCHEMAS = env.list("QUERY_WRITE_SCHEMAS", default=["public"])
+QUERY_EXPORT_TIMEOUT = env.int("QUERY_EXPORT_TIMEOUT", default=900)
+QUERY_MAX_SQL_BYTES = env.int("QUERY_MAX_SQL_BYTES", default=1024 * 1024)

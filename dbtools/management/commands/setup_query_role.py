@@ -1,0 +1,53 @@
+"""Create or update the query editor's least-privilege login roles (idempotent; `make run` calls it)."""
+
+import psycopg
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connections, transaction
+
+from dbtools.query.connection import connect, verify_safe
+from dbtools.query.errors import QueryError
+from dbtools.query.roles import setup_roles
+
+
+class Command(BaseCommand):
+    help = "Create/update the query editor's login roles (QUERY_ROLE, QUERY_WRITE_ROLE) and their grants."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--database", default="default", help="Django database alias (default: default)")
+        parser.add_argument("--check", action="store_true", help="only check that the roles log in and are safe")
+
+    def handle(self, *args, database, check, **options):
+        if not check:
+            self._setup(database)
+        for mode in ("read", "write"):
+            self._check(mode, database)
+
+    def _setup(self, alias):
+        if settings.QUERY_DATABASE_URL and settings.QUERY_WRITE_DATABASE_URL:
+            self.stdout.write("QUERY_DATABASE_URL and QUERY_WRITE_DATABASE_URL are set: roles are managed outside "
+                              "pgdeck; checking them only.")
+            return
+        conn = connections[alias]
+        try:
+            with transaction.atomic(using=alias), conn.cursor() as cursor:
+                allowed = cursor.execute(
+                    "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user").fetchone()[0]
+                if not allowed:
+                    raise CommandError(f"{conn.settings_dict['USER']!r} may not create roles (needs superuser or "
+                                       "CREATEROLE); create them as described in docs/query-editor.md or set "
+                                       "QUERY_DATABASE_URL / QUERY_WRITE_DATABASE_URL.")
+                lines = setup_roles(cursor.cursor, conn.settings_dict["NAME"])
+        except (DatabaseError, psycopg.Error) as exc:
+            raise CommandError(f"setting up the query roles failed: {str(exc).strip().splitlines()[0]}")
+        for line in lines:
+            self.stdout.write(line)
+
+    def _check(self, mode, alias):
+        try:
+            with connect(mode, alias) as conn:
+                verify_safe(conn)
+                user = conn.info.user
+        except QueryError as exc:
+            raise CommandError(exc.message)
+        self.stdout.write(self.style.SUCCESS(f"{mode} role {user!r} logs in and is least-privilege"))

@@ -1,0 +1,96 @@
+"""ModelAdmins of query_history (read-only, own rows unless view_all_query_history) and saved_queries."""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from dbtools.models import QueryHistory, SavedQuery
+from dbtools.pagination import EstimatedCountPaginator
+from dbtools.query import selectors
+
+
+def _editor_link(query_string, label="Open in editor"):
+    return format_html('<a href="{}?{}">{}</a>', reverse("admin:dbtools_query"), query_string, label)
+
+
+@admin.register(QueryHistory)
+class QueryHistoryAdmin(admin.ModelAdmin):
+    list_display = ("id", "short_query", "user", "status", "mode", "row_count", "execution_time", "timestamp",
+                    "open_in_editor")
+    list_display_links = ("id", "short_query")
+    search_fields = ("query",)
+    date_hierarchy = "timestamp"
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    list_select_related = ("user",)
+    readonly_fields = ("query", "user", "timestamp", "status", "mode", "row_count", "execution_time", "error",
+                       "database_alias", "cancelled", "backend_pid", "open_in_editor")
+    fields = readonly_fields
+
+    def get_list_filter(self, request):
+        base = ["status", "mode", "timestamp"]
+        return ["user", *base] if request.user.has_perm("dbtools.view_all_query_history") else base
+
+    def get_queryset(self, request):
+        return selectors.history_for(request.user)
+
+    @admin.display(description="query")
+    def short_query(self, obj):
+        text = " ".join(obj.query.split())
+        return text[:100] + ("…" if len(text) > 100 else "")
+
+    @admin.display(description="")
+    def open_in_editor(self, obj):
+        return _editor_link(f"history={obj.pk}")
+
+    def has_module_permission(self, request):
+        return request.user.has_perm("dbtools.run_query")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("dbtools.run_query")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(SavedQuery)
+class SavedQueryAdmin(admin.ModelAdmin):
+    list_display = ("name", "owner", "shared", "run_count", "last_run_at", "updated_at", "open_in_editor")
+    list_filter = ("shared",)
+    search_fields = ("name", "description", "sql")
+    fields = ("name", "description", "sql", "shared", "owner", "run_count", "last_run_at", "open_in_editor")
+    readonly_fields = ("owner", "run_count", "last_run_at", "open_in_editor")
+
+    def get_queryset(self, request):
+        return selectors.saved_queries_for(request.user)
+
+    @admin.display(description="")
+    def open_in_editor(self, obj):
+        return _editor_link(f"saved={obj.pk}", "Open / run") if obj and obj.pk else ""
+
+    def has_module_permission(self, request):
+        return request.user.has_perm("dbtools.run_query")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("dbtools.run_query")
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("dbtools.manage_saved_queries")
+
+    def has_change_permission(self, request, obj=None):
+        allowed = request.user.has_perm("dbtools.manage_saved_queries")
+        return allowed and (obj is None or selectors.saved_query_editable(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.owner = request.user
+        super().save_model(request, obj, form, change)

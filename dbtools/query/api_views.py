@@ -1,0 +1,149 @@
+"""REST API of the query editor: run, explain, cancel, export, history. Thin: the work is in runner/services."""
+
+from django.conf import settings
+from django.http import StreamingHttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.generics import ListAPIView
+from rest_framework.pagination import CursorPagination
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.permissions import has_api_permission, require
+from config.api.errors import ApiError
+from dbtools.query import selectors, services
+from dbtools.query.errors import QueryError
+from dbtools.query.explain import explain_query
+from dbtools.query.export import FORMATS, Export
+from dbtools.query.runner import run_query
+from dbtools.query.serializers import (
+    ExplainRequestSerializer,
+    ExportRequestSerializer,
+    QueryHistorySerializer,
+    QueryRequestSerializer,
+    QueryResultSerializer,
+    explain_payload,
+    result_payload,
+)
+
+BODY_MARGIN = 64 * 1024  # JSON framing and params on top of the SQL itself
+
+
+def api_error(error):
+    return ApiError(error.status, error.code, error.message, error.as_dict())
+
+
+def check_body_size(request):
+    """413 before the body is parsed: SQL over QUERY_MAX_SQL_BYTES is refused, whatever else is sent."""
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if length.isdigit() and int(length) > settings.QUERY_MAX_SQL_BYTES + BODY_MARGIN:
+        raise ApiError(413, "too_large", f"The request is larger than {settings.QUERY_MAX_SQL_BYTES} bytes of SQL.")
+
+
+def validated(serializer_class, request):
+    check_body_size(request)
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def run_for_api(request, *, sql, params, limit=None, mode="read"):
+    if mode == "write" and not has_api_permission(request, "dbtools.run_write_query"):
+        raise ApiError(403, "permission_denied", "Write mode needs the permission dbtools.run_write_query "
+                                                 "(role and key scope).")
+    try:
+        result = run_query(user=request.user, sql=sql, params=params, mode=mode, limit=limit)
+    except QueryError as error:
+        raise api_error(error)
+    if mode == "write":
+        services.query_write_audit(request, result, sql)
+    return result
+
+
+class QueryView(APIView):
+    permission_classes = [require("dbtools.run_query")]
+
+    @extend_schema(request=QueryRequestSerializer, responses=QueryResultSerializer)
+    def post(self, request):
+        data = validated(QueryRequestSerializer, request)
+        result = run_for_api(request, sql=data["sql"], params=data["params"], limit=data.get("limit"),
+                             mode=data["mode"])
+        return Response(result_payload(result))
+
+
+class ExplainView(APIView):
+    permission_classes = [require("dbtools.run_query")]
+
+    @extend_schema(request=ExplainRequestSerializer, responses=dict)
+    def post(self, request):
+        data = validated(ExplainRequestSerializer, request)
+        try:
+            result = explain_query(user=request.user, sql_text=data["sql"], params=data["params"],
+                                   analyze=data["analyze"])
+        except QueryError as error:
+            raise api_error(error)
+        return Response(explain_payload(result))
+
+
+class CancelView(APIView):
+    permission_classes = [require("dbtools.run_query")]
+
+    @extend_schema(request=None, responses=dict)
+    def post(self, request, query_id):
+        entry = selectors.history_for(request.user).filter(pk=query_id).first()
+        if entry is None:
+            raise ApiError(404, "not_found", f"No query {query_id} of yours.")
+        if entry.status != "running" or services.query_cancel(request.user, query_id=entry.pk) is None:
+            raise ApiError(409, "not_running", f"Query {query_id} is not running (status {entry.status}).")
+        return Response({"cancelled": True, "query_id": entry.pk})
+
+
+class ExportView(APIView):
+    permission_classes = [require("dbtools.export_query")]
+
+    def perform_content_negotiation(self, request, force=False):
+        # ?format= names the export format here, not a DRF renderer; errors are always JSON.
+        return JSONRenderer(), JSONRenderer.media_type
+
+    @extend_schema(request=ExportRequestSerializer, responses={(200, "text/csv"): str},
+                   parameters=[OpenApiParameter("format", str, enum=list(FORMATS), default="csv")])
+    def post(self, request):
+        data = validated(ExportRequestSerializer, request)
+        fmt = request.query_params.get("format", "csv")
+        if fmt not in FORMATS:
+            raise ApiError(400, "invalid", f"Unknown export format {fmt!r}: use csv, json or ndjson.")
+        try:
+            export = Export(user=request.user, sql_text=data["sql"], fmt=fmt, params=data["params"])
+        except QueryError as error:
+            raise api_error(error)
+        response = StreamingHttpResponse(export, content_type=export.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+        return response
+
+
+class HistoryPagination(CursorPagination):
+    ordering = "-id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class QueryHistoryView(ListAPIView):
+    permission_classes = [require("dbtools.run_query")]
+    serializer_class = QueryHistorySerializer
+    pagination_class = HistoryPagination
+
+    @extend_schema(parameters=[OpenApiParameter("status", str), OpenApiParameter("mode", str),
+                               OpenApiParameter("user", str, description="username (view_all_query_history)")])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        entries = selectors.history_for(self.request.user)
+        params = self.request.query_params
+        for field in ("status", "mode"):
+            if params.get(field):
+                entries = entries.filter(**{field: params[field]})
+        if params.get("user"):
+            entries = entries.filter(user__username=params["user"])
+        return entries

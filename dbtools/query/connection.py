@@ -1,0 +1,104 @@
+"""A fresh connection per run that logs in as the query role, checked safe, inside one transaction.
+
+No pooling between users: SET, PREPARE, advisory locks and temp state die with the connection (reusing one
+would need DISCARD ALL plus pg_advisory_unlock_all between users).
+"""
+
+from contextlib import contextmanager
+
+import psycopg
+from django.conf import settings
+from django.db import connections
+
+from config.env import parse_database_url
+from config.errors import ConfigError
+from dbtools.query.errors import QueryError
+from dbtools.query.roles import SETUP_HELP, role_name, unsafe_reasons
+
+CONNECT_TIMEOUT = 5
+
+
+def conninfo(mode, alias="default"):
+    """Connection keywords for the query role of `mode` ('write' or anything read-only)."""
+    url = settings.QUERY_WRITE_DATABASE_URL if mode == "write" else settings.QUERY_DATABASE_URL
+    if url:
+        variable = "QUERY_WRITE_DATABASE_URL" if mode == "write" else "QUERY_DATABASE_URL"
+        try:
+            fields = parse_database_url(url, variable=variable)
+        except ConfigError as exc:
+            raise QueryError(str(exc), code="query_role_unavailable", status=503)
+        extra = fields.pop("EXTRA")
+        params = {"dbname": fields["NAME"], "user": fields["USER"], "password": fields["PASSWORD"],
+                  "host": fields["HOST"], "port": fields["PORT"], **extra}
+    else:
+        db = connections[alias].settings_dict
+        params = {"dbname": db["NAME"], "user": role_name(mode), "password": settings.QUERY_ROLE_PASSWORD,
+                  "host": db["HOST"], "port": db["PORT"]}
+        for key in ("sslmode", "sslrootcert"):
+            if db.get("OPTIONS", {}).get(key):
+                params[key] = db["OPTIONS"][key]
+    params = {key: value for key, value in params.items() if value not in ("", None)}
+    params["application_name"] = "pgdeck-query"
+    params["connect_timeout"] = CONNECT_TIMEOUT
+    return params
+
+
+def connect(mode, alias="default"):
+    params = conninfo(mode, alias)
+    try:
+        return psycopg.connect(autocommit=True, **params)
+    except psycopg.OperationalError as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        if "password" in text:
+            text += (" — the server asks for a password: set QUERY_ROLE_PASSWORD and rerun "
+                     "`manage.py setup_query_role`, or set QUERY_DATABASE_URL")
+        raise QueryError(f"The query editor cannot log in as {params.get('user')!r}: {text}. {SETUP_HELP}",
+                         code="query_role_unavailable", status=503)
+
+
+def verify_safe(conn):
+    reasons = unsafe_reasons(conn)
+    if reasons:
+        raise QueryError(
+            f"Refusing to run user SQL: the editor's connection logs in as {conn.info.user!r}, which has or inherits "
+            f"{'; '.join(reasons)}. {SETUP_HELP}", code="query_role_unsafe", status=503)
+
+
+def _set_local(conn, name, milliseconds):
+    conn.execute("SELECT set_config(%s, %s, true)", [name, f"{int(milliseconds)}ms"])
+
+
+@contextmanager
+def query_session(mode, *, timeout=None, alias="default"):
+    """Yield a connection in `BEGIN READ ONLY` (or READ WRITE for mode 'write') with local timeouts.
+
+    The transaction is rolled back and the connection closed on the way out unless the caller committed.
+    """
+    timeout = settings.QUERY_EDITOR_TIMEOUT if timeout is None else timeout
+    conn = connect(mode, alias)
+    try:
+        verify_safe(conn)
+        conn.execute("BEGIN READ WRITE" if mode == "write" else "BEGIN READ ONLY")
+        _set_local(conn, "statement_timeout", timeout * 1000)
+        _set_local(conn, "lock_timeout", min(timeout, 5) * 1000)
+        _set_local(conn, "idle_in_transaction_session_timeout", max(timeout * 2, 60) * 1000)
+        yield conn
+    finally:
+        try:
+            if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                conn.execute("ROLLBACK")
+        except psycopg.Error:
+            pass  # a broken connection rolls back on the server when it closes
+        conn.close()
+
+
+def cancel_backend(pid):
+    """pg_cancel_backend(pid) from the app's own connection, only when pid is a query-editor backend."""
+    users = [settings.QUERY_ROLE, settings.QUERY_WRITE_ROLE]
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = %s "
+            "AND (usename = ANY(%s) OR application_name = 'pgdeck-query')", [pid, users])
+        row = cursor.fetchone()
+    return bool(row and row[0])
+

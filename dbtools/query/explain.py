@@ -1,0 +1,119 @@
+"""EXPLAIN (FORMAT JSON) of the last statement, flattened into an indented tree with the costliest nodes marked.
+
+Earlier statements run first in the same transaction (a SET or a temp view the plan depends on); ANALYZE
+executes the statement, inside the same always-rolled-back transaction.
+"""
+
+import json
+import time
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import sql
+
+from dbtools.query import services
+from dbtools.query.connection import query_session
+from dbtools.query.errors import QueryError, error_from_pg
+from dbtools.query.runner import run_statements
+from dbtools.query.safety import check_params, check_size, split_statements
+
+HOT_SHARE = 0.3  # a node whose own cost/time is at least this share of the total is highlighted
+
+
+@dataclass
+class ExplainResult:
+    nodes: list = field(default_factory=list)
+    plan: list = field(default_factory=list)
+    analyze: bool = False
+    planning_ms: float | None = None
+    execution_ms: float | None = None
+    duration_ms: float = 0.0
+    query_id: int | None = None
+
+
+def _label(node):
+    parts = [node.get("Node Type", "?")]
+    if node.get("Join Type") and "Join" in parts[0]:
+        parts[0] = f"{node['Join Type']} {parts[0]}"
+    if node.get("Index Name"):
+        parts.append(f"using {node['Index Name']}")
+    if node.get("Relation Name"):
+        target = node["Relation Name"]
+        if node.get("Alias") and node["Alias"] != target:
+            target += f" {node['Alias']}"
+        parts.append(f"on {target}")
+    return " ".join(parts)
+
+
+def _own(node, key, loops=False):
+    """A node's exclusive cost (or time): its total minus its children's totals."""
+    def total(item):
+        value = item.get(key) or 0
+        return value * (item.get("Actual Loops") or 1) if loops else value
+    return max(total(node) - sum(total(child) for child in node.get("Plans", [])), 0)
+
+
+def flatten(plan, analyze):
+    nodes = []
+
+    def walk(node, depth):
+        nodes.append({
+            "depth": min(depth, 20), "label": _label(node), "startup_cost": node.get("Startup Cost"),
+            "total_cost": node.get("Total Cost"), "plan_rows": node.get("Plan Rows"),
+            "actual_rows": node.get("Actual Rows"), "loops": node.get("Actual Loops"),
+            "actual_ms": round(node["Actual Total Time"] * (node.get("Actual Loops") or 1), 3)
+            if analyze and node.get("Actual Total Time") is not None else None,
+            "own": round(_own(node, "Actual Total Time", loops=True) if analyze else _own(node, "Total Cost"), 3),
+            "filter": node.get("Filter") or node.get("Index Cond") or node.get("Hash Cond") or "",
+        })
+        for child in node.get("Plans", []):
+            walk(child, depth + 1)
+
+    walk(plan, 0)
+    total = sum(n["own"] for n in nodes) or 1
+    top = max(n["own"] for n in nodes)
+    for n in nodes:
+        n["share"] = round(100 * n["own"] / total, 1)
+        n["hot"] = n["own"] > 0 and (n["own"] == top or n["own"] / total >= HOT_SHARE)
+    return nodes
+
+
+def _explain_sql(statement, analyze):
+    options = "FORMAT JSON, ANALYZE, BUFFERS" if analyze else "FORMAT JSON"
+    text = statement.bound if statement.has_params else statement.text
+    return sql.SQL("EXPLAIN ({}) {}").format(sql.SQL(options), sql.SQL(text.rstrip().rstrip(";")))
+
+
+def explain_query(*, user, sql_text, params=None, analyze=False, token="", alias="default"):
+    mode = "explain_analyze" if analyze else "explain"
+    check_size(sql_text)  # refused before logging: history keeps no megabyte blobs
+    entry = services.history_start(user=user, sql=sql_text, mode=mode, token=token, alias=alias)
+    started = time.monotonic()
+    try:
+        statements = split_statements(sql_text)
+        check_params(statements, params)
+        *before, last = statements
+        with query_session("read", alias=alias) as conn:
+            services.history_set_pid(entry, conn.info.backend_pid)
+            if before:
+                run_statements(conn, before, params or {}, 0)
+            try:
+                row = conn.execute(_explain_sql(last, analyze), (params or None) if last.has_params else None)
+            except psycopg.Error as exc:
+                exc.pgdeck_offset = last.offset
+                raise
+            document = row.fetchone()[0]
+    except psycopg.Error as exc:
+        error = error_from_pg(exc, cancelled=services.history_was_cancelled(entry),
+                              position_offset=getattr(exc, "pgdeck_offset", 0))
+        services.history_finish(entry, status=error.history_status, started=started, error=error.history_text())
+        raise error
+    except QueryError as error:
+        services.history_finish(entry, status=error.history_status, started=started, error=error.history_text())
+        raise
+    plan = json.loads(document) if isinstance(document, str) else document
+    services.history_finish(entry, status="success", started=started, row_count=None)
+    top = plan[0]
+    return ExplainResult(nodes=flatten(top["Plan"], analyze), plan=plan, analyze=analyze,
+                         planning_ms=top.get("Planning Time"), execution_ms=top.get("Execution Time"),
+                         duration_ms=entry.execution_time, query_id=entry.pk)

@@ -1,0 +1,144 @@
+"""Run user SQL: every statement in one transaction on the query role's connection, logged in query_history.
+
+Read runs stream rows (single-row mode) and keep only the display cap, so a SELECT over millions of rows never
+lands in memory; write runs commit only when every statement succeeded.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import psycopg
+from django.conf import settings
+from psycopg.generators import fetch
+from psycopg.pq import ExecStatus
+
+from dbtools.query import services
+from dbtools.query.connection import query_session
+from dbtools.query.errors import QueryError, error_from_pg
+from dbtools.query.safety import check_params, check_size, split_statements
+
+_ROWS = (ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK)
+_DONE = (ExecStatus.TUPLES_OK, ExecStatus.COMMAND_OK, ExecStatus.EMPTY_QUERY)
+
+
+class StreamingCursor(psycopg.Cursor):
+    """Cursor.stream() that also accepts statements without rows and keeps the final result, so the column
+    description of an empty result and the command tag ("UPDATE 3") stay available."""
+
+    def _stream_fetchone_gen(self, first):
+        res = yield from fetch(self._pgconn)
+        if res is None:
+            return None
+        if res.status in _ROWS:
+            self.pgresult = res
+            self._tx.set_pgresult(res, set_loaders=first)
+            if first:
+                self._make_row = self._make_row_maker()
+            return res
+        if res.status in _DONE:
+            self._statusmessage = res.command_status
+            if first:
+                self.pgresult = res
+                self._tx.set_pgresult(res)
+            while (yield from fetch(self._pgconn)) is not None:
+                pass
+            return None
+        return self._raise_for_result(res)
+
+
+@dataclass
+class RunResult:
+    columns: list = field(default_factory=list)
+    rows: list = field(default_factory=list)
+    row_count: int = 0
+    truncated: bool = False
+    duration_ms: float = 0.0
+    query_id: int | None = None
+    command: str = ""
+    statement_count: int = 0
+    mode: str = "read"
+
+
+def _columns(cursor):
+    return [{"name": col.name, "type": col.type_display} for col in (cursor.description or [])]
+
+
+def _command_rows(command):
+    last = (command or "").rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+def execute_statement(conn, statement, params, *, keep=0, stop_when_full=True):
+    """Run one statement; return (columns, first `keep` rows, row count, truncated, command tag).
+
+    A read run stops reading once the display cap is passed (psycopg cancels the rest); a write run reads to
+    the end, because a cancelled statement would abort the transaction it is about to commit."""
+    cursor = StreamingCursor(conn)
+    query, args = (statement.bound, params) if statement.has_params else (statement.text, None)
+    rows, count, truncated = [], 0, False
+    for row in cursor.stream(query, args):
+        count += 1
+        if count > keep:
+            truncated = bool(keep)
+            if truncated and stop_when_full:
+                break
+            continue
+        rows.append(row)
+    command = cursor.statusmessage or ""
+    if not cursor.description and not rows:
+        count = _command_rows(command)
+    return _columns(cursor), rows, count if not (truncated and stop_when_full) else len(rows), truncated, command
+
+
+def run_statements(conn, statements, params, limit, mode="read"):
+    result = RunResult(statement_count=len(statements))
+    for index, statement in enumerate(statements):
+        last = index == len(statements) - 1
+        try:
+            columns, rows, count, truncated, command = execute_statement(conn, statement, params,
+                                                                         keep=limit if last else 0,
+                                                                         stop_when_full=mode != "write")
+        except psycopg.Error as exc:
+            exc.pgdeck_offset = statement.offset
+            raise
+        if last:
+            result.columns, result.rows, result.row_count = columns, rows, count
+            result.truncated, result.command = truncated, command
+    return result
+
+
+def commit(conn):
+    if conn.execute("COMMIT").statusmessage != "COMMIT":
+        raise QueryError("The transaction could not be committed; nothing was written.", code="not_committed")
+
+
+def display_limit(limit):
+    cap = settings.QUERY_EDITOR_MAX_ROWS
+    return cap if not limit else max(1, min(int(limit), cap))
+
+
+def run_query(*, user, sql, params=None, mode="read", limit=None, token="", alias="default"):
+    """Run `sql` as `user`; returns a RunResult or raises QueryError. Every attempt is in query_history."""
+    mode = "write" if mode == "write" else "read"
+    check_size(sql)  # refused before logging: history keeps no megabyte blobs
+    entry = services.history_start(user=user, sql=sql, mode=mode, token=token, alias=alias)
+    started = time.monotonic()
+    try:
+        statements = split_statements(sql)
+        check_params(statements, params)
+        with query_session(mode, alias=alias) as conn:
+            services.history_set_pid(entry, conn.info.backend_pid)
+            result = run_statements(conn, statements, params or {}, display_limit(limit), mode)
+            if mode == "write":
+                commit(conn)
+    except psycopg.Error as exc:
+        error = error_from_pg(exc, cancelled=services.history_was_cancelled(entry),
+                              position_offset=getattr(exc, "pgdeck_offset", 0))
+        services.history_finish(entry, status=error.history_status, started=started, error=error.history_text())
+        raise error
+    except QueryError as error:
+        services.history_finish(entry, status=error.history_status, started=started, error=error.history_text())
+        raise
+    services.history_finish(entry, status="success", started=started, row_count=result.row_count)
+    result.duration_ms, result.query_id, result.mode = entry.execution_time, entry.pk, mode
+    return result

@@ -1,0 +1,98 @@
+"""API payloads of the query editor, and turning PostgreSQL values into JSON."""
+
+import math
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from dbtools.models import QueryHistory, SavedQuery
+
+
+def jsonable(value):
+    """A JSON-safe form of a value psycopg loaded: numbers stay numbers (Decimal as text, to keep precision)."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "\\x" + bytes(value).hex()
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, (Decimal, timedelta)):
+        return str(value)
+    return str(value)
+
+
+class QueryRequestSerializer(serializers.Serializer):
+    sql = serializers.CharField(trim_whitespace=False)
+    params = serializers.DictField(required=False, default=dict)
+    limit = serializers.IntegerField(required=False, min_value=1, allow_null=True)
+    mode = serializers.ChoiceField(choices=["read", "write"], default="read")
+
+
+class ExplainRequestSerializer(serializers.Serializer):
+    sql = serializers.CharField(trim_whitespace=False)
+    params = serializers.DictField(required=False, default=dict)
+    analyze = serializers.BooleanField(default=False)
+
+
+class ExportRequestSerializer(serializers.Serializer):
+    sql = serializers.CharField(trim_whitespace=False)
+    params = serializers.DictField(required=False, default=dict)
+
+
+class RunSavedSerializer(serializers.Serializer):
+    params = serializers.DictField(required=False, default=dict)
+    limit = serializers.IntegerField(required=False, min_value=1, allow_null=True)
+
+
+class ColumnSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.CharField()
+
+
+class QueryResultSerializer(serializers.Serializer):
+    columns = ColumnSerializer(many=True)
+    rows = serializers.ListField(child=serializers.ListField())
+    row_count = serializers.IntegerField()
+    truncated = serializers.BooleanField()
+    duration_ms = serializers.FloatField()
+    query_id = serializers.IntegerField()
+    command = serializers.CharField()
+    mode = serializers.CharField()
+
+
+def result_payload(result):
+    return {"columns": result.columns, "rows": [[jsonable(v) for v in row] for row in result.rows],
+            "row_count": result.row_count, "truncated": result.truncated, "duration_ms": result.duration_ms,
+            "query_id": result.query_id, "command": result.command, "mode": result.mode}
+
+
+def explain_payload(result):
+    return {"query_id": result.query_id, "analyze": result.analyze, "planning_ms": result.planning_ms,
+            "execution_ms": result.execution_ms, "duration_ms": result.duration_ms, "nodes": result.nodes,
+            "plan": result.plan}
+
+
+class QueryHistorySerializer(serializers.ModelSerializer):
+    user = serializers.CharField(source="user.username", default=None, read_only=True)
+
+    class Meta:
+        model = QueryHistory
+        fields = ["id", "query", "user", "timestamp", "status", "mode", "execution_time", "row_count", "error",
+                  "cancelled", "database_alias"]
+
+
+class SavedQuerySerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username", read_only=True)
+
+    class Meta:
+        model = SavedQuery
+        fields = ["id", "name", "description", "sql", "shared", "owner", "run_count", "last_run_at", "created_at",
+                  "updated_at"]
+        read_only_fields = ["run_count", "last_run_at", "created_at", "updated_at"]

@@ -1,0 +1,131 @@
+"""Admin views of the query editor: the editor page (a plain form POST, enhanced by JS), cancel, exports."""
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from dbtools.query import selectors, services
+from dbtools.query.errors import QueryError
+from dbtools.query.explain import explain_query
+from dbtools.query.export import Export
+from dbtools.query.forms import QueryForm
+from dbtools.query.runner import run_query
+
+NULL = object()
+
+
+def _require(request, perm):
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _initial(request):
+    """Initial SQL from ?history=<id> (open in editor) or ?saved=<id>."""
+    if request.GET.get("history", "").isdigit():
+        entry = selectors.history_for(request.user).filter(pk=request.GET["history"]).first()
+        return {"sql": entry.query} if entry else {}
+    if request.GET.get("saved", "").isdigit():
+        saved = selectors.saved_queries_for(request.user).filter(pk=request.GET["saved"]).first()
+        return {"sql": saved.sql, "saved_id": saved.pk} if saved else {}
+    return {}
+
+
+def _schema(context):
+    try:
+        tree = selectors.schema_tree()
+    except QueryError as error:
+        context["schema_error"] = error.message
+        tree = []
+    context["schema"] = tree
+    context["completion"] = selectors.completion_schema(tree)
+
+
+def _display_rows(result):
+    return [[NULL if value is None else value for value in row] for row in result.rows]
+
+
+def _run(request, form, context):
+    data, user = form.cleaned_data, request.user
+    action, token = data["action"], data.get("run_token", "")
+    if action in ("explain", "explain_analyze"):
+        context["explain"] = explain_query(user=user, sql_text=data["sql"], params=form.params(),
+                                           analyze=action == "explain_analyze", token=token)
+        return
+    write = bool(data.get("write_mode")) and user.has_perm("dbtools.run_write_query")
+    result = run_query(user=user, sql=data["sql"], params=form.params(), mode="write" if write else "read",
+                       token=token)
+    if write:
+        services.query_write_audit(request, result, data["sql"])
+    saved = selectors.saved_queries_for(user).filter(pk=data.get("saved_id") or 0).first()
+    if saved is not None:
+        services.saved_query_mark_run(saved)
+    context["result"], context["rows"] = result, _display_rows(result)
+
+
+def _export(request, form):
+    _require(request, "dbtools.export_query")
+    fmt = "csv" if form.cleaned_data["action"] == "export_csv" else "json"
+    export = Export(user=request.user, sql_text=form.cleaned_data["sql"], fmt=fmt, params=form.params())
+    response = StreamingHttpResponse(export, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return response
+
+
+def _save(request, form):
+    _require(request, "dbtools.manage_saved_queries")
+    data = form.cleaned_data
+    saved = services.saved_query_create(owner=request.user, name=data["save_name"], sql=data["sql"],
+                                        description=data.get("save_description", ""),
+                                        shared=data.get("save_shared", False))
+    messages.success(request, f"Saved query “{saved.name}” created.")
+    return redirect(f"{reverse('admin:dbtools_query')}?saved={saved.pk}")
+
+
+def query_editor(request, site):
+    _require(request, "dbtools.run_query")
+    form = QueryForm(request.POST or None, initial=_initial(request), user=request.user)
+    context = {**site.each_context(request), "title": "Query editor", "form": form, "null": NULL,
+               "can_export": request.user.has_perm("dbtools.export_query"),
+               "can_save": request.user.has_perm("dbtools.manage_saved_queries"),
+               "can_write": request.user.has_perm("dbtools.run_write_query")}
+    if request.method == "POST" and form.is_valid():
+        action = form.cleaned_data["action"]
+        try:
+            if action in ("export_csv", "export_json"):
+                return _export(request, form)
+            if action == "save":
+                return _save(request, form)
+            _run(request, form, context)
+        except QueryError as error:
+            context["error"] = error
+    _schema(context)
+    saved = selectors.saved_queries_for(request.user)
+    context["saved_queries"] = saved.only("id", "name", "shared", "owner__username")[:50]
+    return TemplateResponse(request, "dbtools/query/editor.html", context)
+
+
+@require_POST
+def query_cancel(request, site):
+    """JSON endpoint the page calls while a run is in flight: {"token"} or {"query_id"}."""
+    _require(request, "dbtools.run_query")
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        body = {}
+    query_id = body.get("query_id") if isinstance(body.get("query_id"), int) else None
+    entry = services.query_cancel(request.user, query_id=query_id, token=str(body.get("token") or ""))
+    if entry is None:
+        return JsonResponse({"cancelled": False, "message": "No running query of yours matches."}, status=404)
+    return JsonResponse({"cancelled": True, "query_id": entry.pk})
+
+
+def saved_query_open(request, site, pk):
+    _require(request, "dbtools.run_query")
+    saved = get_object_or_404(selectors.saved_queries_for(request.user), pk=pk)
+    return redirect(f"{reverse('admin:dbtools_query')}?saved={saved.pk}")
