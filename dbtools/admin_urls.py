@@ -2,8 +2,12 @@
 
 # (label, url name inside the admin namespace, permission needed to see the link)
 TOOLS = []
+TOOLS.append(("Monitoring", "dbtools_monitoring", "dbtools.view_monitoring"))
 
 
 def tool_urlpatterns(site):
     patterns = []
+    from dbtools.monitoring.admin_urls import monitoring_urlpatterns
+
+    patterns += monitoring_urlpatterns(site)
     return patterns
