@@ -7,4 +7,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include("config.api.urls")),
+    path("metrics", include("dbtools.monitoring.metrics_urls")),
 ]
