@@ -11,10 +11,12 @@ BACKEND_COLUMNS = (
 
 
 def backends(*, state="", username="", database="", application="", search="", min_seconds=0, client_only=True):
-    """Every backend matching the filters (all parameters, never interpolated), longest-running first."""
+    """Every other backend matching the filters (all parameters, never interpolated), longest-running first.
+
+    Our own query is left out: its text contains the search words and it is always 'active'."""
     return fetch_all(
         f"SELECT {BACKEND_COLUMNS}, pg_blocking_pids(a.pid) AS blocked_by FROM pg_stat_activity a"  # noqa: S608
-        " WHERE (%(state)s = '' OR a.state = %(state)s)"
+        " WHERE a.pid <> pg_backend_pid() AND (%(state)s = '' OR a.state = %(state)s)"
         " AND (%(username)s = '' OR a.usename = %(username)s)"
         " AND (%(database)s = '' OR a.datname = %(database)s)"
         " AND (%(application)s = '' OR a.application_name ILIKE %(application_like)s)"
