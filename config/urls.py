@@ -10,6 +10,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("dbtools/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("api/", include("config.api.urls")),
+    path("metrics", include("dbtools.monitoring.metrics_urls")),
 ]
 
 handler500 = "config.middleware.server_error"

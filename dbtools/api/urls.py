@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("dbtools.query.api_urls")),
+    path("", include("dbtools.monitoring.api.urls")),
 ]

@@ -1,0 +1,27 @@
+"""URL patterns of the monitoring screens, mounted in pgdeck's admin site by dbtools/admin_urls.py."""
+
+from functools import partial, update_wrapper
+
+from django.urls import path
+
+from dbtools.monitoring import admin_actions, admin_views
+
+PAGES = [
+    ("", admin_views.overview_view, "dbtools_monitoring"),
+    ("activity/", admin_views.activity_view, "dbtools_monitoring_activity"),
+    ("locks/", admin_views.locks_view, "dbtools_monitoring_locks"),
+    ("tables/", admin_views.tables_view, "dbtools_monitoring_tables"),
+    ("indexes/", admin_views.indexes_view, "dbtools_monitoring_indexes"),
+    ("checks/", admin_views.checks_view, "dbtools_monitoring_checks"),
+    ("query-stats/", admin_views.query_stats_view, "dbtools_monitoring_query_stats"),
+    ("chart-data/", admin_views.chart_data_view, "dbtools_monitoring_chart_data"),
+    ("backends/<int:pid>/<str:action>/", admin_actions.backend_action_view, "dbtools_monitoring_backend_action"),
+]
+
+
+def monitoring_urlpatterns(site):
+    patterns = []
+    for route, view, name in PAGES:
+        bound = update_wrapper(partial(view, site=site), view)
+        patterns.append(path(f"dbtools/monitoring/{route}", site.admin_view(bound), name=name))
+    return patterns

@@ -1,0 +1,137 @@
+"""Monitoring screens in the admin: thin views over selectors, Django admin look (each_context, breadcrumbs)."""
+
+from functools import wraps
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.template.response import TemplateResponse
+
+from dbtools.monitoring import selectors
+from dbtools.monitoring.queries.base import MonitoringQueryError
+
+SCREENS = [
+    ("dbtools_monitoring", "Overview"),
+    ("dbtools_monitoring_activity", "Activity"),
+    ("dbtools_monitoring_locks", "Locks"),
+    ("dbtools_monitoring_tables", "Tables"),
+    ("dbtools_monitoring_indexes", "Indexes"),
+    ("dbtools_monitoring_checks", "Health checks"),
+    ("dbtools_monitoring_query_stats", "Query stats"),
+]
+ACTIVITY_FILTERS = ("state", "username", "database", "application", "search")
+
+
+def monitoring_view(url_name, title, template):
+    """Decorator: permission check, the admin context, the sub-navigation, and a query error as a page note."""
+
+    def decorate(build):
+        @wraps(build)
+        def view(request, site):
+            if not request.user.has_perm("dbtools.view_monitoring"):
+                raise PermissionDenied
+            context = {**site.each_context(request), "title": title, "current": url_name, "screens": SCREENS,
+                       "can_cancel": _can(request, "cancel"), "can_terminate": _can(request, "terminate"),
+                       "next_url": request.get_full_path()}
+            try:
+                context.update(build(request))
+            except MonitoringQueryError as exc:
+                context["query_error"] = str(exc)
+            return TemplateResponse(request, f"dbtools/monitoring/{template}", context)
+
+        return view
+
+    return decorate
+
+
+def _can(request, action):
+    setting = {"cancel": "MONITORING_ALLOW_CANCEL", "terminate": "MONITORING_ALLOW_TERMINATE"}[action]
+    return getattr(settings, setting) and request.user.has_perm(f"dbtools.{action}_backend")
+
+
+def _int(value, default):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+@monitoring_view("dbtools_monitoring", "Monitoring", "overview.html")
+def overview_view(request):
+    data = selectors.overview_get()
+    return {**data, "chart_interval": settings.MONITORING_CHART_INTERVAL_SECONDS,
+            "connections_percent": round(100 * data["connections"]["total"] / data["server"]["max_connections"], 1)}
+
+
+@monitoring_view("dbtools_monitoring_activity", "Activity", "activity.html")
+def activity_view(request):
+    filters = {name: request.GET.get(name, "").strip()[:200] for name in ACTIVITY_FILTERS}
+    min_seconds = _int(request.GET.get("min_seconds"), 0)
+    show_all = request.GET.get("all") == "1"
+    data = selectors.activity_get({**filters, "min_seconds": max(min_seconds, 0), "client_only": not show_all})
+    from dbtools.monitoring.queries.activity import filter_choices
+
+    return {**data, "filters": filters, "min_seconds": min_seconds or "", "show_all": show_all,
+            "choices": filter_choices()}
+
+
+@monitoring_view("dbtools_monitoring_locks", "Locks", "locks.html")
+def locks_view(request):
+    return selectors.locks_get()
+
+
+@monitoring_view("dbtools_monitoring_tables", "Tables", "tables.html")
+def tables_view(request):
+    sort = request.GET.get("sort", "size")
+    sort = sort if sort in selectors.TABLE_SORTS else "size"
+    descending = request.GET.get("dir", "desc" if sort != "name" else "asc") != "asc"
+    search = request.GET.get("q", "").strip()[:200]
+    data = selectors.tables_get(sort=sort, descending=descending, page=_int(request.GET.get("page"), 1),
+                                search=search)
+    columns = [(key, label, sort == key) for key, label in TABLE_COLUMNS]
+    return {**data, "sort": sort, "dir": "desc" if descending else "asc", "q": search, "columns": columns,
+            "page_numbers": _page_numbers(data["page"], data["pages"])}
+
+
+TABLE_COLUMNS = [("name", "Table"), ("size", "Total size"), ("rows", "Estimated rows"), ("seq_scan", "Seq scans"),
+                 ("dead", "Dead tuples"), ("last_vacuum", "Last vacuum"), ("last_analyze", "Last analyze")]
+
+
+def _page_numbers(page, pages):
+    """Like the admin's paginator: the first, last and a window around the current page; None is an ellipsis."""
+    shown = sorted({1, pages, *range(max(1, page - 3), min(pages, page + 3) + 1)})
+    numbers = []
+    for number in shown:
+        if numbers and number - numbers[-1] > 1:
+            numbers.append(None)
+        numbers.append(number)
+    return numbers
+
+
+@monitoring_view("dbtools_monitoring_indexes", "Indexes", "indexes.html")
+def indexes_view(request):
+    return selectors.indexes_get()
+
+
+@monitoring_view("dbtools_monitoring_checks", "Health checks", "checks.html")
+def checks_view(request):
+    results = selectors.checks_run()
+    return {"checks": results, "checks_summary": selectors.checks_summary(results)}
+
+
+@monitoring_view("dbtools_monitoring_query_stats", "Query stats", "query_stats.html")
+def query_stats_view(request):
+    sort = request.GET.get("sort", "total")
+    sort = sort if sort in selectors.QUERY_SORTS else "total"
+    return {**selectors.query_stats_get(sort), "sort": sort, "sorts": selectors.QUERY_SORTS}
+
+
+def chart_data_view(request, site):
+    """JSON for the live charts: current cumulative counters (the browser computes per-second deltas)."""
+    if not request.user.has_perm("dbtools.view_monitoring"):
+        return JsonResponse({"error": {"code": "permission_denied", "message": "Needs dbtools.view_monitoring."}},
+                            status=403)
+    try:
+        return JsonResponse(selectors.chart_counters())
+    except MonitoringQueryError as exc:
+        return JsonResponse({"error": {"code": "monitoring_query_failed", "message": str(exc)}}, status=503)

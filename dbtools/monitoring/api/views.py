@@ -1,0 +1,130 @@
+"""/api/v1/monitoring/…: thin views over the monitoring selectors and services, same error format as the API."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.permissions import require
+from config.api.errors import ApiError
+from dbtools.monitoring import selectors, services
+from dbtools.monitoring.queries.base import MonitoringQueryError
+
+VIEW = require("dbtools.view_monitoring")
+
+
+def _choice(request, name, choices, default):
+    value = request.query_params.get(name, default)
+    if value not in choices:
+        raise ApiError(400, "invalid_parameter", f"{name} must be one of: {', '.join(choices)}.",
+                       {name: value[:100]})
+    return value
+
+
+def _positive_int(request, name, default):
+    value = request.query_params.get(name, str(default))
+    if not value.isdigit() or int(value) < (1 if name == "page" else 0):
+        raise ApiError(400, "invalid_parameter", f"{name} must be a {'positive' if name == 'page' else 'whole'} "
+                       "number.", {name: value[:100]})
+    return int(value)
+
+
+class MonitoringView(APIView):
+    permission_classes = [VIEW]
+    read = None  # a callable(request) → data
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        try:
+            return Response(self.read(request))
+        except MonitoringQueryError as exc:
+            raise ApiError(503, "monitoring_query_failed", str(exc))
+
+
+class OverviewView(MonitoringView):
+    def read(self, request):
+        return selectors.overview_get()
+
+
+class ActivityView(MonitoringView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[
+        OpenApiParameter(name, str, required=False)
+        for name in ("state", "username", "database", "application", "search", "min_seconds", "all")])
+    def get(self, request):
+        return super().get(request)
+
+    def read(self, request):
+        filters = {name: request.query_params.get(name, "")[:200]
+                   for name in ("state", "username", "database", "application", "search")}
+        filters["min_seconds"] = _positive_int(request, "min_seconds", 0)
+        filters["client_only"] = request.query_params.get("all") not in ("1", "true")
+        return selectors.activity_get(filters)
+
+
+class LocksView(MonitoringView):
+    def read(self, request):
+        return selectors.locks_get()
+
+
+class TablesView(MonitoringView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[
+        OpenApiParameter("sort", str, enum=selectors.TABLE_SORTS), OpenApiParameter("dir", str, enum=["asc", "desc"]),
+        OpenApiParameter("page", int), OpenApiParameter("q", str)])
+    def get(self, request):
+        return super().get(request)
+
+    def read(self, request):
+        sort = _choice(request, "sort", selectors.TABLE_SORTS, "size")
+        direction = _choice(request, "dir", ["asc", "desc"], "asc" if sort == "name" else "desc")
+        page = _positive_int(request, "page", 1)
+        data = selectors.tables_get(sort=sort, descending=direction == "desc", page=page,
+                                    search=request.query_params.get("q", "")[:200])
+        if page > data["pages"]:
+            raise ApiError(404, "page_not_found", f"There are only {data['pages']} page(s).")
+        return {**data, "sort": sort, "dir": direction}
+
+
+class IndexesView(MonitoringView):
+    def read(self, request):
+        return selectors.indexes_get()
+
+
+class ChecksView(MonitoringView):
+    def read(self, request):
+        results = selectors.checks_run()
+        return {"summary": selectors.checks_summary(results), "checks": results}
+
+
+class QueryStatsView(MonitoringView):
+    @extend_schema(responses=OpenApiTypes.OBJECT,
+                   parameters=[OpenApiParameter("sort", str, enum=selectors.QUERY_SORTS)])
+    def get(self, request):
+        return super().get(request)
+
+    def read(self, request):
+        return selectors.query_stats_get(_choice(request, "sort", selectors.QUERY_SORTS, "total"))
+
+
+class BackendActionView(APIView):
+    action_name = None
+
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    def post(self, request, pid):
+        try:
+            return Response(services.backend_signal(self.action_name, pid, request=request))
+        except services.BackendNotFound as exc:
+            raise ApiError(404, "backend_not_found", str(exc))
+        except services.BackendRefused as exc:
+            raise ApiError(403, exc.code, str(exc))
+        except MonitoringQueryError as exc:
+            raise ApiError(503, "monitoring_query_failed", str(exc))
+
+
+class CancelBackendView(BackendActionView):
+    permission_classes = [require("dbtools.cancel_backend")]
+    action_name = "cancel"
+
+
+class TerminateBackendView(BackendActionView):
+    permission_classes = [require("dbtools.terminate_backend")]
+    action_name = "terminate"

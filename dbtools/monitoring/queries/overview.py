@@ -1,0 +1,48 @@
+"""Server and database-wide figures: version, uptime, size, counters for per-second rates, checkpoints."""
+
+from dbtools.monitoring.queries.base import fetch_all, fetch_one, server_version_num
+
+
+def server_info():
+    return fetch_one(
+        "SELECT version() AS version, current_setting('server_version') AS server_version,"
+        " current_setting('server_version_num')::int AS server_version_num,"
+        " pg_postmaster_start_time() AS started_at,"
+        " extract(epoch FROM now() - pg_postmaster_start_time())::bigint AS uptime_seconds,"
+        " current_database() AS database, pg_database_size(current_database()) AS database_bytes,"
+        " current_setting('max_connections')::int AS max_connections, pg_is_in_recovery() AS in_recovery"
+    )
+
+
+def database_counters():
+    """Cumulative counters of this database; the charts turn two readings into per-second rates."""
+    return fetch_one(
+        "SELECT extract(epoch FROM clock_timestamp())::float AS ts, xact_commit, xact_rollback,"
+        " tup_returned, tup_fetched, tup_inserted, tup_updated, tup_deleted, blks_read, blks_hit,"
+        " deadlocks, temp_bytes, numbackends, stats_reset"
+        " FROM pg_stat_database WHERE datname = current_database()"
+    )
+
+
+def cache_hit_ratios():
+    """Share of heap and index block reads served from shared buffers (user tables only, like PgHero)."""
+    return fetch_one(
+        "SELECT (SELECT sum(heap_blks_hit)::float / nullif(sum(heap_blks_hit) + sum(heap_blks_read), 0)"
+        "        FROM pg_statio_user_tables) AS table_hit_ratio,"
+        " (SELECT sum(idx_blks_hit)::float / nullif(sum(idx_blks_hit) + sum(idx_blks_read), 0)"
+        "        FROM pg_statio_user_indexes) AS index_hit_ratio"
+    )
+
+
+def checkpoints():
+    """PostgreSQL 17 moved checkpoint counters from pg_stat_bgwriter to pg_stat_checkpointer."""
+    if server_version_num() >= 170000:
+        return fetch_one("SELECT num_timed AS timed, num_requested AS requested FROM pg_stat_checkpointer")
+    return fetch_one("SELECT checkpoints_timed AS timed, checkpoints_req AS requested FROM pg_stat_bgwriter")
+
+
+def database_sizes():
+    return fetch_all(
+        "SELECT datname AS database, pg_database_size(oid) AS bytes FROM pg_database"
+        " WHERE datallowconn AND has_database_privilege(oid, 'CONNECT') ORDER BY bytes DESC LIMIT 50"
+    )

@@ -1,0 +1,142 @@
+"""Reads for the monitoring screens, the API and /metrics: they shape query rows, never write."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from dbtools.models import StatsSnapshot
+from dbtools.monitoring import checks
+from dbtools.monitoring.queries import activity, indexes, locks, overview, query_stats, tables
+from dbtools.monitoring.queries.base import MonitoringQueryError
+
+TABLE_SORTS = list(tables.SORT_KEYS)
+QUERY_SORTS = list(query_stats.SORT_COLUMNS)
+
+
+def pool_stats():
+    """This app's psycopg pool (size, available, waiting), or None when pooling is off (e.g. PgBouncer)."""
+    pool = getattr(connection, "pool", None)
+    if pool is None:
+        return None
+    stats = pool.get_stats()
+    return {"min": stats.get("pool_min"), "max": stats.get("pool_max"), "size": stats.get("pool_size", 0),
+            "available": stats.get("pool_available", 0), "waiting": stats.get("requests_waiting", 0)}
+
+
+def connections_get():
+    by_state = activity.state_counts()
+    return {"by_state": by_state, "total": sum(row["connections"] for row in by_state)}
+
+
+def checks_run():
+    """Every health check; one failing query turns its check into an 'error' row instead of a 500."""
+    results = []
+    for check in checks.CHECKS:
+        try:
+            results.append(check())
+        except MonitoringQueryError as exc:
+            results.append(checks._check(check.__name__.removeprefix("check_"), check.__name__, "error", str(exc)))
+    return results
+
+
+def checks_summary(results):
+    summary = {"green": 0, "amber": 0, "red": 0, "error": 0}
+    for result in results:
+        summary[result["status"]] += 1
+    return summary
+
+
+def growth_by_day(days=None):
+    """The last snapshot of each day over the retention window, with the change from the day before."""
+    days = days or settings.MONITORING_RETENTION_DAYS
+    since = timezone.now() - timedelta(days=days)
+    last_per_day = {}
+    for snapshot in StatsSnapshot.objects.filter(taken_at__gte=since).order_by("taken_at"):
+        last_per_day[snapshot.taken_at.date()] = snapshot
+    rows, previous = [], None
+    for day, snapshot in sorted(last_per_day.items()):
+        rows.append({"day": day.isoformat(), "database_size": snapshot.database_size,
+                     "growth": None if previous is None else snapshot.database_size - previous.database_size,
+                     "xact_commit": snapshot.xact_commit, "cache_hit_ratio": snapshot.cache_hit_ratio,
+                     "connections": snapshot.connections.get("total")})
+        previous = snapshot
+    return rows
+
+
+def overview_get():
+    results = checks_run()
+    return {
+        "server": overview.server_info(), "counters": overview.database_counters(),
+        "cache": overview.cache_hit_ratios(), "connections": connections_get(), "pool": pool_stats(),
+        "checkpoints": overview.checkpoints(), "checks": results, "checks_summary": checks_summary(results),
+        "growth": growth_by_day(),
+    }
+
+
+def chart_counters():
+    """Cumulative counters for the live charts; the browser turns two readings into per-second rates."""
+    return {"counters": overview.database_counters(), "connections": connections_get(), "pool": pool_stats()}
+
+
+def activity_get(filters):
+    threshold = settings.MONITORING_LONG_QUERY_SECONDS
+    rows = activity.backends(**filters)
+    for row in rows:
+        row["long_running"] = row["state"] == "active" and (row["duration_seconds"] or 0) > threshold
+    return {"backends": rows, "long_running": activity.long_running(threshold), "threshold_seconds": threshold}
+
+
+def blocking_tree(nodes):
+    """Flatten 'who blocks whom' into rows with a depth: roots are blockers that wait on nobody here."""
+    by_pid = {node["pid"]: node for node in nodes}
+    children = {pid: [] for pid in by_pid}
+    for node in nodes:
+        for blocker in node["blocked_by"]:
+            if blocker in children:
+                children[blocker].append(node)
+    roots = [node for node in nodes if not any(b in by_pid for b in node["blocked_by"])]
+    rows = []
+
+    def walk(node, depth, path):
+        rows.append({**node, "depth": depth, "indent": depth * 24})
+        for child in children[node["pid"]]:
+            if child["pid"] not in path:  # a deadlock cycle lasts until deadlock_timeout; do not loop on it
+                walk(child, depth + 1, path | {child["pid"]})
+
+    for root in roots or nodes[:1]:
+        walk(root, 0, {root["pid"]})
+    return rows
+
+
+def locks_get():
+    return {"tree": blocking_tree(locks.blocking_backends()), "locks": locks.locks()}
+
+
+def tables_get(*, sort, descending, page, search=""):
+    per_page = settings.MONITORING_TABLES_PER_PAGE
+    count = tables.table_count(search)
+    pages = max(1, -(-count // per_page))
+    page = min(max(1, page), pages)
+    rows = tables.table_page(sort=sort, descending=descending, limit=per_page, offset=(page - 1) * per_page,
+                             search=search)
+    return {"rows": rows, "count": count, "page": page, "pages": pages, "per_page": per_page}
+
+
+def indexes_get():
+    return {"usage": indexes.index_usage(), "unused": indexes.unused_indexes(),
+            "duplicates": indexes.duplicate_indexes(), "invalid": indexes.invalid_indexes()}
+
+
+def query_stats_get(sort="total"):
+    """Top statements, or the reason they cannot be shown (extension missing/not preloaded) and no rows."""
+    status = query_stats.extension_status()
+    result = {"status": status, "rows": [], "problem": None}
+    if not status["installed_version"]:
+        result["problem"] = "not_installed"
+    elif not status["preloaded"]:
+        result["problem"] = "not_preloaded"
+    else:
+        result["rows"] = query_stats.top_queries(extension_version=status["installed_version"], sort=sort)
+    return result

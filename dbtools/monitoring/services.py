@@ -1,0 +1,98 @@
+"""Writes of the monitoring feature: cancel/terminate a backend (audited), and statistics snapshots."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from dbtools.audit import audit_record
+from dbtools.models import StatsSnapshot
+from dbtools.monitoring.queries import activity, backends, overview, tables
+
+ACTIONS = {
+    "cancel": {"setting": "MONITORING_ALLOW_CANCEL", "perm": "dbtools.cancel_backend", "signal": backends.cancel},
+    "terminate": {"setting": "MONITORING_ALLOW_TERMINATE", "perm": "dbtools.terminate_backend",
+                  "signal": backends.terminate},
+}
+
+
+class BackendNotFound(Exception):
+    """No backend with that pid (it ended, or never existed)."""
+
+
+class BackendRefused(Exception):
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
+def _app_application_name():
+    return settings.DATABASES["default"].get("OPTIONS", {}).get("application_name", "")
+
+
+def _refusal(action, backend):
+    if not getattr(settings, ACTIONS[action]["setting"]):
+        return "disabled", f"{action.capitalize()} is disabled on this server ({ACTIONS[action]['setting']}=false)."
+    if backend["pid"] in activity.own_backend_pids(_app_application_name()):
+        return "own_backend", f"pid {backend['pid']} is one of pgdeck's own connections; refusing to {action} it."
+    if backend["backend_type"] != "client backend":
+        return "not_client_backend", f"pid {backend['pid']} is a {backend['backend_type']}, not a client session."
+    return None
+
+
+def backend_signal(action, pid, *, request=None, actor=None):
+    """Cancel or terminate backend `pid`; audits the attempt (also a refused one) and returns the outcome.
+
+    Raises BackendNotFound (nothing audited) or BackendRefused(code, message). The caller checks permissions.
+    """
+    backend = activity.backend(pid)
+    if not backend:
+        raise BackendNotFound(f"There is no backend with pid {pid}.")
+    details = {"pid": pid, "query": (backend["query"] or "")[:2000], "username": backend["username"],
+               "application_name": backend["application_name"], "state": backend["state"]}
+    refusal = _refusal(action, backend)
+    if refusal:
+        audit_record(f"backend.{action}", request=request, actor=actor, target=pid, result=f"refused: {refusal[0]}",
+                     **details)
+        raise BackendRefused(*refusal)
+    signalled = ACTIONS[action]["signal"](pid)
+    result = "signalled" if signalled else "failed"
+    audit_record(f"backend.{action}", request=request, actor=actor, target=pid, result=result, **details)
+    return {"pid": pid, "action": action, "result": result, "query": details["query"]}
+
+
+def backend_cancel(pid, *, request=None, actor=None):
+    return backend_signal("cancel", pid, request=request, actor=actor)
+
+
+def backend_terminate(pid, *, request=None, actor=None):
+    return backend_signal("terminate", pid, request=request, actor=actor)
+
+
+def stats_snapshot_create(*, largest_tables=20):
+    """Store one snapshot: database size, connections by state, cache hit, xact counters, largest tables."""
+    server, counters = overview.server_info(), overview.database_counters()
+    by_state = {row["state"]: row["connections"] for row in activity.state_counts()}
+    hits, reads = counters["blks_hit"], counters["blks_read"]
+    table_rows = [{"name": f"{row['schema']}.{row['name']}", "total_bytes": row["total_bytes"],
+                   "estimated_rows": row["estimated_rows"]} for row in tables.largest_tables(largest_tables)]
+    return StatsSnapshot.objects.create(
+        database_size=server["database_bytes"], connections={"by_state": by_state, "total": sum(by_state.values())},
+        cache_hit_ratio=hits / (hits + reads) if hits + reads else None,
+        xact_commit=counters["xact_commit"], xact_rollback=counters["xact_rollback"], tables=table_rows,
+    )
+
+
+def stats_snapshots_prune(*, days=None):
+    """Delete snapshots older than the retention window; returns how many went."""
+    days = settings.MONITORING_RETENTION_DAYS if days is None else days
+    deleted, _ = StatsSnapshot.objects.filter(taken_at__lt=timezone.now() - timedelta(days=days)).delete()
+    return deleted
+
+
+def app_backend_pid():
+    """The pid of the connection this request uses (refused as a cancel/terminate target)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
