@@ -15,7 +15,6 @@ from sqlalchemy import create_engine, pool
 
 from dbtools.migrations_bridge.urls_sqlalchemy import sqlalchemy_url_from_fields, sqlalchemy_url_from_libpq_url
 
-
 if context.config.config_file_name:
     fileConfig(context.config.config_file_name, disable_existing_loggers=False)
 

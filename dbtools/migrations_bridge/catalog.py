@@ -71,10 +71,23 @@ def catalog_snapshot(conninfo, tables=("users", "posts")):
         return {name: [tuple(row) for row in conn.execute(query, params).fetchall()] for name, query in SECTIONS}
 
 
+def _describe(section, row):
+    if section == "columns":
+        table, column, type_, notnull, default, identity, generated, _num = row
+        extras = [" NOT NULL" if notnull else " NULL", f" DEFAULT {default}" if default else "",
+                  f" IDENTITY {identity}" if identity else "", f" GENERATED {generated}" if generated else ""]
+        return f"column {table}.{column} {type_}" + "".join(extras)
+    if section == "constraints":
+        return f"constraint {row[0]}.{row[1]} {row[3]}" + (" DEFERRABLE" if row[4] else "")
+    if section == "indexes":
+        return f"index {row[2]}"
+    return f"sequence {row[0]} {row[1]} start {row[2]} increment {row[3]} owned by {row[4]}.{row[5]}"
+
+
 def _lines(snapshot):
     for section, _query in SECTIONS:
         for row in snapshot.get(section, []):
-            yield f"{section}: " + " | ".join("" if value is None else str(value) for value in row)
+            yield _describe(section, row)
 
 
 def catalog_diff(expected, actual, expected_label="expected", actual_label="live database"):

@@ -46,6 +46,10 @@ def _conninfo(using):
     return conninfo_for(settings_dict) + f" connect_timeout={int(timeout)}"
 
 
+def _summary(row):
+    return f"{row.action} {row.from_revision or '-'} -> {row.revision or 'base'} {row.status}"
+
+
 def write_rows(rows, using="default"):
     """Insert `rows` (LogRow) and commit at once; False (and a log line) when migrations_log does not exist yet."""
     if not rows:
@@ -53,7 +57,8 @@ def write_rows(rows, using="default"):
     try:
         with psycopg.connect(_conninfo(using), autocommit=True) as conn:
             if not conn.execute("SELECT to_regclass('public.migrations_log') IS NOT NULL").fetchone()[0]:
-                logger.warning("migrations_log does not exist yet; not logged: %s", [asdict(r) for r in rows])
+                logger.warning("migrations_log does not exist yet (manage.py migrate creates it); not logged: %s",
+                               "; ".join(_summary(r) for r in rows))
                 return False
             with conn.transaction():
                 for row in rows:
@@ -62,6 +67,6 @@ def write_rows(rows, using="default"):
                     values["error"] = values["error"] or ""
                     conn.execute(INSERT, values)
     except psycopg.Error as exc:
-        logger.error("could not write migrations_log (%s): %s", exc, [asdict(r) for r in rows])
+        logger.error("could not write migrations_log (%s): %s", exc, "; ".join(_summary(r) for r in rows))
         return False
     return True

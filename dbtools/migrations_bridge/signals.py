@@ -5,8 +5,10 @@ from django.db.models.signals import post_delete, post_migrate, post_save, pre_m
 
 
 def connect_bridge(app_config):
-    from dbtools.migrations_bridge import checks  # noqa: F401  (registers the start-up check)
-    from dbtools.migrations_bridge import hooks
+    from dbtools.migrations_bridge import (
+        checks,  # noqa: F401  (registers the start-up check)
+        hooks,
+    )
 
     pre_migrate.connect(hooks.on_pre_migrate, sender=app_config, dispatch_uid="alembic_bridge_pre_migrate")
     post_migrate.connect(hooks.on_post_migrate, sender=app_config, dispatch_uid="alembic_bridge_post_migrate")
