@@ -2,7 +2,8 @@
 
 - Recording a mirrored migration as applied (post_save on Django's migration recorder row) rewrites
   alembic_version in the same transaction as the migration; unapplying does it right after (Django records
-  unapplied migrations outside the migration's transaction). post_migrate re-syncs once more.
+  unapplied migrations outside the migration's transaction). post_migrate re-syncs once more when the run
+  changed a mirrored app (and only then: migrating other apps leaves an unadopted Alembic database alone).
 - pre_migrate wraps the planned mirrored migrations' apply/unapply to time them; a failure writes its `failed`
   row at once on a separate connection (it survives the rollback); successes are logged at post_migrate.
 """
@@ -129,11 +130,14 @@ def on_pre_migrate(sender, using="default", plan=None, **kwargs):
 def on_post_migrate(sender, using="default", **kwargs):
     run = _runs.pop(using, None)
     connection = connections[using]
-    if not MigrationRecorder(connection).has_table():
+    if run is None or not MigrationRecorder(connection).has_table():
         return
-    sync_version(connection, run.chain if run else None)
-    if run:
-        log.write_rows(run.changed_rows(applied_mirrored(connection)), using)
+    after = applied_mirrored(connection)
+    if after != run.before:
+        # Only when this migrate changed a mirrored app: a database Alembic built and nobody adopted yet keeps
+        # its alembic_version while other apps are migrated.
+        sync_version(connection, run.chain)
+        log.write_rows(run.changed_rows(after), using)
 
 
 def on_recorder_change(sender, instance, using="default", **kwargs):
