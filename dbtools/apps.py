@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class DbtoolsConfig(AppConfig):
     name = "dbtools"
     verbose_name = "Database tools"
+
+    def ready(self):
+        from dbtools.migrations_bridge.signals import connect_bridge
+
+        connect_bridge(self)

@@ -193,3 +193,7 @@ MONITORING_IDLE_IN_TRANSACTION_SECONDS = env.int("MONITORING_IDLE_IN_TRANSACTION
 MONITORING_TABLES_PER_PAGE = env.int("MONITORING_TABLES_PER_PAGE", default=50)
 MONITORING_CHART_INTERVAL_SECONDS = env.int("MONITORING_CHART_INTERVAL_SECONDS", default=5)
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+# Alembic bridge (docs/migrations.md): apps whose Django migrations are mirrored in alembic_version.
+ALEMBIC_MIRRORED_APPS = env.list("ALEMBIC_MIRRORED_APPS", default=["blog"])
+ALEMBIC_CONFIG = env("ALEMBIC_CONFIG", default=str(BASE_DIR / "dbtools" / "alembic" / "alembic.ini"))
+LOGGING["loggers"]["alembic"] = {"level": "WARNING"}  # the bridge loads Alembic's scripts; its INFO is noise here

@@ -1,0 +1,55 @@
+"""Alembic's env.py for pgdeck: the same database as Django, unless told otherwise.
+
+Where the URL comes from, first match wins:
+1. `alembic -x dburl=postgresql://user@host:port/db ...` (a libpq URL; `?host=/socket/dir` for a Unix socket),
+2. the ALEMBIC_DATABASE_URL environment variable (same form),
+3. pgdeck's Django settings: DATABASES["default"] of DJANGO_SETTINGS_MODULE (default config.settings.local),
+   i.e. DATABASE_URL or the embedded PostgreSQL.
+"""
+
+import os
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from dbtools.migrations_bridge.urls_sqlalchemy import sqlalchemy_url_from_fields, sqlalchemy_url_from_libpq_url
+
+if context.config.config_file_name:
+    fileConfig(context.config.config_file_name, disable_existing_loggers=False)
+
+
+def database_url():
+    url = context.get_x_argument(as_dictionary=True).get("dburl") or os.environ.get("ALEMBIC_DATABASE_URL")
+    if url:
+        return sqlalchemy_url_from_libpq_url(url)
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    django.setup()
+    if context.config.config_file_name:  # django.setup() applied Django's LOGGING: keep Alembic's own output
+        fileConfig(context.config.config_file_name, disable_existing_loggers=False)
+    from django.conf import settings
+
+    return sqlalchemy_url_from_fields(settings.DATABASES["default"])
+
+
+def run_migrations_offline():
+    context.configure(url=database_url(), target_metadata=None, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    engine = create_engine(database_url(), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=None, transactional_ddl=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

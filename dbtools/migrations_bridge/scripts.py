@@ -1,0 +1,37 @@
+"""pgdeck's Alembic script directory (dbtools/alembic), read through Alembic's own API."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from django.conf import settings
+
+DEFAULT_INI = Path(__file__).resolve().parent.parent / "alembic" / "alembic.ini"
+
+
+def ini_path():
+    return str(getattr(settings, "ALEMBIC_CONFIG", "") or DEFAULT_INI)
+
+
+def alembic_config():
+    return Config(ini_path())
+
+
+@lru_cache(maxsize=4)
+def _script_directory(path):
+    return ScriptDirectory.from_config(Config(path))
+
+
+def script_directory():
+    return _script_directory(ini_path())
+
+
+def script_heads():
+    return list(script_directory().get_heads())
+
+
+def script_revisions():
+    """{revision id: (down_revision, doc)} of every Alembic revision script."""
+    return {script.revision: (script.down_revision, script.doc or "")
+            for script in script_directory().walk_revisions()}
