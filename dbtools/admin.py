@@ -1,0 +1,1 @@
+from dbtools.backups import admin as backups_admin  # noqa: F401
