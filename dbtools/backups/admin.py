@@ -12,8 +12,7 @@ from dbtools.models import Backup
 @admin.register(Backup)
 class BackupAdmin(admin.ModelAdmin):
     change_list_template = "dbtools/backups/change_list.html"
-    list_display = ("backup_link", "file_name", "format", "status", "size_display", "encrypted", "started_at",
-                    "finished_at", "user", "verified")
+    list_display = ("backup_link", "file_name", "format", "status", "size_display", "started_at", "user", "verified")
     list_display_links = None
     list_filter = ("status", "format", "encrypted", "verify_ok")
     search_fields = ("file", "error", "verify_result")
@@ -21,7 +20,7 @@ class BackupAdmin(admin.ModelAdmin):
     list_per_page = 50
 
     def has_module_permission(self, request):
-        return request.user.has_perm("dbtools.view_backups")
+        return False  # listed once, under "Database tools" (dbtools/admin_urls.py TOOLS), not twice
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("dbtools.view_backups")

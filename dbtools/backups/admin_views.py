@@ -69,7 +69,8 @@ def create_view(site, request):
 def detail_view(site, request, pk):
     _need(request, "dbtools.view_backups")
     backup = _backup(pk)
-    return _render(site, request, "detail.html", f"Backup #{backup.pk}", backup=backup,
+    tables = sorted(((backup.snapshot or {}).get("tables") or {}).items()) if backup.status == "success" else []
+    return _render(site, request, "detail.html", f"Backup #{backup.pk}", backup=backup, is_detail=True, tables=tables,
                    info=selectors.backup_status(backup), verifying=jobs.verify_running(backup),
                    can_manage=request.user.has_perm("dbtools.manage_backups"),
                    can_restore=request.user.has_perm("dbtools.restore_backup"),

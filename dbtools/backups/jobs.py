@@ -38,6 +38,9 @@ def _run(target, *args, **kwargs):
 def backup_start(*, actor, request=None, fmt="custom", schema_only=False, tables=(), encrypt=False, verify=False):
     """Create the `running` row now (errors in the options are raised here) and dump in the background."""
     backup = services.backup_prepare(actor=actor, fmt=fmt, encrypt=encrypt)
+    if verify:  # marked now, so a page that sees the dump finish keeps following the verify
+        Backup.objects.filter(pk=backup.pk).update(verify_result="running")
+        backup.verify_result = "running"
 
     def work():
         services.backup_run(backup, actor=actor, schema_only=schema_only, tables=tables, request=request)

@@ -74,7 +74,7 @@ def backup_run(backup, *, actor, schema_only=False, tables=(), on_progress=None,
         result = run_dump(plan, on_progress=progress)
     except BaseException as exc:
         message = str(exc) if isinstance(exc, BackupError) else f"interrupted ({exc.__class__.__name__})"
-        _finish(backup, status="failed", error=message)
+        _finish(backup, status="failed", error=message, verify_result="")
         audit_record("backup.create", actor=actor, request=request, target=backup.file, result="failed",
                      error=message)
         raise
