@@ -1,3 +1,4 @@
 """Registers dbtools' ModelAdmins; each feature adds one import line here."""
 
 import dbtools.query.admin  # noqa: F401
+from dbtools.backups import admin as backups_admin  # noqa: F401

@@ -6,6 +6,7 @@ from django.urls import path
 TOOLS = [
     ("Query editor", "dbtools_query", "dbtools.run_query"),
     ("Monitoring", "dbtools_monitoring", "dbtools.view_monitoring"),
+    ("Backups", "dbtools_backups", "dbtools.view_backups"),
 ]
 
 
@@ -23,6 +24,7 @@ def _query_urlpatterns(site):
 
 
 def tool_urlpatterns(site):
+    from dbtools.backups.admin_views import backup_urlpatterns
     from dbtools.monitoring.admin_urls import monitoring_urlpatterns
 
-    return _query_urlpatterns(site) + monitoring_urlpatterns(site)
+    return _query_urlpatterns(site) + monitoring_urlpatterns(site) + backup_urlpatterns(site)

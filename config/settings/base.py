@@ -197,3 +197,6 @@ METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
 ALEMBIC_MIRRORED_APPS = env.list("ALEMBIC_MIRRORED_APPS", default=["blog"])
 ALEMBIC_CONFIG = env("ALEMBIC_CONFIG", default=str(BASE_DIR / "dbtools" / "alembic" / "alembic.ini"))
 LOGGING["loggers"]["alembic"] = {"level": "WARNING"}  # the bridge loads Alembic's scripts; its INFO is noise here
+# Backups (docs/backups.md): folders searched for pg_dump/pg_restore/psql
+# (default: the embedded server's, /usr/lib/postgresql/*/bin, PATH).
+BACKUP_PG_BIN_DIRS = env.list("BACKUP_PG_BIN_DIRS", default=[])

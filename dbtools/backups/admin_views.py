@@ -1,0 +1,139 @@
+"""Custom admin views of backups: create (background), detail + status JSON, verify, download, delete, restore."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from dbtools.backups import jobs, selectors, services
+from dbtools.backups.downloads import download_response
+from dbtools.backups.errors import BackupError
+from dbtools.backups.forms import BackupCreateForm, RestoreForm
+from dbtools.backups.tools import live_database_name
+from dbtools.models import Backup
+
+
+def _need(request, perm):
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _backup(pk):
+    backup = selectors.backup_get(pk)
+    if backup is None:
+        raise Http404("No such backup")
+    return backup
+
+
+def _render(site, request, template, title, **context):
+    context = {**site.each_context(request), "title": title, "opts": Backup._meta, **context}
+    return TemplateResponse(request, f"dbtools/backups/{template}", context)
+
+
+def backup_urlpatterns(site):
+    def view(func, **kwargs):
+        return site.admin_view(lambda request, **kw: func(site, request, **kw), **kwargs)
+
+    changelist = site._registry[Backup].changelist_view
+    return [
+        path("dbtools/backups/", site.admin_view(changelist), name="dbtools_backups"),
+        path("dbtools/backups/create/", view(create_view), name="dbtools_backup_create"),
+        path("dbtools/backups/<int:pk>/", view(detail_view), name="dbtools_backup_detail"),
+        path("dbtools/backups/<int:pk>/status.json", view(status_view), name="dbtools_backup_status"),
+        path("dbtools/backups/<int:pk>/verify/", view(verify_view), name="dbtools_backup_verify"),
+        path("dbtools/backups/<int:pk>/download/", view(download_view), name="dbtools_backup_download"),
+        path("dbtools/backups/<int:pk>/delete/", view(delete_view), name="dbtools_backup_delete"),
+        path("dbtools/backups/<int:pk>/restore/", view(restore_view), name="dbtools_backup_restore"),
+    ]
+
+
+def create_view(site, request):
+    _need(request, "dbtools.manage_backups")
+    form = BackupCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            backup = jobs.backup_start(actor=request.user, request=request, fmt=data["format"],
+                                       schema_only=data["schema_only"], tables=data["table_list"],
+                                       encrypt=data["encrypt"], verify=data["verify"])
+        except BackupError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.info(request, f"Backup #{backup.pk} started; this page follows its progress.")
+            return redirect("admin:dbtools_backup_detail", backup.pk)
+    return _render(site, request, "create.html", "Create a backup", form=form)
+
+
+def detail_view(site, request, pk):
+    _need(request, "dbtools.view_backups")
+    backup = _backup(pk)
+    tables = sorted(((backup.snapshot or {}).get("tables") or {}).items()) if backup.status == "success" else []
+    return _render(site, request, "detail.html", f"Backup #{backup.pk}", backup=backup, is_detail=True, tables=tables,
+                   info=selectors.backup_status(backup), verifying=jobs.verify_running(backup),
+                   can_manage=request.user.has_perm("dbtools.manage_backups"),
+                   can_restore=request.user.has_perm("dbtools.restore_backup"),
+                   status_url=reverse("admin:dbtools_backup_status", args=[backup.pk]))
+
+
+def status_view(site, request, pk):
+    _need(request, "dbtools.view_backups")
+    backup = _backup(pk)
+    return JsonResponse({**selectors.backup_status(backup), "verifying": jobs.verify_running(backup)})
+
+
+def verify_view(site, request, pk):
+    _need(request, "dbtools.manage_backups")
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    backup = _backup(pk)
+    try:
+        jobs.verify_start(backup, actor=request.user, request=request)
+        messages.info(request, f"Verifying backup #{backup.pk} in a scratch database.")
+    except BackupError as exc:
+        messages.error(request, str(exc))
+    return redirect("admin:dbtools_backup_detail", backup.pk)
+
+
+def download_view(site, request, pk):
+    _need(request, "dbtools.manage_backups")
+    backup = _backup(pk)
+    try:
+        return download_response(backup, actor=request.user, request=request)
+    except BackupError as exc:
+        messages.error(request, str(exc))
+        return redirect("admin:dbtools_backup_detail", backup.pk)
+
+
+def delete_view(site, request, pk):
+    _need(request, "dbtools.manage_backups")
+    backup = _backup(pk)
+    if request.method == "POST":
+        try:
+            services.backup_delete(backup, actor=request.user, request=request)
+        except BackupError as exc:
+            messages.error(request, str(exc))
+            return redirect("admin:dbtools_backup_detail", pk)
+        messages.success(request, f"Backup #{pk} and its files were deleted.")
+        return redirect("admin:dbtools_backups")
+    return _render(site, request, "delete.html", f"Delete backup #{backup.pk}?", backup=backup)
+
+
+def restore_view(site, request, pk):
+    _need(request, "dbtools.restore_backup")
+    backup = _backup(pk)
+    live = live_database_name()
+    form = RestoreForm(request.POST or None, initial={"target_db": live})
+    if request.method == "POST" and form.is_valid():
+        target = form.cleaned_data["target_db"]
+        try:
+            services.backup_restore(actor=request.user, request=request, path=backup.file, target=target,
+                                    create=form.cleaned_data["create"], confirmed=True)
+        except (BackupError, PermissionError) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Backup #{backup.pk} was restored into database {target}.")
+            return redirect("admin:dbtools_backup_detail", backup.pk)
+    return _render(site, request, "restore.html", f"Restore backup #{backup.pk}", backup=backup, form=form,
+                   live_name=live)

@@ -1,0 +1,38 @@
+"""manage.py dbrestore FILE [--target-db NAME] [--create] [--yes] [--user USERNAME] — see docs/backups.md."""
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from dbtools.backups import services
+from dbtools.backups.cli import resolve_actor
+from dbtools.backups.errors import BackupError
+from dbtools.backups.tools import live_database_name
+
+
+class Command(BaseCommand):
+    help = "Restore a backup in one transaction (all or nothing), after checking its checksum."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--target-db", help="database to restore into (default: the configured, live one)")
+        parser.add_argument("--create", action="store_true", help="create the target first (dropped on failure)")
+        parser.add_argument("--yes", action="store_true", help="confirm restoring over the live database")
+        parser.add_argument("--user", help="the pgdeck user acting (default: the OS user, treated as admin)")
+
+    def handle(self, *args, **options):
+        actor = resolve_actor(options["user"])
+        target = options["target_db"] or live_database_name()
+        confirmed = options["yes"] or (target == live_database_name() and self._confirm(target))
+        try:
+            services.backup_restore(actor=actor, path=options["file"], target=target, create=options["create"],
+                                    confirmed=confirmed)
+        except (BackupError, PermissionError) as exc:
+            raise CommandError(str(exc))
+        self.stdout.write(self.style.SUCCESS(f"restored {options['file']} into database {target}"))
+
+    def _confirm(self, target):
+        if not sys.stdin.isatty():
+            return False
+        answer = input(f"This replaces the data of the live database {target}. Type its name to confirm: ")
+        return answer.strip() == target

@@ -1,0 +1,49 @@
+"""Backups in the admin, driven in chromium: list → create (background, polled status) → verify → restore page."""
+
+import pytest
+
+from dbtools.backups import jobs
+from tests.browser.conftest import screenshot
+from tests.factories import PostFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def backup_dir(settings, tmp_path):
+    settings.BACKUP_DIR = tmp_path
+    return tmp_path
+
+
+def test_backup_create_follow_verify_and_restore_page(login, live_server, make_user, backup_dir):
+    PostFactory.create_batch(5)
+    page = login(make_user("admin", username="admin"))
+    failed = []
+    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and failed.append(r.url))
+    page.goto(f"{live_server.url}/admin/dbtools/backups/")
+    assert page.locator("h1").inner_text() == "Backups"
+    page.click("text=Create backup")
+    page.select_option("#id_format", "custom")
+    page.check("#id_verify")
+    screenshot(page, "backups-create")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#backup-status")
+    # status.js polls status.json and reloads the page when the dump (then the verify) has finished.
+    page.wait_for_function("document.querySelector('#status-text').textContent === 'success'", timeout=60000)
+    jobs.wait_all()
+    page.wait_for_function("document.querySelector('#verify-text').textContent.includes('ok at')", timeout=60000)
+    assert "posts" in page.locator("body").inner_text()
+    screenshot(page, "backups-detail")
+    page.click("text=Restore…")
+    page.wait_for_selector("#id_confirm")
+    assert "test_pgdeck" in page.locator(".errornote").inner_text()
+    page.fill("#id_confirm", "not the name")
+    page.click("input[type=submit]")
+    page.wait_for_selector(".errorlist")
+    screenshot(page, "backups-restore")
+    page.goto(f"{live_server.url}/admin/dbtools/backups/")
+    assert page.locator("#result_list tbody tr").count() == 1
+    assert "ok" in page.locator("#result_list tbody tr").inner_text()
+    screenshot(page, "backups-list")
+    assert failed == []
+    assert [e for e in page.console_errors if not e.startswith("Failed to load resource")] == []
