@@ -18,6 +18,18 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = DjangoUserAdmin.fieldsets + (("Console role", {"fields": ("role",)}),)
     add_fieldsets = DjangoUserAdmin.add_fieldsets + (("Console role", {"fields": ("role", "email")}),)
 
+    ROLE_FIELDS = {"role", "groups", "user_permissions", "is_superuser", "is_staff", "is_active"}
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        changed = sorted(self.ROLE_FIELDS.intersection(form.changed_data))
+        if changed or not change:
+            from dbtools.audit import audit_record
+
+            audit_record("user.role_change", request=request, target=obj.username, role=obj.role,
+                         previous_role=form.initial.get("role") if change else None, changed=changed,
+                         created=not change)
+
 
 class StatusFilter(admin.SimpleListFilter):
     title = "status"

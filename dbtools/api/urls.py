@@ -2,7 +2,10 @@
 
 from django.urls import include, path
 
+from dbtools.audit_api import AuditListView
+
 urlpatterns = [
+    path("audit", AuditListView.as_view(), name="api-audit"),
     path("", include("dbtools.query.api_urls")),
     path("", include("dbtools.monitoring.api.urls")),
     path("", include("dbtools.backups.api_urls")),
