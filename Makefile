@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: run serve test lint pytest browser-deps bench load db-start db-stop migrate demo clean-venv test-pgbouncer
+.PHONY: run serve test lint pytest browser-deps bench load db-start db-stop migrate demo clean-venv test-pgbouncer pgbouncer-deps
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,10 +57,24 @@ lint: $(DEV_STAMP)
 pytest: $(DEV_STAMP) browser-deps
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint pytest
+test: lint pytest test-pgbouncer
 
 bench: $(DEV_STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m bench
 
 clean-venv:
 	rm -rf $(VENV)
+
+# The DB-heavy part of the suite through PgBouncer in transaction mode (DB_PGBOUNCER=1: no app-side pool,
+# no server-side cursors). `make test` runs it too.
+PGBOUNCER_TESTS ?= tests/blog tests/api tests/accounts tests/query
+pgbouncer-deps:
+	@command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/pgbouncer || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q pgbouncer; \
+	  else sudo apt-get update -q && sudo apt-get install -y -q pgbouncer; fi; }
+
+test-pgbouncer: $(DEV_STAMP) pgbouncer-deps
+	@url=$$($(PY) -m config.pgbouncer start) || exit 1; echo "through PgBouncer: $$url"; \
+	DATABASE_URL=$$url DB_PGBOUNCER=1 TEST_DATABASE_NAME=test_pgdeck_bouncer DJANGO_SETTINGS_MODULE=config.settings.test \
+	  $(BIN)/pytest -q -p no:cacheprovider --reuse-db $(PGBOUNCER_TESTS); status=$$?; \
+	$(PY) -m config.pgbouncer stop; exit $$status

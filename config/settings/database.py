@@ -61,4 +61,15 @@ def build_databases(*, allow_embedded):
     if env.bool("DB_PGBOUNCER", default=False):
         # Transaction pooling cannot keep a named cursor open between statements.
         default["DISABLE_SERVER_SIDE_CURSORS"] = True
-    return {"default": default}, source
+    databases = {"default": default}
+    replica_url = env("REPLICA_DATABASE_URL", default="")
+    if replica_url:
+        databases["replica"] = _replica(default, replica_url)
+    return databases, source
+
+
+def _replica(default, url):
+    """A read-only alias: the query editor (read mode), exports and monitoring reads use it; writes never do."""
+    fields = parse_database_url(url, variable="REPLICA_DATABASE_URL")
+    extra = fields.pop("EXTRA")
+    return {**default, **fields, "OPTIONS": _connection_options(extra), "TEST": {"MIRROR": "default"}}

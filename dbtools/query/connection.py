@@ -92,6 +92,12 @@ def query_session(mode, *, timeout=None, alias="default"):
         conn.close()
 
 
+def server_pid(conn):
+    """The server backend running this transaction. Not conn.info.backend_pid: behind PgBouncer that is the
+    pooler's own number, while inside a transaction the pooler pins one real backend."""
+    return conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+
+
 def cancel_backend(pid):
     """pg_cancel_backend(pid) from the app's own connection, only when pid is a query-editor backend."""
     users = [settings.QUERY_ROLE, settings.QUERY_WRITE_ROLE]

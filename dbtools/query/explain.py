@@ -12,7 +12,7 @@ import psycopg
 from psycopg import sql
 
 from dbtools.query import services
-from dbtools.query.connection import query_session
+from dbtools.query.connection import query_session, server_pid
 from dbtools.query.errors import QueryError, error_from_pg
 from dbtools.query.runner import run_statements
 from dbtools.query.safety import check_params, check_size, split_statements
@@ -94,7 +94,7 @@ def explain_query(*, user, sql_text, params=None, analyze=False, token="", alias
         check_params(statements, params)
         *before, last = statements
         with query_session("read", alias=alias) as conn:
-            services.history_set_pid(entry, conn.info.backend_pid)
+            services.history_set_pid(entry, server_pid(conn))
             if before:
                 run_statements(conn, before, params or {}, 0)
             try:

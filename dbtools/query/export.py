@@ -14,7 +14,7 @@ from psycopg import sql
 from psycopg.pq import TransactionStatus
 
 from dbtools.query import services
-from dbtools.query.connection import query_session
+from dbtools.query.connection import query_session, server_pid
 from dbtools.query.errors import QueryError, error_from_pg
 from dbtools.query.safety import check_params, check_size, split_statements
 
@@ -60,7 +60,7 @@ class Export:
                 raise QueryError("Export needs exactly one SELECT statement.", code="invalid")
             self.conn = self._stack.enter_context(query_session("read", timeout=settings.QUERY_EXPORT_TIMEOUT,
                                                                 alias=alias))
-            services.history_set_pid(self.entry, self.conn.info.backend_pid)
+            services.history_set_pid(self.entry, server_pid(self.conn))
             text = _literal_text(self.conn, statements[0], params or {})
             self.conn.execute(sql.SQL("EXPLAIN {}").format(sql.SQL(text.rstrip().rstrip(";"))))
             self.copy_sql = _copy_sql(text, fmt)

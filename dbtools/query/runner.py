@@ -13,7 +13,7 @@ from psycopg.generators import fetch
 from psycopg.pq import ExecStatus
 
 from dbtools.query import services
-from dbtools.query.connection import query_session
+from dbtools.query.connection import query_session, server_pid
 from dbtools.query.errors import QueryError, error_from_pg
 from dbtools.query.safety import check_params, check_size, split_statements
 
@@ -127,7 +127,7 @@ def run_query(*, user, sql, params=None, mode="read", limit=None, token="", alia
         statements = split_statements(sql)
         check_params(statements, params)
         with query_session(mode, alias=alias) as conn:
-            services.history_set_pid(entry, conn.info.backend_pid)
+            services.history_set_pid(entry, server_pid(conn))
             result = run_statements(conn, statements, params or {}, display_limit(limit), mode)
             if mode == "write":
                 commit(conn)

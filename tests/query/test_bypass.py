@@ -109,7 +109,11 @@ def wipe_procedure(blog_rows):
 
 @pytest.fixture
 def victim():
+    """Another session, held in an open transaction so its server backend is pinned even behind PgBouncer
+    (whose client-side backend_pid is not a server pid)."""
     conn = open_superuser_connection()
+    conn.execute("BEGIN")
+    conn.server_pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
     yield conn
     conn.close()
 
@@ -117,7 +121,7 @@ def victim():
 @pytest.mark.parametrize("case, sql", BYPASSES, ids=[case for case, _sql in BYPASSES])
 def test_bypass_attempt_changes_nothing(case, sql, analyst, blog_rows, wipe_procedure, victim):
     before = checksum()
-    text = sql.format(victim=victim.info.backend_pid, marker=MARKER)
+    text = sql.format(victim=victim.server_pid, marker=MARKER)
     try:
         result = run_query(user=analyst, sql=text)
     except QueryError as error:
