@@ -1,3 +1,7 @@
 """dbtools API routes; each feature adds its include() line here."""
 
-urlpatterns = []
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("dbtools.migrations_bridge.urls")),
+]
