@@ -2,8 +2,8 @@
 
 from django import forms
 
-from dbtools.models import MigrationLog
 from dbtools.migrations_bridge.revisions import BASE, HEAD, revision_chain
+from dbtools.models import MigrationLog
 
 
 class LogFilterForm(forms.Form):
