@@ -3,8 +3,8 @@
 import pytest
 from django.db import connection
 
-from tests.browser.conftest import screenshot
 from dbtools.models import MigrationLog
+from tests.browser.conftest import screenshot
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.browser
