@@ -103,3 +103,17 @@ def test_real_alembic_downgrade_base_and_manage_current_reports_the_drift(scratc
     assert not db.exists("users") and db.versions() == []
     out = ok(db.manage("alembic", "current"))
     assert "drift: alembic_version is empty (base)" in out
+
+
+def test_real_alembic_cli_runs_are_logged_and_a_failure_row_survives(scratch_db):
+    db = scratch_db()
+    ok(db.manage("migrate", "--noinput"))
+    ok(db.alembic("-x", "user=ci", "downgrade", "base"))
+    ok(db.psql("CREATE TABLE posts (id integer)"))  # in the way of abc123 -> def456
+    result = db.alembic("-x", "user=ci", "upgrade", "head")
+    assert result.returncode != 0 and 'relation "posts" already exists' in result.stderr
+    assert not db.exists("users") and db.versions() == []  # abc123 rolled back with the failure
+    cli = [(r[0], r[1], r[4], r[5]) for r in db.log() if r[6] == "ci (alembic CLI)"]
+    assert cli == [("downgrade", "success", "abc123", "def456"), ("downgrade", "success", "", "abc123"),
+                   ("upgrade", "failed", "head", "")]
+    assert 'relation "posts" already exists' in db.log()[-1][7]
