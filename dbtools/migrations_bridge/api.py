@@ -10,10 +10,8 @@ from rest_framework.views import APIView
 from accounts.api.permissions import require
 from accounts.models import ApiKey
 from config.api.errors import ApiError
-from dbtools.audit import audit_record
 from dbtools.migrations_bridge import selectors
-from dbtools.migrations_bridge.revisions import BASE
-from dbtools.migrations_bridge.services import BridgeError, migrations_downgrade, migrations_upgrade
+from dbtools.migrations_bridge.services import BridgeError, migrations_move
 from dbtools.models import MigrationLog
 
 ERROR_STATUS = {"unknown_revision": 400, "wrong_direction": 409, "drift": 409, "multiple_versions": 409,
@@ -62,28 +60,22 @@ class RevisionSerializer(serializers.Serializer):
 
 class _MoveView(APIView):
     action = ""
-    service = None
     permission_classes = [require("dbtools.apply_migrations"), AdminScope]
 
     def post(self, request):
         body = RevisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        revision = body.validated_data["revision"]
-        before = selectors.bridge_state(DEFAULT_DB_ALIAS, with_models=False).current
         try:
-            new = self.service(revision, using=DEFAULT_DB_ALIAS, user=request.user.get_username())
+            new = migrations_move(self.action, body.validated_data["revision"], using=DEFAULT_DB_ALIAS,
+                                  request=request, user=request.user.get_username())
         except BridgeError as exc:
             raise ApiError(ERROR_STATUS.get(exc.code, 400), exc.code, str(exc))
-        audit_record(f"migration.{self.action}", request=request, target=revision, from_revision=before or BASE,
-                     to_revision=new or BASE)
         return Response({"revision": new, **state_payload()})
 
 
 class MigrationsUpgradeView(_MoveView):
     action = "upgrade"
-    service = staticmethod(migrations_upgrade)
 
 
 class MigrationsDowngradeView(_MoveView):
     action = "downgrade"
-    service = staticmethod(migrations_downgrade)

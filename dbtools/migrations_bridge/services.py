@@ -119,3 +119,21 @@ def migrations_sync(*, using="default", user=""):
     log.write_rows([log.LogRow(action="sync", status="success", revision=new or "",
                                from_revision=",".join(versions), user=user)], using)
     return new
+
+
+def migrations_move(action, revision, *, using="default", request=None, user=""):
+    """upgrade/downgrade for the admin and the API, audited as migration.<action> whether it worked or not."""
+    from dbtools.audit import audit_record
+
+    service = migrations_upgrade if action == "upgrade" else migrations_downgrade
+    versions = version_rows(connections[using])
+    before = ",".join(versions) or BASE
+    try:
+        new = service(revision, using=using, user=user)
+    except BridgeError as exc:
+        audit_record(f"migration.{action}", request=request, target=revision, from_revision=before,
+                     outcome="failed", error=str(exc))
+        raise
+    audit_record(f"migration.{action}", request=request, target=revision, from_revision=before,
+                 to_revision=new or BASE, outcome="success")
+    return new

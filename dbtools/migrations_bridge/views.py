@@ -9,17 +9,11 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from dbtools.audit import audit_record
 from dbtools.migrations_bridge import selectors
 from dbtools.migrations_bridge.forms import ActionForm, LogFilterForm, downgrade_choices
 from dbtools.migrations_bridge.hooks import applied_mirrored
 from dbtools.migrations_bridge.revisions import BASE, position, resolve, revision_chain
-from dbtools.migrations_bridge.services import (
-    BridgeError,
-    downgrade_targets,
-    migrations_downgrade,
-    migrations_upgrade,
-)
+from dbtools.migrations_bridge.services import BridgeError, downgrade_targets, migrations_move
 
 VIEW_PERM, APPLY_PERM = "dbtools.view_migrations", "dbtools.apply_migrations"
 
@@ -83,14 +77,11 @@ def migrations_confirm(request, site):
 
 
 def _run(request, action, revision):
-    service = migrations_upgrade if action == "upgrade" else migrations_downgrade
-    before = selectors.bridge_state(DEFAULT_DB_ALIAS, with_models=False).current
     try:
-        new = service(revision, using=DEFAULT_DB_ALIAS, user=request.user.get_username())
+        new = migrations_move(action, revision, using=DEFAULT_DB_ALIAS, request=request,
+                              user=request.user.get_username())
     except BridgeError as exc:
         messages.error(request, str(exc))
     else:
-        audit_record(f"migration.{action}", request=request, target=revision, from_revision=before or BASE,
-                     to_revision=new or BASE)
         messages.success(request, f"{action.capitalize()} done: alembic_version is now {new or BASE}.")
     return redirect(reverse("admin:dbtools_migrations"))

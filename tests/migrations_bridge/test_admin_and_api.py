@@ -142,7 +142,8 @@ def test_api_downgrade_and_upgrade_with_an_admin_key(api_client):
     assert response.status_code == 200 and response.json()["alembic"]["current"] == "def456"
     assert table_exists("posts")
     assert list(AuditEvent.objects.filter(action__startswith="migration.").order_by("id")
-                .values_list("action", flat=True)) == ["migration.downgrade", "migration.upgrade"]
+                .values_list("action", "details__outcome")) == [
+        ("migration.downgrade", "success"), ("migration.downgrade", "failed"), ("migration.upgrade", "success")]
 
 
 def test_api_bad_input_is_a_json_4xx_and_changes_nothing(api_client):
