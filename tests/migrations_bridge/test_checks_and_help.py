@@ -93,3 +93,20 @@ def test_every_subcommand_has_help(sub, capsys):
     assert exit_.value.code == 0
     text = capsys.readouterr().out
     assert "--database" in text and "--user" in text
+
+
+@pytest.mark.django_db
+def test_a_move_while_another_runs_is_refused():
+    import psycopg
+    from django.db import connection
+
+    from dbtools.migrations_bridge.catalog import conninfo_for
+    from dbtools.migrations_bridge.services import MIGRATION_LOCK_KEY
+
+    with psycopg.connect(conninfo_for(connection.settings_dict), autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
+        with pytest.raises(CommandError, match="another migration is running on this database"):
+            call_command("alembic", "downgrade", "base", stdout=StringIO())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('public.posts') IS NOT NULL")
+        assert cursor.fetchone()[0]
