@@ -73,22 +73,44 @@ def _admin_conninfo():
     return conninfo_for(settings.DATABASES["default"], "postgres")
 
 
+def _create(name, template=None):
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+    with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
+        conn.execute(statement)
+    return ScratchDatabase(name)
+
+
+def _drop(names):
+    with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
+        for name in names:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def migrated_template():
+    """A database migrated once by `manage.py migrate` (subprocess); tests clone it instead of migrating again."""
+    template = _create(f"pgdeck_tmpl_{uuid.uuid4().hex[:10]}")
+    result = template.manage("migrate", "--noinput")
+    assert result.returncode == 0, result.stderr
+    yield template.name
+    _drop([template.name])
+
+
 @pytest.fixture
-def scratch_db():
-    """scratch_db() → a new empty ScratchDatabase; every one is dropped after the test."""
+def scratch_db(request):
+    """scratch_db() → a new empty ScratchDatabase; scratch_db(migrated=True) → a copy of a `manage.py migrate`d
+    one. Every one is dropped after the test."""
     made = []
 
-    def make():
-        name = f"pgdeck_scratch_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        made.append(name)
-        return ScratchDatabase(name)
+    def make(migrated=False):
+        template = request.getfixturevalue("migrated_template") if migrated else None
+        made.append(f"pgdeck_scratch_{uuid.uuid4().hex[:10]}")
+        return _create(made[-1], template)
 
     yield make
-    with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
-        for name in made:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    _drop(made)
 
 
 def ok(result):

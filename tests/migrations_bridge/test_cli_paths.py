@@ -21,8 +21,7 @@ def test_migrate_then_real_alembic_current_prints_head(scratch_db):
 
 
 def test_alembic_upgrade_then_adopt_then_migrate_is_a_noop_with_the_same_catalog(scratch_db):
-    django_path, alembic_path = scratch_db(), scratch_db()
-    ok(django_path.manage("migrate", "--noinput"))
+    django_path, alembic_path = scratch_db(migrated=True), scratch_db()
     ok(alembic_path.alembic("upgrade", "head"))
     assert alembic_path.versions() == ["def456"]
     out = ok(alembic_path.manage("alembic", "adopt"))
@@ -37,8 +36,7 @@ def test_alembic_upgrade_then_adopt_then_migrate_is_a_noop_with_the_same_catalog
 
 
 def test_alembic_and_django_paths_build_the_seed_ddl_exactly(scratch_db):
-    django_path, alembic_path, seed = scratch_db(), scratch_db(), scratch_db()
-    ok(django_path.manage("migrate", "--noinput"))
+    django_path, alembic_path, seed = scratch_db(migrated=True), scratch_db(), scratch_db()
     ok(alembic_path.alembic("upgrade", "head"))
     ok(seed.psql(USERS_DDL + POSTS_DDL))
     expected = seed.catalog()
@@ -81,8 +79,7 @@ def test_adopt_refuses_a_hand_altered_schema_with_a_diff_and_changes_nothing(scr
 
 
 def test_downgrade_drops_posts_real_alembic_agrees_and_upgrade_brings_it_back(scratch_db):
-    db = scratch_db()
-    ok(db.manage("migrate", "--noinput"))
+    db = scratch_db(migrated=True)
     head_catalog = db.catalog()
     ok(db.manage("alembic", "downgrade", "abc123", "--user", "ops"))
     assert not db.exists("posts") and db.exists("users")
@@ -97,8 +94,7 @@ def test_downgrade_drops_posts_real_alembic_agrees_and_upgrade_brings_it_back(sc
 
 
 def test_real_alembic_downgrade_base_and_manage_current_reports_the_drift(scratch_db):
-    db = scratch_db()
-    ok(db.manage("migrate", "--noinput"))
+    db = scratch_db(migrated=True)
     ok(db.alembic("downgrade", "base"))
     assert not db.exists("users") and db.versions() == []
     out = ok(db.manage("alembic", "current"))
@@ -106,8 +102,7 @@ def test_real_alembic_downgrade_base_and_manage_current_reports_the_drift(scratc
 
 
 def test_real_alembic_cli_runs_are_logged_and_a_failure_row_survives(scratch_db):
-    db = scratch_db()
-    ok(db.manage("migrate", "--noinput"))
+    db = scratch_db(migrated=True)
     ok(db.alembic("-x", "user=ci", "downgrade", "base"))
     ok(db.psql("CREATE TABLE posts (id integer)"))  # in the way of abc123 -> def456
     result = db.alembic("-x", "user=ci", "upgrade", "head")

@@ -9,9 +9,7 @@ FAILING = "tests.settings_failing"
 
 
 def _migrated(scratch_db):
-    db = scratch_db()
-    ok(db.manage("migrate", "--noinput"))
-    return db
+    return scratch_db(migrated=True)
 
 
 def test_failing_migration_leaves_schema_and_version_and_logs_failed(scratch_db):
