@@ -97,7 +97,7 @@ def run():
 | `migrate blog zero` + `migrate`, Django alone (baseline) | {without_hooks * 1000:.0f} ms | 1.00 |
 | same, with the bridge (alembic_version in step, migrations_log rows) | {with_hooks * 1000:.0f} ms | {hooked:.2f} |
 | Django's migration loader (what `showmigrations` reads; baseline) | {loader * 1000:.1f} ms | 1.00 |
-| bridge state without the model-change check (`manage.py alembic current`) | {state_light * 1000:.1f} ms | {light:.2f} |
+| bridge state, no model-change check (`manage.py alembic current`) | {state_light * 1000:.1f} ms | {light:.2f} |
 | bridge state with the model-change check (admin screen, API, `check`) | {state * 1000:.1f} ms | {full:.2f} |
 
 {ROUNDS} round trips on a scratch database (server: {default.get("HOST") or "localhost"}).
