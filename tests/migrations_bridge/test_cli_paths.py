@@ -1,6 +1,9 @@
 """The issue's paths with the real CLIs on scratch databases: manage.py migrate, alembic, psql."""
 
+import sys
+
 import pytest
+from django.conf import settings
 
 from blog.seed_schema import POSTS_DDL, USERS_DDL
 from tests.migrations_bridge.conftest import failed, ok
@@ -112,3 +115,20 @@ def test_real_alembic_cli_runs_are_logged_and_a_failure_row_survives(scratch_db)
     assert cli == [("downgrade", "success", "abc123", "def456"), ("downgrade", "success", "", "abc123"),
                    ("upgrade", "failed", "head", "")]
     assert 'relation "posts" already exists' in db.log()[-1][7]
+
+
+def test_adopt_without_createdb_is_a_one_line_error_and_changes_nothing(scratch_db):
+    db = scratch_db()
+    ok(db.alembic("upgrade", "head"))
+    role = db.name.replace("scratch", "role")
+    ok(db.psql(f"CREATE ROLE {role} LOGIN NOCREATEDB; GRANT ALL ON SCHEMA public TO {role}; "
+               f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role};"))
+    try:
+        url = db.url.replace(f"//{settings.DATABASES['default']['USER']}", f"//{role}", 1)
+        result = db.run([sys.executable, "manage.py", "alembic", "adopt"], DATABASE_URL=url)
+        last = failed(result).strip().splitlines()
+        assert len(last) == 1 and last[0].startswith("CommandError: adopt builds the expected schema in a scratch "
+                                                     "database and could not create one (permission denied")
+        assert not db.exists("django_migrations") and db.versions() == ["def456"]
+    finally:
+        ok(db.psql(f"DROP OWNED BY {role}; DROP ROLE {role};"))
