@@ -6,20 +6,32 @@ from django.urls import path
 TOOLS = [
     ("Query editor", "dbtools_query", "dbtools.run_query"),
     ("Monitoring", "dbtools_monitoring", "dbtools.view_monitoring"),
+    ("Migrations", "dbtools_migrations", "dbtools.view_migrations"),
     ("Backups", "dbtools_backups", "dbtools.view_backups"),
 ]
 
 
-def _query_urlpatterns(site):
-    from dbtools.query import views as query_views
+def _bind(site, func):
+    """An admin view calling func(request, site, …): the feature views render with the site's context."""
+    return site.admin_view(lambda request, *args, **kwargs: func(request, site, *args, **kwargs))
 
-    def view(func):
-        return site.admin_view(lambda request, *args, **kwargs: func(request, site, *args, **kwargs))
+
+def _query_urlpatterns(site):
+    from dbtools.query import views
 
     return [
-        path("dbtools/query/", view(query_views.query_editor), name="dbtools_query"),
-        path("dbtools/query/cancel/", view(query_views.query_cancel), name="dbtools_query_cancel"),
-        path("dbtools/query/saved/<int:pk>/open/", view(query_views.saved_query_open), name="dbtools_query_saved"),
+        path("dbtools/query/", _bind(site, views.query_editor), name="dbtools_query"),
+        path("dbtools/query/cancel/", _bind(site, views.query_cancel), name="dbtools_query_cancel"),
+        path("dbtools/query/saved/<int:pk>/open/", _bind(site, views.saved_query_open), name="dbtools_query_saved"),
+    ]
+
+
+def _migrations_urlpatterns(site):
+    from dbtools.migrations_bridge import views
+
+    return [
+        path("dbtools/migrations/", _bind(site, views.migrations_index), name="dbtools_migrations"),
+        path("dbtools/migrations/confirm/", _bind(site, views.migrations_confirm), name="dbtools_migrations_confirm"),
     ]
 
 
@@ -27,4 +39,5 @@ def tool_urlpatterns(site):
     from dbtools.backups.admin_views import backup_urlpatterns
     from dbtools.monitoring.admin_urls import monitoring_urlpatterns
 
-    return _query_urlpatterns(site) + monitoring_urlpatterns(site) + backup_urlpatterns(site)
+    return (_query_urlpatterns(site) + monitoring_urlpatterns(site) + _migrations_urlpatterns(site)
+            + backup_urlpatterns(site))

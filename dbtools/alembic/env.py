@@ -5,6 +5,8 @@ Where the URL comes from, first match wins:
 2. the ALEMBIC_DATABASE_URL environment variable (same form),
 3. pgdeck's Django settings: DATABASES["default"] of DJANGO_SETTINGS_MODULE (default config.settings.local),
    i.e. DATABASE_URL or the embedded PostgreSQL.
+
+Each revision applied is logged in migrations_log when that table exists (`-x user=NAME` names who ran it).
 """
 
 import os
@@ -13,6 +15,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from dbtools.migrations_bridge.alembic_log import CliLog, cli_user
 from dbtools.migrations_bridge.urls_sqlalchemy import sqlalchemy_url_from_fields, sqlalchemy_url_from_libpq_url
 
 if context.config.config_file_name:
@@ -40,13 +43,27 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def _command():
+    """(action, target revision) of this CLI run, for the failure's log row."""
+    options = context.config.cmd_opts
+    name = getattr(getattr(options, "cmd", (None,))[0], "__name__", "") if options else ""
+    return (name if name in ("upgrade", "downgrade", "stamp") else "upgrade"), getattr(options, "revision", "")
+
+
 def run_migrations_online():
     engine = create_engine(database_url(), poolclass=pool.NullPool)
-    with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=None, transactional_ddl=True)
-        with context.begin_transaction():
-            context.run_migrations()
-    engine.dispose()
+    cli_log = CliLog(cli_user(context.get_x_argument(as_dictionary=True)))
+    try:
+        with engine.connect() as connection:
+            context.configure(connection=connection, target_metadata=None, transactional_ddl=True,
+                              on_version_apply=cli_log.on_version_apply)
+            with context.begin_transaction():
+                context.run_migrations()
+    except Exception as exc:
+        cli_log.failed(engine, *_command(), exc)
+        raise
+    finally:
+        engine.dispose()
 
 
 if context.is_offline_mode():

@@ -31,13 +31,22 @@ class AdoptRefused(BridgeError):
         self.diff = diff
 
 
+def _first_line(exc):
+    return (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+
+
 @contextmanager
 def scratch_database(settings_dict):
     """A throw-away empty database on the same server (dropped on exit)."""
     name = f"pgdeck_adopt_{uuid.uuid4().hex[:12]}"
     admin = conninfo_for(settings_dict)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
+    try:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
+    except psycopg.Error as exc:
+        raise BridgeError("adopt builds the expected schema in a scratch database and could not create one "
+                          f"({_first_line(exc)}); grant CREATEDB to this role or adopt as one that has it",
+                          "scratch_database")
     try:
         yield conninfo_for(settings_dict, name)
     finally:
@@ -51,8 +60,12 @@ def expected_schema_diff(connection, pair):
     plan = executor.migration_plan([pair.key], clean_start=True)
     script = "\n".join(executor.loader.collect_sql(plan))
     with scratch_database(connection.settings_dict) as scratch:
-        with psycopg.connect(scratch) as conn:
-            conn.execute(script)
+        try:
+            with psycopg.connect(scratch) as conn:
+                conn.execute(script)
+        except psycopg.Error as exc:
+            raise BridgeError(f"the migrations up to {pair.django_name} did not run on an empty database "
+                              f"({_first_line(exc)}): cannot tell what the schema should be", "scratch_database")
         tables = public_tables(scratch)
         expected = catalog_snapshot(scratch, tables)
     actual = catalog_snapshot(conninfo_for(connection.settings_dict), tables)

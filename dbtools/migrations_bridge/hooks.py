@@ -92,6 +92,7 @@ class MigrateRun:
         after = (self.before | done) if not backwards else (self.before - done)
         rows = self.changed_rows(after) + [self.row(pair, backwards, "failed", duration, str(exc).strip())]
         self.logged.add(pair.key)
+        _runs.pop(self.using, None)  # no post_migrate follows a failure
         log.write_rows(rows, connection.alias)
 
     def wrap(self, migration, backwards):

@@ -1,6 +1,7 @@
 """Writes of the bridge: upgrade, downgrade, stamp, sync (adopt is in adopt.py). Each one is logged in
 migrations_log; upgrades and downgrades run Django's own `migrate`, whose hooks move alembic_version."""
 
+from contextlib import contextmanager
 from io import StringIO
 
 from django.core.management import call_command
@@ -39,9 +40,27 @@ def _current_in_step(connection, chain):
     return versions[0] if versions else None
 
 
+# One advisory lock key for every move of the bridge ("pgdeck-migrations" as a bigint): two moves never overlap.
+MIGRATION_LOCK_KEY = 0x7067646563_6b6d
+
+
+@contextmanager
+def migration_lock(connection):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
+        if not cursor.fetchone()[0]:
+            raise BridgeError("another migration is running on this database; try again when it has finished",
+                              "busy")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_KEY])
+
+
 def _run_migrate(targets, *, using, action, user, stdout):
     out = stdout or StringIO()
-    with bridge_context(action, user):
+    with migration_lock(connections[using]), bridge_context(action, user):
         try:
             for args in targets:
                 call_command("migrate", *args, database=using, interactive=False, verbosity=1, stdout=out)
@@ -118,4 +137,22 @@ def migrations_sync(*, using="default", user=""):
         write_version(connection, new)
     log.write_rows([log.LogRow(action="sync", status="success", revision=new or "",
                                from_revision=",".join(versions), user=user)], using)
+    return new
+
+
+def migrations_move(action, revision, *, using="default", request=None, user=""):
+    """upgrade/downgrade for the admin and the API, audited as migration.<action> whether it worked or not."""
+    from dbtools.audit import audit_record
+
+    service = migrations_upgrade if action == "upgrade" else migrations_downgrade
+    versions = version_rows(connections[using])
+    before = ",".join(versions) or BASE
+    try:
+        new = service(revision, using=using, user=user)
+    except BridgeError as exc:
+        audit_record(f"migration.{action}", request=request, target=revision, from_revision=before,
+                     outcome="failed", error=str(exc))
+        raise
+    audit_record(f"migration.{action}", request=request, target=revision, from_revision=before,
+                 to_revision=new or BASE, outcome="success")
     return new

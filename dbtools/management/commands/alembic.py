@@ -44,9 +44,9 @@ class Command(BaseCommand):
             sub.add_argument("--database", default=DEFAULT_DB_ALIAS, help="Database alias (default: default).")
             sub.add_argument("--user", default="", help="Who to log in migrations_log (default: the OS user).")
             if name in ("upgrade", "downgrade", "stamp"):
+                words = {"upgrade": "head", "downgrade": "base", "stamp": "head or base"}[name]
                 sub.add_argument("revision", metavar="REV",
-                                 help="A revision id, app.migration, or " + ("base" if name != "upgrade" else "head")
-                                 + (" / head / base" if name == "stamp" else ""))
+                                 help=f"An Alembic revision id (e.g. abc123), app.migration, or {words}.")
             if name == "stamp":
                 sub.add_argument("--purge", action="store_true", help="Delete every row of alembic_version first.")
 

@@ -1,0 +1,81 @@
+"""API: GET /api/v1/migrations (state, drift, recent log); POST /api/v1/migrations/upgrade|downgrade
+(apply_migrations and, for an API key, the `admin` scope)."""
+
+from django.db import DEFAULT_DB_ALIAS
+from rest_framework import serializers
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.permissions import require
+from accounts.models import ApiKey
+from config.api.errors import ApiError
+from dbtools.migrations_bridge import selectors
+from dbtools.migrations_bridge.services import BridgeError, migrations_move
+from dbtools.models import MigrationLog
+
+ERROR_STATUS = {"unknown_revision": 400, "wrong_direction": 409, "drift": 409, "multiple_versions": 409,
+                "migration_failed": 409, "busy": 409}
+
+
+class AdminScope(BasePermission):
+    message = "Migrations are changed by API keys with the admin scope only."
+
+    def has_permission(self, request, view):
+        auth = getattr(request, "auth", None)
+        return not isinstance(auth, ApiKey) or "admin" in (auth.scopes or [])
+
+
+class LogSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MigrationLog
+        fields = ["id", "timestamp", "action", "status", "revision", "from_revision", "app_label",
+                  "django_migration", "user", "duration_ms", "error"]
+
+
+def state_payload():
+    state = selectors.bridge_state(DEFAULT_DB_ALIAS)
+    return {
+        "alembic": {"current": state.current, "versions": state.versions, "head": state.head,
+                    "script_heads": state.script_heads},
+        "django": {"expected_revision": state.expected,
+                   "chain": [{"revision": e.pair.revision, "migration": e.pair.django_name, "applied": e.applied,
+                              "in_alembic": e.in_alembic} for e in state.entries]},
+        "in_sync": state.in_sync,
+        "drift": state.drift,
+        "log": LogSerializer(selectors.log_entries(limit=20), many=True).data,
+    }
+
+
+class MigrationsStateView(APIView):
+    permission_classes = [require("dbtools.view_migrations")]
+
+    def get(self, request):
+        return Response(state_payload())
+
+
+class RevisionSerializer(serializers.Serializer):
+    revision = serializers.CharField(max_length=64)
+
+
+class _MoveView(APIView):
+    action = ""
+    permission_classes = [require("dbtools.apply_migrations"), AdminScope]
+
+    def post(self, request):
+        body = RevisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            new = migrations_move(self.action, body.validated_data["revision"], using=DEFAULT_DB_ALIAS,
+                                  request=request, user=request.user.get_username())
+        except BridgeError as exc:
+            raise ApiError(ERROR_STATUS.get(exc.code, 400), exc.code, str(exc))
+        return Response({"revision": new, **state_payload()})
+
+
+class MigrationsUpgradeView(_MoveView):
+    action = "upgrade"
+
+
+class MigrationsDowngradeView(_MoveView):
+    action = "downgrade"

@@ -1,0 +1,87 @@
+"""Admin screen /admin/dbtools/migrations/: both sides' state, drift, the log, and (with
+dbtools.apply_migrations) apply pending / downgrade behind a confirmation that shows the SQL first."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from dbtools.migrations_bridge import selectors
+from dbtools.migrations_bridge.forms import ActionForm, LogFilterForm, downgrade_choices
+from dbtools.migrations_bridge.hooks import applied_mirrored
+from dbtools.migrations_bridge.revisions import BASE, position, resolve, revision_chain
+from dbtools.migrations_bridge.services import BridgeError, downgrade_targets, migrations_move
+
+VIEW_PERM, APPLY_PERM = "dbtools.view_migrations", "dbtools.apply_migrations"
+
+
+def _require(request, perm):
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _log_context(request):
+    form = LogFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    return form, selectors.log_entries(**{k: v for k, v in filters.items() if v})
+
+
+def migrations_index(request, site, action_form=None):
+    _require(request, VIEW_PERM)
+    filter_form, log_rows = _log_context(request)
+    state = selectors.bridge_state(DEFAULT_DB_ALIAS)
+    apps = selectors.app_migrations(DEFAULT_DB_ALIAS)
+    context = {
+        **site.each_context(request), "title": "Migrations", "state": state, "apps": apps,
+        "pending_count": sum(len(app["pending"]) for app in apps), "log_rows": log_rows,
+        "filter_form": filter_form, "can_apply": request.user.has_perm(APPLY_PERM),
+        "downgrade_choices": downgrade_choices(), "action_form": action_form,
+    }
+    return TemplateResponse(request, "dbtools/migrations/index.html", context)
+
+
+def _plan(action, revision):
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    if action == "upgrade":
+        return executor, selectors.pending_plan(executor)
+    chain = revision_chain()
+    target = resolve(revision, chain)
+    index = -1 if target is None else position(target.revision, chain)
+    plan = []
+    for app, name in downgrade_targets(index, chain, applied_mirrored(connections[DEFAULT_DB_ALIAS])):
+        plan += executor.migration_plan([(app, None if name == "zero" else name)])
+    return executor, plan
+
+
+def migrations_confirm(request, site):
+    _require(request, VIEW_PERM)
+    _require(request, APPLY_PERM)
+    form = ActionForm(request.POST or request.GET)
+    if not form.is_valid():
+        return migrations_index(request, site, action_form=form)
+    action, revision = form.cleaned_data["action"], form.cleaned_data["revision"]
+    if request.method == "POST":
+        return _run(request, action, revision)
+    executor, plan = _plan(action, revision)
+    mirrored = {pair.app_label for pair in revision_chain()}
+    cascade = [f"{m.app_label}.{m.name}" for m, backwards in plan if backwards and m.app_label not in mirrored]
+    context = {
+        **site.each_context(request), "title": f"Confirm {action}", "action": action,
+        "revision": revision, "steps": selectors.plan_sql(executor, plan), "cascade": cascade,
+        "state": selectors.bridge_state(DEFAULT_DB_ALIAS, with_models=False),
+    }
+    return TemplateResponse(request, "dbtools/migrations/confirm.html", context)
+
+
+def _run(request, action, revision):
+    try:
+        new = migrations_move(action, revision, using=DEFAULT_DB_ALIAS, request=request,
+                              user=request.user.get_username())
+    except BridgeError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{action.capitalize()} done: alembic_version is now {new or BASE}.")
+    return redirect(reverse("admin:dbtools_migrations"))
