@@ -159,6 +159,8 @@ def run_dump(plan, on_progress=None):
         tools = select_tools(server_num)
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # the snapshot pg_dump will share
         conn.read_only = True
+        # One core for the counts: parallel workers would compete with pg_dump for the same CPUs.
+        conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         snapshot_id = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
         tables = catalog.resolve_tables(conn, plan.tables) if plan.tables else catalog.table_list(conn)
         counter = _Counter(conn, [] if plan.schema_only else tables)
