@@ -94,7 +94,7 @@ def _stream(proc, partial, secret, progress):
 
         if encryptor:
             emit(encryptor.header)
-        while chunk := proc.stdout.read(CHUNK):
+        while chunk := proc.stdout.read1(CHUNK):  # whatever is there: timely progress
             emit(encryptor.update(chunk) if encryptor else chunk)
             progress(size)
         if encryptor:
