@@ -226,3 +226,18 @@ def test_verify_from_the_file_alone(source_db, backup_dir, settings):
     settings.BACKUP_ENCRYPTION_KEY = "other"
     with pytest.raises(CommandError, match="wrong encryption key"):
         call_command("dbbackup", "verify", row.file, stdout=StringIO())
+
+
+def test_restore_over_the_live_database_with_yes(source_db, databases, backup_dir, settings, monkeypatch):
+    """The "live" database is the configured one; pointed at a scratch copy here so the test database is spared."""
+    row, _ = backup(source_db)
+    live = databases.new()
+    run_sql(live, "CREATE TABLE authors (id int); INSERT INTO authors VALUES (1)")
+    monkeypatch.setitem(settings.DATABASES["default"], "NAME", live)  # Django's open connection stays put
+    with pytest.raises(CommandError, match=f"live database {live} replaces its data"):
+        call_command("dbrestore", row.file)
+    assert run_sql(live, "SELECT id FROM authors") == [(1,)]
+    out = StringIO()
+    call_command("dbrestore", row.file, "--yes", stdout=out)
+    assert f"into database {live}" in out.getvalue()
+    assert table_counts(live) == (50, 700, 30)
