@@ -204,9 +204,24 @@ def backup_restore(*, actor, path, target=None, create=False, confirmed=False, r
     return target
 
 
+STALE_AFTER = timedelta(minutes=15)
+
+
+def is_stale(backup):
+    """A `running` row whose process died (server restart, kill -9): its .partial has not grown for a while."""
+    if backup.status != "running" or timezone.now() - backup.started_at < STALE_AFTER:
+        return False
+    partial = files.partial_path(Path(backup.file))
+    if not partial.exists():
+        return True
+    newest = max([partial.stat().st_mtime] + [p.stat().st_mtime for p in partial.rglob("*")] if partial.is_dir()
+                 else [partial.stat().st_mtime])
+    return timezone.now().timestamp() - newest > STALE_AFTER.total_seconds()
+
+
 def backup_delete(backup, *, actor, request=None):
     require_permission(actor, "dbtools.manage_backups")
-    if backup.status == "running":
+    if backup.status == "running" and not is_stale(backup):
         raise BackupError(f"backup #{backup.pk} is still running")
     files.remove_backup_files(backup.file)
     target = backup.file
