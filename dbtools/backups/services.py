@@ -69,7 +69,8 @@ def backup_run(backup, *, actor, schema_only=False, tables=(), on_progress=None,
 
     plan = DumpPlan(path=Path(backup.file), dbname=backup.snapshot.get("database") or live_database_name(),
                     fmt=backup.format, schema_only=schema_only, tables=list(tables or []),
-                    secret=settings.BACKUP_ENCRYPTION_KEY if backup.encrypted else "")
+                    secret=settings.BACKUP_ENCRYPTION_KEY if backup.encrypted else "",
+                    lock_wait_ms=settings.BACKUP_LOCK_WAIT_TIMEOUT * 1000)
     try:
         result = run_dump(plan, on_progress=progress)
     except BaseException as exc:
