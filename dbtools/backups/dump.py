@@ -7,7 +7,6 @@ in a thread on that transaction while pg_dump streams, so it adds no wall-clock 
 
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -69,10 +68,8 @@ def tool_error(tool, returncode, stderr_text):
     if returncode < 0:
         return f"{tool} was killed by signal {-returncode}"
     lines = [line.strip() for line in stderr_text.splitlines() if line.strip()]
-    locked = re.search(r"Query was: LOCK TABLE (\S+)", stderr_text)
-    if locked:
-        return (f"{tool} failed: table {locked.group(1)} stayed locked by another session longer than "
-                "BACKUP_LOCK_WAIT_TIMEOUT")
+    if "Query was: LOCK TABLE" in stderr_text:
+        return f"{tool} failed: a table stayed locked by another session longer than BACKUP_LOCK_WAIT_TIMEOUT"
     errors = [line for line in lines if "error" in line.lower() or "fatal" in line.lower()] or lines
     message = errors[0] if errors else f"exit status {returncode}"
     return f"{tool} failed: {message.removeprefix(f'{tool}: ').removeprefix('error: ')}"
