@@ -193,9 +193,11 @@ def backup_restore(*, actor, path, target=None, create=False, confirmed=False, r
     try:
         run_restore(tools, path, fmt, target, encrypted=encrypted, secret=settings.BACKUP_ENCRYPTION_KEY,
                     clean=exists)
-    except BackupError as exc:
+    except BaseException as exc:  # also Ctrl-C: the tool is killed, its transaction rolled back
         if create:
             drop_database(target)
+        if not isinstance(exc, BackupError):
+            raise
         message = f"restore into {target} failed and was rolled back: {exc}"
         audit_record("backup.restore", actor=actor, request=request, target=str(path), database=target,
                      result="failed", error=message)
