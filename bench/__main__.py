@@ -9,6 +9,7 @@ import django
 MODULES = [
     "bench.changelist",
     "bench.migrations_bridge",
+    "bench.backup",
 ]
 
 

@@ -210,3 +210,5 @@ LOGGING["loggers"]["alembic"] = {"level": "WARNING"}  # the bridge loads Alembic
 # Backups (docs/backups.md): folders searched for pg_dump/pg_restore/psql
 # (default: the embedded server's, /usr/lib/postgresql/*/bin, PATH).
 BACKUP_PG_BIN_DIRS = env.list("BACKUP_PG_BIN_DIRS", default=[])
+# Seconds pg_dump (and the snapshot's row counts) wait for a table lock before the backup fails.
+BACKUP_LOCK_WAIT_TIMEOUT = env.int("BACKUP_LOCK_WAIT_TIMEOUT", default=60)

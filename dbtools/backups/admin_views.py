@@ -73,6 +73,7 @@ def detail_view(site, request, pk):
     return _render(site, request, "detail.html", f"Backup #{backup.pk}", backup=backup, is_detail=True, tables=tables,
                    info=selectors.backup_status(backup), verifying=jobs.verify_running(backup),
                    can_manage=request.user.has_perm("dbtools.manage_backups"),
+                   deletable=backup.status != "running" or services.is_stale(backup),
                    can_restore=request.user.has_perm("dbtools.restore_backup"),
                    status_url=reverse("admin:dbtools_backup_status", args=[backup.pk]))
 

@@ -22,6 +22,35 @@ class BackupCreateSerializer(serializers.Serializer):
     verify = serializers.BooleanField(default=False)
 
 
+class BackupSerializer(serializers.Serializer):
+    """The shape of selectors.backup_status (documentation of the responses)."""
+
+    id = serializers.IntegerField()
+    file = serializers.CharField()
+    format = serializers.ChoiceField(choices=FORMATS)
+    status = serializers.ChoiceField(choices=["running", "success", "failed"])
+    size = serializers.IntegerField(allow_null=True)
+    progress_bytes = serializers.IntegerField()
+    progress = serializers.CharField()
+    checksum = serializers.CharField()
+    encrypted = serializers.BooleanField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    user = serializers.CharField(allow_null=True)
+    error = serializers.CharField()
+    verified_at = serializers.DateTimeField(allow_null=True)
+    verify_ok = serializers.BooleanField(allow_null=True)
+    verify_result = serializers.CharField()
+    tables = serializers.DictField(child=serializers.IntegerField(), allow_null=True)
+
+
+class BackupPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    offset = serializers.IntegerField()
+    results = BackupSerializer(many=True)
+
+
 def _get(pk):
     backup = selectors.backup_get(pk)
     if backup is None:
@@ -36,7 +65,8 @@ def _status_code(exc):
 class BackupListView(APIView):
     permission_classes = [require("dbtools.manage_backups", safe_perm="dbtools.view_backups")]
 
-    @extend_schema(parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int)])
+    @extend_schema(operation_id="backups_list", responses=BackupPageSerializer,
+                   parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int)])
     def get(self, request):
         try:
             limit = min(max(int(request.query_params.get("limit", 50)), 1), 100)
@@ -46,7 +76,7 @@ class BackupListView(APIView):
         rows = [selectors.backup_status(b) for b in selectors.backup_list(limit, offset)]
         return Response({"count": Backup.objects.count(), "limit": limit, "offset": offset, "results": rows})
 
-    @extend_schema(request=BackupCreateSerializer)
+    @extend_schema(operation_id="backups_create", request=BackupCreateSerializer, responses={202: BackupSerializer})
     def post(self, request):
         serializer = BackupCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -63,6 +93,7 @@ class BackupListView(APIView):
 class BackupDetailView(APIView):
     permission_classes = [require("dbtools.view_backups")]
 
+    @extend_schema(operation_id="backups_retrieve", responses=BackupSerializer)
     def get(self, request, pk):
         return Response(selectors.backup_status(_get(pk)))
 
@@ -70,7 +101,7 @@ class BackupDetailView(APIView):
 class BackupDownloadView(APIView):
     permission_classes = [require("dbtools.manage_backups")]
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(operation_id="backups_download", responses={(200, "application/octet-stream"): bytes})
     def get(self, request, pk):
         try:
             return download_response(_get(pk), actor=request.user, request=request)
@@ -81,7 +112,7 @@ class BackupDownloadView(APIView):
 class BackupVerifyView(APIView):
     permission_classes = [require("dbtools.manage_backups")]
 
-    @extend_schema(request=None)
+    @extend_schema(operation_id="backups_verify", request=None, responses={202: BackupSerializer})
     def post(self, request, pk):
         backup = _get(pk)
         try:

@@ -32,11 +32,16 @@ def human_size(size):
 class ProgressPrinter:
     """Plain lines ("12.3 MB written, 4.2 s"), readable in cron mail and in a terminal alike."""
 
+    EVERY = 2.0  # seconds between lines: enough to see it move, few enough for a cron log
+
     def __init__(self, stream):
-        self.stream, self.started = stream, time.monotonic()
+        self.stream, self.started, self.last = stream, time.monotonic(), None
 
     def elapsed(self):
         return time.monotonic() - self.started
 
     def __call__(self, size):
-        self.stream.write(f"  {human_size(size)} written, {self.elapsed():.1f} s")
+        now = time.monotonic()
+        if self.last is None or now - self.last >= self.EVERY:
+            self.last = now
+            self.stream.write(f"  {human_size(size)} written, {self.elapsed():.1f} s")

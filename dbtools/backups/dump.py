@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from dbtools.backups import catalog, files
 from dbtools.backups.crypto import CHUNK, Encryptor
@@ -34,6 +35,7 @@ class DumpPlan:
     tables: list = field(default_factory=list)
     secret: str = ""
     jobs: int = 2
+    lock_wait_ms: int = 60000
 
 
 @dataclass
@@ -49,7 +51,8 @@ def _quote(name):
 
 
 def dump_argv(tools, plan, snapshot_id, partial, tables):
-    argv = [tools.path("pg_dump"), f"--format={plan.fmt}", "--no-password", f"--snapshot={snapshot_id}"]
+    argv = [tools.path("pg_dump"), f"--format={plan.fmt}", "--no-password", f"--snapshot={snapshot_id}",
+            f"--lock-wait-timeout={plan.lock_wait_ms}"]
     if plan.fmt == "plain":
         argv += ["--clean", "--if-exists"]  # a plain dump replaces what it contains when restored over a database
     if plan.schema_only:
@@ -65,6 +68,8 @@ def tool_error(tool, returncode, stderr_text):
     if returncode < 0:
         return f"{tool} was killed by signal {-returncode}"
     lines = [line.strip() for line in stderr_text.splitlines() if line.strip()]
+    if "Query was: LOCK TABLE" in stderr_text:
+        return f"{tool} failed: a table stayed locked by another session longer than BACKUP_LOCK_WAIT_TIMEOUT"
     errors = [line for line in lines if "error" in line.lower() or "fatal" in line.lower()] or lines
     message = errors[0] if errors else f"exit status {returncode}"
     return f"{tool} failed: {message.removeprefix(f'{tool}: ').removeprefix('error: ')}"
@@ -94,7 +99,7 @@ def _stream(proc, partial, secret, progress):
 
         if encryptor:
             emit(encryptor.header)
-        while chunk := proc.stdout.read(CHUNK):
+        while chunk := proc.stdout.read1(CHUNK):  # whatever is there: timely progress
             emit(encryptor.update(chunk) if encryptor else chunk)
             progress(size)
         if encryptor:
@@ -159,6 +164,10 @@ def run_dump(plan, on_progress=None):
         tools = select_tools(server_num)
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # the snapshot pg_dump will share
         conn.read_only = True
+        # One core for the counts: parallel workers would compete with pg_dump for the same CPUs.
+        conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        # Neither pg_dump nor the counts wait forever behind a lock (e.g. a migration's ACCESS EXCLUSIVE).
+        conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{plan.lock_wait_ms}ms")))
         snapshot_id = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
         tables = catalog.resolve_tables(conn, plan.tables) if plan.tables else catalog.table_list(conn)
         counter = _Counter(conn, [] if plan.schema_only else tables)

@@ -46,6 +46,7 @@ def backup_start(*, actor, request=None, fmt="custom", schema_only=False, tables
         services.backup_run(backup, actor=actor, schema_only=schema_only, tables=tables, request=request)
         if verify:
             services.backup_verify(actor=actor, backup=backup, request=request)
+        services.backups_prune(actor=actor, request=request)  # BACKUP_RETENTION_DAYS, as after dbbackup
 
     _run(work)
     return backup

@@ -69,7 +69,8 @@ def backup_run(backup, *, actor, schema_only=False, tables=(), on_progress=None,
 
     plan = DumpPlan(path=Path(backup.file), dbname=backup.snapshot.get("database") or live_database_name(),
                     fmt=backup.format, schema_only=schema_only, tables=list(tables or []),
-                    secret=settings.BACKUP_ENCRYPTION_KEY if backup.encrypted else "")
+                    secret=settings.BACKUP_ENCRYPTION_KEY if backup.encrypted else "",
+                    lock_wait_ms=settings.BACKUP_LOCK_WAIT_TIMEOUT * 1000)
     try:
         result = run_dump(plan, on_progress=progress)
     except BaseException as exc:
@@ -192,9 +193,11 @@ def backup_restore(*, actor, path, target=None, create=False, confirmed=False, r
     try:
         run_restore(tools, path, fmt, target, encrypted=encrypted, secret=settings.BACKUP_ENCRYPTION_KEY,
                     clean=exists)
-    except BackupError as exc:
+    except BaseException as exc:  # also Ctrl-C: the tool is killed, its transaction rolled back
         if create:
             drop_database(target)
+        if not isinstance(exc, BackupError):
+            raise
         message = f"restore into {target} failed and was rolled back: {exc}"
         audit_record("backup.restore", actor=actor, request=request, target=str(path), database=target,
                      result="failed", error=message)
@@ -204,9 +207,24 @@ def backup_restore(*, actor, path, target=None, create=False, confirmed=False, r
     return target
 
 
+STALE_AFTER = timedelta(minutes=15)
+
+
+def is_stale(backup):
+    """A `running` row whose process died (server restart, kill -9): its .partial has not grown for a while."""
+    if backup.status != "running" or timezone.now() - backup.started_at < STALE_AFTER:
+        return False
+    partial = files.partial_path(Path(backup.file))
+    if not partial.exists():
+        return True
+    newest = max([partial.stat().st_mtime] + [p.stat().st_mtime for p in partial.rglob("*")] if partial.is_dir()
+                 else [partial.stat().st_mtime])
+    return timezone.now().timestamp() - newest > STALE_AFTER.total_seconds()
+
+
 def backup_delete(backup, *, actor, request=None):
     require_permission(actor, "dbtools.manage_backups")
-    if backup.status == "running":
+    if backup.status == "running" and not is_stale(backup):
         raise BackupError(f"backup #{backup.pk} is still running")
     files.remove_backup_files(backup.file)
     target = backup.file

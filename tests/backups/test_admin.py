@@ -1,11 +1,14 @@
 """Admin screens of backups: changelist at /admin/dbtools/backups/, create in the background, verify, download,
 delete, restore (admins only, behind a confirmation naming the target database)."""
 
+import os
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from dbtools.backups import jobs
 from dbtools.models import AuditEvent, Backup
@@ -118,3 +121,19 @@ def test_admin_restore_failure_is_a_form_error(client_for, source_db, databases,
     response = client_for("admin", username="admin").post(url, {"target_db": target, "confirm": target})
     assert response.status_code == 200 and b"rolled back" in response.content
     assert run_sql(target, "SELECT count(*) FROM v") == [(700,)]
+
+
+@pytest.mark.django_db
+def test_running_backup_cannot_be_deleted_until_stale(client_for, backup_dir):
+    row = Backup.objects.create(file=str(backup_dir / "x.dump"), status="running")
+    (backup_dir / "x.dump.partial").write_bytes(b"PGDMP")
+    client = client_for("operator")
+    assert b"Delete" not in client.get(f"/admin/dbtools/backups/{row.pk}/").content
+    client.post(f"/admin/dbtools/backups/{row.pk}/delete/")
+    assert Backup.objects.filter(pk=row.pk).exists() and (backup_dir / "x.dump.partial").exists()
+    Backup.objects.filter(pk=row.pk).update(started_at=timezone.now() - timedelta(hours=2))
+    old = (timezone.now() - timedelta(hours=2)).timestamp()
+    os.utime(backup_dir / "x.dump.partial", (old, old))
+    assert b"Delete" in client.get(f"/admin/dbtools/backups/{row.pk}/").content
+    client.post(f"/admin/dbtools/backups/{row.pk}/delete/")
+    assert not Backup.objects.filter(pk=row.pk).exists() and list(backup_dir.iterdir()) == []

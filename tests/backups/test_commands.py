@@ -226,3 +226,41 @@ def test_verify_from_the_file_alone(source_db, backup_dir, settings):
     settings.BACKUP_ENCRYPTION_KEY = "other"
     with pytest.raises(CommandError, match="wrong encryption key"):
         call_command("dbbackup", "verify", row.file, stdout=StringIO())
+
+
+def test_restore_over_the_live_database_with_yes(source_db, databases, backup_dir, settings, monkeypatch):
+    """The "live" database is the configured one; pointed at a scratch copy here so the test database is spared."""
+    row, _ = backup(source_db)
+    live = databases.new()
+    run_sql(live, "CREATE TABLE authors (id int); INSERT INTO authors VALUES (1)")
+    monkeypatch.setitem(settings.DATABASES["default"], "NAME", live)  # Django's open connection stays put
+    with pytest.raises(CommandError, match=f"live database {live} replaces its data"):
+        call_command("dbrestore", row.file)
+    assert run_sql(live, "SELECT id FROM authors") == [(1,)]
+    out = StringIO()
+    call_command("dbrestore", row.file, "--yes", stdout=out)
+    assert f"into database {live}" in out.getvalue()
+    assert table_counts(live) == (50, 700, 30)
+
+
+@pytest.mark.parametrize("damage, message", [("flip", "chunk authentication failed"), ("cut", "truncated")])
+def test_tampered_encrypted_file_is_refused_midway(damage, message, source_db, databases, backup_dir, settings):
+    """Checksum rewritten to match: decryption itself catches the damage, and the restore is rolled back."""
+    settings.BACKUP_ENCRYPTION_KEY = "k"
+    for _ in range(3):  # > 1 MiB of plaintext, so the damage is in a later chunk than the first
+        run_sql(source_db, "INSERT INTO articles (author_id, title, body) "
+                           "SELECT 1, 't', repeat(md5(random()::text), 40) FROM generate_series(1, 400)")
+    row, _ = backup(source_db, "--encrypt", "--format", "plain")
+    data = bytearray(Path(row.file).read_bytes())
+    if damage == "flip":
+        data[-100] ^= 0x01
+    else:
+        data = data[: len(data) - 50]
+    Path(row.file).write_bytes(bytes(data))
+    Path(row.file + ".sha256").write_text(f"{sha256(row.file)}  x\n")
+    target = databases.new()
+    run_sql(target, "CREATE TABLE authors (id int); INSERT INTO authors VALUES (5)")
+    with pytest.raises(CommandError, match=message):
+        call_command("dbrestore", row.file, "--target-db", target)
+    assert run_sql(target, "SELECT id FROM authors") == [(5,)]
+    assert run_sql(target, "SELECT to_regclass('public.articles')")[0][0] is None

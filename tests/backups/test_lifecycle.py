@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from dbtools.backups.tools import select_tools, server_version_num, tool_major
+from dbtools.backups.tools import connect, select_tools, server_version_num, tool_major
 from dbtools.models import AuditEvent, Backup
 from tests.backups.conftest import table_counts
 
@@ -127,3 +127,17 @@ def test_operator_backs_up_but_only_admin_restores(make_user, source_db, databas
     assert AuditEvent.objects.get(action="backup.restore").actor_name == "boss"
     with pytest.raises(CommandError, match="no active pgdeck user"):
         call_command("dbrestore", row.file, "--user", "ghost")
+
+
+def test_dump_blocked_by_a_lock_fails_cleanly(source_db, backup_dir, settings):
+    """A table held in ACCESS EXCLUSIVE (e.g. by a migration) makes the dump fail after the lock wait, not hang."""
+    settings.BACKUP_LOCK_WAIT_TIMEOUT = 1
+    with connect(source_db, autocommit=False) as blocker:
+        blocker.execute("LOCK TABLE articles IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(CommandError, match="a table stayed locked by another session") as caught:
+            call_command("dbbackup", "--source-db", source_db, stdout=StringIO())
+        blocker.rollback()
+    assert "\n" not in str(caught.value)
+    row = Backup.objects.get()
+    assert row.status == "failed" and not row.checksum
+    assert list(backup_dir.iterdir()) == []

@@ -3,6 +3,7 @@
 import pytest
 
 from dbtools.backups import jobs
+from tests.backups.test_lifecycle import fake_bin
 from tests.browser.conftest import screenshot
 from tests.factories import PostFactory
 
@@ -15,8 +16,16 @@ def backup_dir(settings, tmp_path):
     return tmp_path
 
 
-def test_backup_create_follow_verify_and_restore_page(login, live_server, make_user, backup_dir):
+SLOW_FINISH = """#!/bin/sh
+if [ "$1" = "--version" ]; then exec REAL/pg_dump --version; fi
+REAL/pg_dump "$@" && sleep 8
+"""
+
+
+def test_backup_create_follow_verify_and_restore_page(login, live_server, make_user, backup_dir, settings, tmp_path):
     PostFactory.create_batch(5)
+    # pg_dump lingers 8 s after writing, so the page can be seen following a running backup.
+    settings.BACKUP_PG_BIN_DIRS = [str(fake_bin(tmp_path, SLOW_FINISH))]
     page = login(make_user("admin", username="admin"))
     failed = []
     page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and failed.append(r.url))
@@ -28,6 +37,9 @@ def test_backup_create_follow_verify_and_restore_page(login, live_server, make_u
     screenshot(page, "backups-create")
     page.click("input[type=submit]")
     page.wait_for_selector("#backup-status")
+    assert page.locator("#status-text").inner_text() == "running"
+    page.wait_for_function("document.querySelector('#progress-text').textContent.includes('kB written')")
+    screenshot(page, "backups-running")
     # status.js polls status.json and reloads the page when the dump (then the verify) has finished.
     page.wait_for_function("document.querySelector('#status-text').textContent === 'success'", timeout=60000)
     jobs.wait_all()

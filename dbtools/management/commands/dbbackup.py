@@ -39,6 +39,8 @@ class Command(BaseCommand):
             self._prune(actor, options["keep"])
         except (BackupError, PermissionError) as exc:
             raise CommandError(str(exc))
+        except KeyboardInterrupt:
+            raise CommandError("interrupted: the partial file was removed")
 
     def _backup(self, actor, options):
         printer = ProgressPrinter(self.stdout)

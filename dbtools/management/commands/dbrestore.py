@@ -29,6 +29,8 @@ class Command(BaseCommand):
                                     confirmed=confirmed)
         except (BackupError, PermissionError) as exc:
             raise CommandError(str(exc))
+        except KeyboardInterrupt:
+            raise CommandError("interrupted: the restore was rolled back")
         self.stdout.write(self.style.SUCCESS(f"restored {options['file']} into database {target}"))
 
     def _confirm(self, target):
