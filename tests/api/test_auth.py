@@ -113,3 +113,23 @@ def test_anonymous_throttle_per_ip(client, low_rates, db):
     statuses = [client.get("/api/v1/health").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
     assert client.get("/api/v1/health", REMOTE_ADDR="10.0.0.9").status_code == 200
+
+
+def test_a_key_request_costs_one_query_for_key_owner_and_permissions(api_as, django_assert_num_queries):
+    PostFactory()
+    api = api_as("viewer", scopes=["read"])
+    api.get("/api/v1/me")  # the first use writes last_used; later ones within the minute do not
+    with django_assert_num_queries(2):  # key + owner + permissions, then the page of posts
+        assert api.get("/api/v1/posts/").status_code == 200
+
+
+def test_group_and_user_permission_changes_apply_to_keys_on_the_next_request(api_as, make_user):
+    from django.contrib.auth.models import Group, Permission
+
+    api = api_as("viewer", scopes=["read", "monitor"])
+    assert api.get("/api/v1/posts/").status_code == 200
+    view_post = Permission.objects.get(codename="view_post", content_type__app_label="blog")
+    Group.objects.get(name="viewer").permissions.remove(view_post)  # an admin edits the group in the admin
+    assert api.get("/api/v1/posts/").status_code == 403
+    make_user("viewer", username="viewer-keyholder").user_permissions.add(view_post)  # …or grants it directly
+    assert api.get("/api/v1/posts/").status_code == 200
