@@ -111,3 +111,10 @@ def test_keys_cannot_be_edited_or_deleted(client_for, make_user):
     assert client.post(f"{LIST}{api_key.pk}/delete/", {"post": "yes"}).status_code == 403
     api_key.refresh_from_db()
     assert api_key.name == "k" and api_key.scopes == ["read"]
+
+
+def test_a_non_admin_cannot_create_a_key_for_someone_else(client_for, make_user):
+    other = make_user("admin", username="boss")
+    client = client_for("operator", username="op")
+    create(client, user=other.pk, scopes=["read"])
+    assert ApiKey.objects.get().user.username == "op"
