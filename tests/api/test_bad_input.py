@@ -196,3 +196,15 @@ def test_health_answers_without_a_key(client):
     BlogUserFactory()
     response = client.get("/api/v1/health")
     assert response.status_code == 200 and response.json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.parametrize("kwargs,status,code", [
+    ({"HTTP_ACCEPT": "application/xml"}, 406, "not_acceptable"),
+    ({"path": "/api/v1/posts/?format=xml"}, 404, "not_found"),
+])
+def test_unsupported_response_formats_are_json_errors(api_as, kwargs, status, code):
+    kwargs = {"path": "/api/v1/posts/", **kwargs}
+    response = api_as("viewer", scopes=["read"]).get(**kwargs)
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    assert error_of(response)["code"] == code
