@@ -1,7 +1,9 @@
 """Reads for accounts."""
 
+import functools
 import json
 
+from django.db import connection
 from django.utils import timezone
 
 from accounts import keys
@@ -25,46 +27,57 @@ class KeyRejected(Exception):
         self.message = REJECTION_MESSAGES[reason]
 
 
-# One round trip per authenticated request: the key, its owner and the owner's permissions (from their own
-# permissions and their groups, as Django's ModelBackend computes them), so `has_perm` needs no further query.
+# One round trip per authenticated request: the key, its owner and the owner's permissions (their own and their
+# groups', as Django's ModelBackend computes them), so `has_perm` needs no further query. %(user_columns)s is
+# filled once from the User model's own column names (quoted), never from input; the prefix is a parameter.
 KEY_LOOKUP_SQL = """
-SELECT u.*,
-       k.id AS apikey_id, k.name AS apikey_name, k.key_hash AS apikey_hash, k.scopes AS apikey_scopes,
-       k.created_at AS apikey_created_at, k.expires_at AS apikey_expires_at, k.last_used AS apikey_last_used,
-       k.revoked_at AS apikey_revoked_at,
+SELECT k.id, k.name, k.key_hash, k.scopes, k.created_at, k.expires_at, k.last_used, k.revoked_at,
        ARRAY(SELECT ct.app_label || '.' || p.codename
-               FROM accounts_user_user_permissions up
-               JOIN auth_permission p ON p.id = up.permission_id
+               FROM auth_permission p
                JOIN django_content_type ct ON ct.id = p.content_type_id
-              WHERE up.user_id = u.id) AS apikey_user_perms,
-       ARRAY(SELECT ct.app_label || '.' || p.codename
-               FROM accounts_user_groups ug
-               JOIN auth_group_permissions gp ON gp.group_id = ug.group_id
-               JOIN auth_permission p ON p.id = gp.permission_id
-               JOIN django_content_type ct ON ct.id = p.content_type_id
-              WHERE ug.user_id = u.id) AS apikey_group_perms
+              WHERE p.id IN (SELECT up.permission_id FROM accounts_user_user_permissions up WHERE up.user_id = u.id
+                             UNION
+                             SELECT gp.permission_id
+                               FROM accounts_user_groups ug
+                               JOIN auth_group_permissions gp ON gp.group_id = ug.group_id
+                              WHERE ug.user_id = u.id)),
+       %(user_columns)s
   FROM api_keys k
   JOIN accounts_user u ON u.id = k.user_id
- WHERE k.prefix = %s
+ WHERE k.prefix = %%s
 """
+KEY_FIELDS = ["id", "name", "key_hash", "scopes", "created_at", "expires_at", "last_used", "revoked_at"]
+
+
+@functools.cache
+def _lookup_sql():
+    user_fields = [field.attname for field in User._meta.concrete_fields]
+    columns = ", ".join(f"u.{connection.ops.quote_name(User._meta.get_field(name).column)}" for name in user_fields)
+    return KEY_LOOKUP_SQL % {"user_columns": columns}, user_fields
 
 
 def _api_key_with_owner(prefix):
-    """The ApiKey of `prefix` with its user (permission caches filled), or None."""
-    owner = next(iter(User.objects.raw(KEY_LOOKUP_SQL, [prefix])), None)
-    if owner is None:
+    """The ApiKey of `prefix` with its user (permission cache filled), or None."""
+    sql, user_fields = _lookup_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [prefix])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    scopes = owner.apikey_scopes
-    api_key = ApiKey(
-        id=owner.apikey_id, name=owner.apikey_name, prefix=prefix, key_hash=owner.apikey_hash, user=owner,
-        scopes=json.loads(scopes) if isinstance(scopes, str) else scopes, created_at=owner.apikey_created_at,
-        expires_at=owner.apikey_expires_at, last_used=owner.apikey_last_used, revoked_at=owner.apikey_revoked_at,
-    )
-    api_key._state.adding, api_key._state.db = False, "default"
+    key_values, perms, user_values = row[:8], row[8], row[9:]
+    owner = User.from_db("default", user_fields, user_values)
+    api_key = ApiKey.from_db("default", KEY_FIELDS, [
+        _json(value) if name == "scopes" else value for name, value in zip(KEY_FIELDS, key_values, strict=True)
+    ])
+    api_key.prefix, api_key.user_id = prefix, owner.pk
+    api_key.user = owner
     if not owner.is_superuser:  # a superuser's has_perm never asks the backend
-        owner._user_perm_cache, owner._group_perm_cache = set(owner.apikey_user_perms), set(owner.apikey_group_perms)
-        owner._perm_cache = owner._user_perm_cache | owner._group_perm_cache
+        owner._perm_cache = set(perms)
     return api_key
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def api_key_authenticate(plaintext):
