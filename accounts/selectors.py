@@ -28,22 +28,22 @@ class KeyRejected(Exception):
 
 
 # One round trip per authenticated request: the key, its owner and the owner's permissions (their own and their
-# groups', as Django's ModelBackend computes them), so `has_perm` needs no further query. %(user_columns)s is
-# filled once from the User model's own column names (quoted), never from input; the prefix is a parameter.
+# groups', as Django's ModelBackend computes them), so `has_perm` needs no further query. The %(…)s names are
+# filled once from the models' own (quoted) table and column names, never from input; the prefix is a parameter.
 KEY_LOOKUP_SQL = """
 SELECT k.id, k.name, k.key_hash, k.scopes, k.created_at, k.expires_at, k.last_used, k.revoked_at,
        ARRAY(SELECT ct.app_label || '.' || p.codename
                FROM auth_permission p
                JOIN django_content_type ct ON ct.id = p.content_type_id
-              WHERE p.id IN (SELECT up.permission_id FROM accounts_user_user_permissions up WHERE up.user_id = u.id
+              WHERE p.id IN (SELECT up.permission_id FROM %(user_permissions)s up WHERE up.user_id = u.id
                              UNION
                              SELECT gp.permission_id
-                               FROM accounts_user_groups ug
+                               FROM %(user_groups)s ug
                                JOIN auth_group_permissions gp ON gp.group_id = ug.group_id
                               WHERE ug.user_id = u.id)),
        %(user_columns)s
   FROM api_keys k
-  JOIN accounts_user u ON u.id = k.user_id
+  JOIN %(users)s u ON u.id = k.user_id
  WHERE k.prefix = %%s
 """
 KEY_FIELDS = ["id", "name", "key_hash", "scopes", "created_at", "expires_at", "last_used", "revoked_at"]
@@ -52,8 +52,14 @@ KEY_FIELDS = ["id", "name", "key_hash", "scopes", "created_at", "expires_at", "l
 @functools.cache
 def _lookup_sql():
     user_fields = [field.attname for field in User._meta.concrete_fields]
-    columns = ", ".join(f"u.{connection.ops.quote_name(User._meta.get_field(name).column)}" for name in user_fields)
-    return KEY_LOOKUP_SQL % {"user_columns": columns}, user_fields
+    quote = connection.ops.quote_name
+    names = {
+        "user_columns": ", ".join(f"u.{quote(User._meta.get_field(name).column)}" for name in user_fields),
+        "users": quote(User._meta.db_table),
+        "user_permissions": quote(User.user_permissions.through._meta.db_table),
+        "user_groups": quote(User.groups.through._meta.db_table),
+    }
+    return KEY_LOOKUP_SQL % names, user_fields
 
 
 def _api_key_with_owner(prefix):
