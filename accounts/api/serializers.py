@@ -46,7 +46,9 @@ class StrictQuerySerializer(StrictSerializerMixin, serializers.Serializer):
 
     def __init__(self, *args, query_params=None, **kwargs):
         if query_params is not None:
-            kwargs["data"] = {key: query_params.get(key) for key in query_params if key not in self.IGNORED}
+            # An empty known parameter (`?is_published=`) means "no filter", as an HTML form would send it.
+            kwargs["data"] = {key: query_params.get(key) for key in query_params if key not in self.IGNORED
+                              and not (query_params.get(key) == "" and key in self._declared_fields)}
         super().__init__(*args, **kwargs)
 
     def validated_or_raise(self):
