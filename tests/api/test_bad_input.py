@@ -175,7 +175,8 @@ def test_unknown_urls_are_a_json_404(writer, url):
 def test_missing_trailing_slash_404_says_what_was_meant(writer):
     response = writer.post("/api/v1/posts", {"title": "t"}, format="json")
     assert response.status_code == 404
-    assert "/api/v1/posts/" in error_of(response)["message"]
+    assert "Did you mean /api/v1/posts/ ?" in error_of(response)["message"]
+    assert "Did you mean" not in error_of(writer.get("/api/v1/nope"))["message"]
 
 
 @pytest.mark.parametrize("method,url", [("delete", "/api/v1/posts/"), ("post", "/api/v1/me"),
