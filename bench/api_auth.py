@@ -169,12 +169,11 @@ def run():
                      for how, label, anon, auth in rates)
     body = f"""
 Each pair is the same request without and with `Authorization: Bearer pgd_…`, measured in one run: {REQUESTS}
-requests per side, alternating one by one (so load on the machine hits both alike), req/s = 1 / median latency;
-in-process through Django's test Client (every
-middleware, DRF, throttling; no HTTP), and over HTTP to a live gunicorn (1 sync worker, a new connection per request,
-as most scripts do) on 127.0.0.1. PostgreSQL {version}; {POSTS} posts in the table; {os.cpu_count()} CPUs, load
-average {load_before:.1f} when the run started (other work on the machine slows the database round trip).
-Goal: with a key ≥ 90% of the baseline.
+requests per side, alternating one by one (so load on the machine hits both alike), req/s = 1 / median latency.
+"in-process": Django's test Client through every middleware, DRF and throttling, no HTTP. "HTTP": a live gunicorn
+(1 sync worker, a new connection per request, as most scripts do) on 127.0.0.1. PostgreSQL {version}; {POSTS} posts
+in the table; {os.cpu_count()} CPUs, load average {load_before:.1f} when the run started (other work on the machine
+slows every database round trip). Goal: with a key ≥ 90% of the baseline.
 
 | how | endpoint | without key (req/s) | with key (req/s) | with key / without |
 | --- | --- | ---: | ---: | ---: |
