@@ -1,7 +1,9 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -143,6 +145,22 @@ class ApiKeyAdmin(admin.ModelAdmin):
             "API key “{}” created. Copy it now — it is shown only this once: <code class=\"api-key\">{}</code>",
             obj.name, plaintext), messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:accounts_apikey_changelist"))
+
+    def get_urls(self):
+        revoke = path("<int:object_id>/revoke/", self.admin_site.admin_view(self.revoke_view),
+                      name="accounts_apikey_revoke")
+        return [revoke, *super().get_urls()]
+
+    def revoke_view(self, request, object_id):
+        """GET: confirm; POST: revoke (irreversible) and go back to the list."""
+        api_key = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if request.method == "POST":
+            api_key_revoke(api_key, actor=request.user, request=request)
+            self.message_user(request, f"Revoked pgd_{api_key.prefix}_… ({api_key.name}).", messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:accounts_apikey_changelist"))
+        context = {**self.admin_site.each_context(request), "title": "Revoke API key", "api_key": api_key,
+                   "opts": self.opts}
+        return TemplateResponse(request, "admin/accounts/apikey/revoke_confirmation.html", context)
 
     @admin.action(description="Revoke selected API keys (irreversible)", permissions=["revoke"])
     def revoke_keys(self, request, queryset):

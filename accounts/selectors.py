@@ -1,9 +1,13 @@
 """Reads for accounts."""
 
+import functools
+import json
+
+from django.db import connection
 from django.utils import timezone
 
 from accounts import keys
-from accounts.models import ApiKey
+from accounts.models import ApiKey, User
 from accounts.roles import ADMIN
 
 # reason code → the message an API client sees (the reason code becomes the error code `key_<reason>`).
@@ -23,12 +27,71 @@ class KeyRejected(Exception):
         self.message = REJECTION_MESSAGES[reason]
 
 
+# One round trip per authenticated request: the key, its owner and the owner's permissions (their own and their
+# groups', as Django's ModelBackend computes them), so `has_perm` needs no further query. The %(…)s names are
+# filled once from the models' own (quoted) table and column names, never from input; the prefix is a parameter.
+KEY_LOOKUP_SQL = """
+SELECT k.id, k.name, k.key_hash, k.scopes, k.created_at, k.expires_at, k.last_used, k.revoked_at,
+       ARRAY(SELECT ct.app_label || '.' || p.codename
+               FROM auth_permission p
+               JOIN django_content_type ct ON ct.id = p.content_type_id
+              WHERE p.id IN (SELECT up.permission_id FROM %(user_permissions)s up WHERE up.user_id = u.id
+                             UNION
+                             SELECT gp.permission_id
+                               FROM %(user_groups)s ug
+                               JOIN auth_group_permissions gp ON gp.group_id = ug.group_id
+                              WHERE ug.user_id = u.id)),
+       %(user_columns)s
+  FROM api_keys k
+  JOIN %(users)s u ON u.id = k.user_id
+ WHERE k.prefix = %%s
+"""
+KEY_FIELDS = ["id", "name", "key_hash", "scopes", "created_at", "expires_at", "last_used", "revoked_at"]
+
+
+@functools.cache
+def _lookup_sql():
+    user_fields = [field.attname for field in User._meta.concrete_fields]
+    quote = connection.ops.quote_name
+    names = {
+        "user_columns": ", ".join(f"u.{quote(User._meta.get_field(name).column)}" for name in user_fields),
+        "users": quote(User._meta.db_table),
+        "user_permissions": quote(User.user_permissions.through._meta.db_table),
+        "user_groups": quote(User.groups.through._meta.db_table),
+    }
+    return KEY_LOOKUP_SQL % names, user_fields
+
+
+def _api_key_with_owner(prefix):
+    """The ApiKey of `prefix` with its user (permission cache filled), or None."""
+    sql, user_fields = _lookup_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [prefix])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    key_values, perms, user_values = row[:8], row[8], row[9:]
+    owner = User.from_db("default", user_fields, user_values)
+    api_key = ApiKey.from_db("default", KEY_FIELDS, [
+        _json(value) if name == "scopes" else value for name, value in zip(KEY_FIELDS, key_values, strict=True)
+    ])
+    api_key.prefix, api_key.user_id = prefix, owner.pk
+    api_key.user = owner
+    if not owner.is_superuser:  # a superuser's has_perm never asks the backend
+        owner._perm_cache = set(perms)
+    return api_key
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def api_key_authenticate(plaintext):
     """Return the active ApiKey for `plaintext` or raise KeyRejected(reason). Never logs the key."""
     prefix = keys.split_key(plaintext)
     if prefix is None:
         raise KeyRejected("malformed")
-    api_key = ApiKey.objects.select_related("user").filter(prefix=prefix).first()
+    api_key = _api_key_with_owner(prefix)
     if api_key is None or not keys.key_matches(plaintext, api_key.key_hash):
         raise KeyRejected("invalid")
     if api_key.revoked_at is not None:

@@ -10,6 +10,7 @@ MODULES = [
     "bench.changelist",
     "bench.migrations_bridge",
     "bench.backup",
+    "bench.api_auth",
 ]
 
 

@@ -3,6 +3,7 @@
 import logging
 
 from rest_framework import authentication, exceptions
+from rest_framework.throttling import AnonRateThrottle
 
 from accounts.selectors import KeyRejected, api_key_authenticate
 from accounts.services import api_key_auth_failed, api_key_touch
@@ -32,14 +33,21 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         try:
             api_key = api_key_authenticate(plaintext)
         except KeyRejected as rejected:
-            prefix = claimed_prefix(plaintext)
-            logger.warning("api key rejected: reason=%s prefix=%s ip=%s", rejected.reason, prefix,
-                           request.META.get("REMOTE_ADDR"))
-            # The Django request, not DRF's: asking DRF's request for .user here would re-enter authentication.
-            api_key_auth_failed(reason=rejected.reason, claimed_prefix=prefix, request=request._request)
-            raise exceptions.AuthenticationFailed(rejected.message, code=f"key_{rejected.reason}")
+            self.reject(request, rejected, claimed_prefix(plaintext))
         api_key_touch(api_key)
         return api_key.user, api_key
+
+    def reject(self, request, rejected, prefix):
+        """401, audited; a failed attempt also spends the IP's anonymous rate, so guessing ends in 429s."""
+        # The Django request, not DRF's: asking DRF's request for .user here would re-enter authentication.
+        django_request = request._request
+        logger.warning("api key rejected: reason=%s prefix=%s ip=%s", rejected.reason, prefix,
+                       request.META.get("REMOTE_ADDR"))
+        throttle = AnonRateThrottle()
+        if not throttle.allow_request(django_request, None):
+            raise exceptions.Throttled(throttle.wait())
+        api_key_auth_failed(reason=rejected.reason, claimed_prefix=prefix, request=django_request)
+        raise exceptions.AuthenticationFailed(rejected.message, code=f"key_{rejected.reason}")
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'

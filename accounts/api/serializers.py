@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 
+from django.http import QueryDict
 from rest_framework import serializers
 
 from config.api.errors import ApiError
@@ -16,11 +17,16 @@ class StrictSerializerMixin:
     unknown_code = "unknown_field"
     unknown_noun = "field"
 
+    @staticmethod
+    def form_keys(data):
+        # The browsable API's HTML forms carry Django's CSRF token along with the fields.
+        return ("csrfmiddlewaretoken",) if isinstance(data, QueryDict) else ()
+
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
             writable = {name for name, field in self.fields.items() if not field.read_only}
             read_only = {name for name, field in self.fields.items() if field.read_only}
-            extra = [name for name in data if name not in writable]
+            extra = [name for name in data if name not in writable and name not in self.form_keys(data)]
             if extra:
                 noun = self.unknown_noun
                 details = {name: f"This {noun} is read-only." if name in read_only else f"Unknown {noun}."
@@ -40,7 +46,9 @@ class StrictQuerySerializer(StrictSerializerMixin, serializers.Serializer):
 
     def __init__(self, *args, query_params=None, **kwargs):
         if query_params is not None:
-            kwargs["data"] = {key: query_params.get(key) for key in query_params if key not in self.IGNORED}
+            # An empty known parameter (`?is_published=`) means "no filter", as an HTML form would send it.
+            kwargs["data"] = {key: query_params.get(key) for key in query_params if key not in self.IGNORED
+                              and not (query_params.get(key) == "" and key in self._declared_fields)}
         super().__init__(*args, **kwargs)
 
     def validated_or_raise(self):

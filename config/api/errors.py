@@ -73,8 +73,8 @@ def api_not_found(request):
     message = f"No API endpoint at {request.path[:200]}."
     if not request.path.endswith("/"):
         try:
-            resolve(request.path + "/")
-            message += f" Did you mean {request.path[:200]}/ ?"
+            if resolve(request.path + "/").func is not api_not_found:
+                message += f" Did you mean {request.path[:200]}/ ?"
         except Resolver404:
             pass
     return JsonResponse(error_body("not_found", message), status=404)

@@ -111,3 +111,45 @@ def test_keys_cannot_be_edited_or_deleted(client_for, make_user):
     assert client.post(f"{LIST}{api_key.pk}/delete/", {"post": "yes"}).status_code == 403
     api_key.refresh_from_db()
     assert api_key.name == "k" and api_key.scopes == ["read"]
+
+
+def test_a_non_admin_cannot_create_a_key_for_someone_else(client_for, make_user):
+    other = make_user("admin", username="boss")
+    client = client_for("operator", username="op")
+    create(client, user=other.pk, scopes=["read"])
+    assert ApiKey.objects.get().user.username == "op"
+
+
+def test_revoke_button_confirms_then_revokes_own_keys_only(client_for, make_user):
+    client = client_for("analyst", username="ana")
+    mine, _ = api_key_create(user=make_user("analyst", username="ana"), name="mine", scopes=["read"])
+    theirs, _ = api_key_create(user=make_user("viewer", username="vi"), name="<b>theirs</b>", scopes=["read"])
+    detail = client.get(f"{LIST}{mine.pk}/change/").content.decode()
+    assert f"{LIST}{mine.pk}/revoke/" in detail
+    confirm = client.get(f"{LIST}{mine.pk}/revoke/")
+    assert confirm.status_code == 200 and "cannot be undone" in confirm.content.decode()
+    mine.refresh_from_db()
+    assert mine.revoked_at is None  # a GET only asks
+    response = client.post(f"{LIST}{mine.pk}/revoke/", follow=True)
+    assert "Revoked pgd_" in response.content.decode()
+    mine.refresh_from_db()
+    assert mine.revoked_at is not None
+    assert f"{LIST}{mine.pk}/revoke/" not in client.get(f"{LIST}{mine.pk}/change/").content.decode()
+    assert client.post(f"{LIST}{theirs.pk}/revoke/").status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.revoked_at is None
+
+
+def test_key_names_are_escaped(client_for, make_user):
+    client = client_for("admin", username="root")
+    api_key, _ = api_key_create(user=make_user("viewer", username="vi"), name="<script>x</script>", scopes=["read"])
+    for url in (LIST, f"{LIST}{api_key.pk}/change/", f"{LIST}{api_key.pk}/revoke/"):
+        html = client.get(url).content.decode()
+        assert "<script>x</script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html, url
+
+
+def test_created_message_escapes_the_name(client_for):
+    client = client_for("viewer", username="vi")
+    html = create(client, name="<i>n</i>").content.decode()
+    assert "&lt;i&gt;n&lt;/i&gt;" in html and "<i>n</i>" not in html
+    assert len(KEY_RE.findall(html)) == 1

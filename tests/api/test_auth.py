@@ -113,3 +113,43 @@ def test_anonymous_throttle_per_ip(client, low_rates, db):
     statuses = [client.get("/api/v1/health").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
     assert client.get("/api/v1/health", REMOTE_ADDR="10.0.0.9").status_code == 200
+
+
+def test_a_key_request_costs_one_query_for_key_owner_and_permissions(api_as, django_assert_num_queries):
+    PostFactory()
+    api = api_as("viewer", scopes=["read"])
+    api.get("/api/v1/me")  # the first use writes last_used; later ones within the minute do not
+    with django_assert_num_queries(2):  # key + owner + permissions, then the page of posts
+        assert api.get("/api/v1/posts/").status_code == 200
+
+
+def test_group_and_user_permission_changes_apply_to_keys_on_the_next_request(api_as, make_user):
+    from django.contrib.auth.models import Group, Permission
+
+    api = api_as("viewer", scopes=["read", "monitor"])
+    assert api.get("/api/v1/posts/").status_code == 200
+    view_post = Permission.objects.get(codename="view_post", content_type__app_label="blog")
+    Group.objects.get(name="viewer").permissions.remove(view_post)  # an admin edits the group in the admin
+    assert api.get("/api/v1/posts/").status_code == 403
+    make_user("viewer", username="viewer-keyholder").user_permissions.add(view_post)  # …or grants it directly
+    assert api.get("/api/v1/posts/").status_code == 200
+
+
+def test_key_guessing_from_one_ip_ends_in_429_and_stops_auditing(low_rates):
+    PostFactory()
+    statuses = [call("Bearer pgd_0123456789ab_guess").status_code for _ in range(4)]
+    assert statuses == [401, 401, 429, 429]
+    assert AuditEvent.objects.filter(action="api_key.auth_failed").count() == 2
+
+
+def test_browsable_api_renders_and_its_form_posts_work(make_user):
+    from rest_framework.test import APIClient as Client
+
+    client = Client()
+    client.force_login(make_user("admin", username="root"))
+    page = client.get("/api/v1/posts/", HTTP_ACCEPT="text/html")
+    assert page.status_code == 200 and b"Post List" in page.content
+    response = client.post("/api/v1/users/", {"username": "formuser", "email": "f@example.com",
+                                              "csrfmiddlewaretoken": "ignored-by-force-login"}, format="multipart")
+    assert response.status_code == 201, response.content
+    assert client.options("/api/v1/posts/").status_code == 200

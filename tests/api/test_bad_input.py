@@ -175,7 +175,8 @@ def test_unknown_urls_are_a_json_404(writer, url):
 def test_missing_trailing_slash_404_says_what_was_meant(writer):
     response = writer.post("/api/v1/posts", {"title": "t"}, format="json")
     assert response.status_code == 404
-    assert "/api/v1/posts/" in error_of(response)["message"]
+    assert "Did you mean /api/v1/posts/ ?" in error_of(response)["message"]
+    assert "Did you mean" not in error_of(writer.get("/api/v1/nope"))["message"]
 
 
 @pytest.mark.parametrize("method,url", [("delete", "/api/v1/posts/"), ("post", "/api/v1/me"),
@@ -196,3 +197,15 @@ def test_health_answers_without_a_key(client):
     BlogUserFactory()
     response = client.get("/api/v1/health")
     assert response.status_code == 200 and response.json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.parametrize("kwargs,status,code", [
+    ({"HTTP_ACCEPT": "application/xml"}, 406, "not_acceptable"),
+    ({"path": "/api/v1/posts/?format=xml"}, 404, "not_found"),
+])
+def test_unsupported_response_formats_are_json_errors(api_as, kwargs, status, code):
+    kwargs = {"path": "/api/v1/posts/", **kwargs}
+    response = api_as("viewer", scopes=["read"]).get(**kwargs)
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    assert error_of(response)["code"] == code

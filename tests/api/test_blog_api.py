@@ -80,6 +80,7 @@ def test_filters_and_search(api_as):
     assert titles("is_published=true") == ["Gardening", "Postgres tips"]
     assert titles(f"user_id={ada.id}&is_published=false") == ["Django tips"]
     assert titles("search=TIPS") == ["Django tips", "Postgres tips"]
+    assert len(titles("is_published=&user_id=&search=")) == 3  # empty filters filter nothing
     users = api.get("/api/v1/users/?search=corp.test").json()["results"]
     assert [user["username"] for user in users] == ["bob"]
 

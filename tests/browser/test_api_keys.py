@@ -42,7 +42,13 @@ def test_admin_creates_sees_once_uses_and_revokes_a_key(login, live_server, make
     assert me.status_code == 200 and me.json()["username"] == "admin"
     assert me.json()["scopes"] == ["read", "query"]
 
-    page.reload()
+    page.click("#result_list a:has-text('nightly export')")
+    page.click(".object-tools a:has-text('Revoke')")
+    assert "cannot be undone" in page.locator("#content-main").inner_text()
+    screenshot(page, "api-keys-revoke-confirm")
+    page.click("a.cancel-link")  # changed our mind: nothing happens…
+    assert ApiKey.objects.get().revoked_at is None
+    page.goto(f"{live_server.url}/admin/accounts/apikey/")  # …and revoke from the list's action instead
     row = page.locator("#result_list tbody tr", has_text="nightly export")
     assert "active" in row.inner_text() and "read, query" in row.inner_text()
     row.locator("input.action-select").check()
