@@ -56,3 +56,16 @@ def scratch_db(django_db_blocker):
     finally:
         with psycopg.connect(admin_conninfo, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def legacy_api_key(user, scopes, name="legacy"):
+    """A key whose scopes exceed its owner's role, as when a role is lowered after the key was made.
+
+    api_key_create refuses such scopes, so this writes the row directly; requests must still be refused.
+    """
+    from accounts import keys
+    from accounts.models import ApiKey
+
+    prefix, plaintext = keys.generate_key()
+    ApiKey.objects.create(user=user, name=name, prefix=prefix, key_hash=keys.hash_key(plaintext), scopes=scopes)
+    return plaintext

@@ -40,7 +40,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     def reject(self, request, rejected, prefix):
         """401, audited; a failed attempt also spends the IP's anonymous rate, so guessing ends in 429s."""
         # The Django request, not DRF's: asking DRF's request for .user here would re-enter authentication.
-        django_request = request._request
+        django_request = getattr(request, "_request", request)  # metrics calls this with a Django request
         logger.warning("api key rejected: reason=%s prefix=%s ip=%s", rejected.reason, prefix,
                        request.META.get("REMOTE_ADDR"))
         throttle = AnonRateThrottle()

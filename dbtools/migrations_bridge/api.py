@@ -2,6 +2,8 @@
 (apply_migrations and, for an API key, the `admin` scope)."""
 
 from django.db import DEFAULT_DB_ALIAS
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -50,6 +52,7 @@ def state_payload():
 class MigrationsStateView(APIView):
     permission_classes = [require("dbtools.view_migrations")]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT, description="Alembic and Django state, drift and recent log.")
     def get(self, request):
         return Response(state_payload())
 
@@ -62,6 +65,7 @@ class _MoveView(APIView):
     action = ""
     permission_classes = [require("dbtools.apply_migrations"), AdminScope]
 
+    @extend_schema(request=RevisionSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         body = RevisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)

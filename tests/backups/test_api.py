@@ -12,6 +12,7 @@ from django.test import Client
 from accounts.services import api_key_create
 from dbtools.backups import jobs
 from dbtools.models import AuditEvent, Backup
+from tests.conftest import legacy_api_key
 
 
 def api(make_user, role, scopes, username=None):
@@ -43,7 +44,8 @@ def test_read_scope_lists_but_cannot_create(make_user, source_db, backup_dir):
 @pytest.mark.parametrize("role", ["viewer", "analyst"])
 def test_viewer_and_analyst_denied_even_with_admin_scope(role, make_user, source_db, backup_dir):
     row = make_backup(source_db)
-    client = api(make_user, role, ["admin"])
+    user = make_user(role, username=f"{role}-admin-scope")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {legacy_api_key(user, ['admin'])}")
     assert client.get("/api/v1/backups").status_code == 403
     assert client.get(f"/api/v1/backups/{row.pk}/download").status_code == 403
     assert client.post("/api/v1/backups", {}, content_type="application/json").status_code == 403

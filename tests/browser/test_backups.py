@@ -1,6 +1,7 @@
 """Backups in the admin, driven in chromium: list → create (background, polled status) → verify → restore page."""
 
 import pytest
+from playwright.sync_api import expect
 
 from dbtools.backups import jobs
 from tests.backups.test_lifecycle import fake_bin
@@ -38,12 +39,12 @@ def test_backup_create_follow_verify_and_restore_page(login, live_server, make_u
     page.click("input[type=submit]")
     page.wait_for_selector("#backup-status")
     assert page.locator("#status-text").inner_text() == "running"
-    page.wait_for_function("document.querySelector('#progress-text').textContent.includes('kB written')")
+    expect(page.locator("#progress-text")).to_contain_text("kB written")
     screenshot(page, "backups-running")
     # status.js polls status.json and reloads the page when the dump (then the verify) has finished.
-    page.wait_for_function("document.querySelector('#status-text').textContent === 'success'", timeout=60000)
+    expect(page.locator("#status-text")).to_have_text("success", timeout=60000)
     jobs.wait_all()
-    page.wait_for_function("document.querySelector('#verify-text').textContent.includes('ok at')", timeout=60000)
+    expect(page.locator("#verify-text")).to_contain_text("ok at", timeout=60000)
     assert "posts" in page.locator("body").inner_text()
     screenshot(page, "backups-detail")
     page.click("text=Restore…")

@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 
+from tests.conftest import legacy_api_key
 from tests.factories import UserFactory
 
 ENDPOINTS = ["overview", "activity", "locks", "tables", "indexes", "checks", "query-stats"]
@@ -22,8 +23,9 @@ def test_read_endpoints_refuse_a_key_without_the_scope(api_client_for, endpoint)
     assert response.status_code == 403 and response.json()["error"]["code"] == "permission_denied"
 
 
-def test_read_endpoints_refuse_a_role_without_the_permission(api_client_for):
-    response = api_client_for("nobody", ["read"]).get("/api/v1/monitoring/overview")
+def test_read_endpoints_refuse_a_role_without_the_permission(make_user):
+    user = make_user("nobody")
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {legacy_api_key(user, ['read'])}").get("/api/v1/monitoring/overview")
     assert response.status_code == 403
 
 
