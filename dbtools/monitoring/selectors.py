@@ -10,6 +10,7 @@ from dbtools.models import StatsSnapshot
 from dbtools.monitoring import checks
 from dbtools.monitoring.queries import activity, indexes, locks, overview, query_stats, tables
 from dbtools.monitoring.queries.base import MonitoringQueryError
+from dbtools.monitoring.services import app_backend_pids
 
 TABLE_SORTS = list(tables.SORT_KEYS)
 QUERY_SORTS = list(query_stats.SORT_COLUMNS)
@@ -82,10 +83,12 @@ def chart_counters():
 
 def activity_get(filters):
     threshold = settings.MONITORING_LONG_QUERY_SECONDS
-    rows = activity.backends(**filters)
-    for row in rows:
+    rows, long_running = activity.backends(**filters), activity.long_running(threshold)
+    own = app_backend_pids()
+    for row in rows + long_running:
         row["long_running"] = row["state"] == "active" and (row["duration_seconds"] or 0) > threshold
-    return {"backends": rows, "long_running": activity.long_running(threshold), "threshold_seconds": threshold}
+        row["is_self"] = row["pid"] in own
+    return {"backends": rows, "long_running": long_running, "threshold_seconds": threshold}
 
 
 def blocking_tree(nodes):
@@ -111,7 +114,10 @@ def blocking_tree(nodes):
 
 
 def locks_get():
-    return {"tree": blocking_tree(locks.blocking_backends()), "locks": locks.locks()}
+    nodes, own = locks.blocking_backends(), app_backend_pids()
+    for node in nodes:
+        node["is_self"] = node["pid"] in own
+    return {"tree": blocking_tree(nodes), "locks": locks.locks()}
 
 
 def tables_get(*, sort, descending, page, search=""):

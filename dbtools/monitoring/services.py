@@ -27,14 +27,23 @@ class BackendRefused(Exception):
         self.code = code
 
 
-def _app_application_name():
-    return settings.DATABASES["default"].get("OPTIONS", {}).get("application_name", "")
+def app_backend_pids():
+    """pids of pgdeck's own connections: this request's, the idle ones in this process's pool, and any backend
+    carrying our application_name (set OPTIONS application_name so other workers' pools are recognised too)."""
+    app_name = settings.DATABASES["default"].get("OPTIONS", {}).get("application_name", "")
+    pids = set(activity.own_backend_pids(app_name))
+    pool = getattr(connection, "pool", None)
+    for idle in list(getattr(pool, "_pool", ())):  # psycopg_pool keeps idle connections here (best effort)
+        pid = getattr(getattr(idle, "info", None), "backend_pid", None)
+        if pid:
+            pids.add(pid)
+    return pids
 
 
 def _refusal(action, backend):
     if not getattr(settings, ACTIONS[action]["setting"]):
         return "disabled", f"{action.capitalize()} is disabled on this server ({ACTIONS[action]['setting']}=false)."
-    if backend["pid"] in activity.own_backend_pids(_app_application_name()):
+    if backend["pid"] in app_backend_pids():
         return "own_backend", f"pid {backend['pid']} is one of pgdeck's own connections; refusing to {action} it."
     if backend["backend_type"] != "client backend":
         return "not_client_backend", f"pid {backend['pid']} is a {backend['backend_type']}, not a client session."
@@ -90,9 +99,3 @@ def stats_snapshots_prune(*, days=None):
     deleted, _ = StatsSnapshot.objects.filter(taken_at__lt=timezone.now() - timedelta(days=days)).delete()
     return deleted
 
-
-def app_backend_pid():
-    """The pid of the connection this request uses (refused as a cancel/terminate target)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return cursor.fetchone()[0]
