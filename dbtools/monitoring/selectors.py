@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -24,6 +25,30 @@ def pool_stats():
     stats = pool.get_stats()
     return {"min": stats.get("pool_min"), "max": stats.get("pool_max"), "size": stats.get("pool_size", 0),
             "available": stats.get("pool_available", 0), "waiting": stats.get("requests_waiting", 0)}
+
+
+def _cached(name, compute):
+    """Figures that cost O(tables) and change slowly are reused for MONITORING_SIZE_CACHE_SECONDS."""
+    key = f"pgdeck:monitoring:{name}:{connection.settings_dict['NAME']}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, settings.MONITORING_SIZE_CACHE_SECONDS)
+    return value
+
+
+def database_size_cached():
+    """pg_database_size stats every file: tens of milliseconds with thousands of tables."""
+    return _cached("database_size", overview.database_size)
+
+
+def cache_hit_ratios_cached():
+    """One stats lookup per user table and index: cumulative ratios that move slowly."""
+    return _cached("cache_hit", overview.cache_hit_ratios)
+
+
+def server_get():
+    return {**overview.server_info(), "database_bytes": database_size_cached()}
 
 
 def connections_get():
@@ -69,8 +94,8 @@ def growth_by_day(days=None):
 def overview_get():
     results = checks_run()
     return {
-        "server": overview.server_info(), "counters": overview.database_counters(),
-        "cache": overview.cache_hit_ratios(), "connections": connections_get(), "pool": pool_stats(),
+        "server": server_get(), "counters": overview.database_counters(),
+        "cache": cache_hit_ratios_cached(), "connections": connections_get(), "pool": pool_stats(),
         "checkpoints": overview.checkpoints(), "checks": results, "checks_summary": checks_summary(results),
         "growth": growth_by_day(),
     }

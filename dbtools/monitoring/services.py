@@ -81,13 +81,13 @@ def backend_terminate(pid, *, request=None, actor=None):
 
 def stats_snapshot_create(*, largest_tables=20):
     """Store one snapshot: database size, connections by state, cache hit, xact counters, largest tables."""
-    server, counters = overview.server_info(), overview.database_counters()
+    counters = overview.database_counters()
     by_state = {row["state"]: row["connections"] for row in activity.state_counts()}
     hits, reads = counters["blks_hit"], counters["blks_read"]
     table_rows = [{"name": f"{row['schema']}.{row['name']}", "total_bytes": row["total_bytes"],
                    "estimated_rows": row["estimated_rows"]} for row in tables.largest_tables(largest_tables)]
     return StatsSnapshot.objects.create(
-        database_size=server["database_bytes"], connections={"by_state": by_state, "total": sum(by_state.values())},
+        database_size=overview.database_size(), connections={"by_state": by_state, "total": sum(by_state.values())},
         cache_hit_ratio=hits / (hits + reads) if hits + reads else None,
         xact_commit=counters["xact_commit"], xact_rollback=counters["xact_rollback"], tables=table_rows,
     )

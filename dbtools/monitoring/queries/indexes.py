@@ -15,11 +15,15 @@ INDEX_FROM = (
 )
 
 
-def index_usage(limit=200):
-    """Largest indexes (by the planner's page count, so thousands of indexes sort cheaply) with their scans."""
+def index_usage(limit=50):
+    """Largest indexes (by the planner's page count, so thousands of indexes sort cheaply) with their scans;
+    sizes and definitions are computed for the chosen rows only."""
     return fetch_all(
-        f"SELECT {INDEX_COLUMNS}, i.relpages {INDEX_FROM} WHERE {USER_INDEXES}"  # noqa: S608
-        " ORDER BY i.relpages DESC, i.oid LIMIT %s",
+        "WITH top AS (SELECT x.indexrelid, row_number() OVER (ORDER BY i.relpages DESC, i.oid) AS position"  # noqa: S608
+        f" {INDEX_FROM} WHERE {USER_INDEXES} ORDER BY position LIMIT %s)"
+        f" SELECT {INDEX_COLUMNS} FROM top JOIN pg_index x ON x.indexrelid = top.indexrelid"
+        " JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid"
+        " JOIN pg_namespace n ON n.oid = t.relnamespace ORDER BY top.position",
         [limit],
     )
 
