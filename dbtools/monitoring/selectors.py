@@ -63,7 +63,7 @@ def checks_run():
         try:
             results.append(check())
         except MonitoringQueryError as exc:
-            results.append(checks._check(check.__name__.removeprefix("check_"), check.__name__, "error", str(exc)))
+            results.append(checks.result(check.__name__.removeprefix("check_"), check.__name__, "error", str(exc)))
     return results
 
 
@@ -114,6 +114,10 @@ def activity_get(filters):
         row["long_running"] = row["state"] == "active" and (row["duration_seconds"] or 0) > threshold
         row["is_self"] = row["pid"] in own
     return {"backends": rows, "long_running": long_running, "threshold_seconds": threshold}
+
+
+def activity_filter_choices():
+    return activity.filter_choices()
 
 
 def blocking_tree(nodes):
