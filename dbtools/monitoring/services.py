@@ -9,6 +9,7 @@ from django.utils import timezone
 from dbtools.audit import audit_record
 from dbtools.models import StatsSnapshot
 from dbtools.monitoring.queries import activity, backends, overview, tables
+from dbtools.monitoring.signals import remembered_pids
 
 ACTIONS = {
     "cancel": {"setting": "MONITORING_ALLOW_CANCEL", "perm": "dbtools.cancel_backend", "signal": backends.cancel},
@@ -28,10 +29,11 @@ class BackendRefused(Exception):
 
 
 def app_backend_pids():
-    """pids of pgdeck's own connections: this request's, the idle ones in this process's pool, and any backend
-    carrying our application_name (set OPTIONS application_name so other workers' pools are recognised too)."""
+    """pids of pgdeck's own connections: this request's, every one this process has handed out, the idle ones in
+    its pool, and any backend carrying our application_name (set OPTIONS application_name so other worker
+    processes' connections are recognised too)."""
     app_name = settings.DATABASES["default"].get("OPTIONS", {}).get("application_name", "")
-    pids = set(activity.own_backend_pids(app_name))
+    pids = set(activity.own_backend_pids(app_name)) | remembered_pids()
     pool = getattr(connection, "pool", None)
     for idle in list(getattr(pool, "_pool", ())):  # psycopg_pool keeps idle connections here (best effort)
         pid = getattr(getattr(idle, "info", None), "backend_pid", None)

@@ -206,3 +206,30 @@ def test_terminate_from_the_admin(client_for, sleeper):
 def test_next_must_stay_on_this_site(client_for):
     response = client_for("operator").post(f"{ADMIN}/backends/999999/cancel/", {"next": "https://evil.example/"})
     assert response["Location"] == f"{ADMIN}/activity/"
+
+
+def test_a_connection_pgdeck_uses_in_another_thread_is_refused(api_client_for):
+    """Another request thread's pooled connection is busy (not idle in the pool): still ours, still refused."""
+    import threading
+
+    from django.db import connections
+
+    ready, done, found = threading.Event(), threading.Event(), {}
+
+    def other_request():
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            found["pid"] = cursor.fetchone()[0]
+        ready.set()
+        done.wait(10)
+        connections["default"].close()
+
+    thread = threading.Thread(target=other_request)
+    thread.start()
+    try:
+        assert ready.wait(10)
+        response = api_client_for("operator", ["operate"]).post(f"/api/v1/monitoring/backends/{found['pid']}/cancel")
+        assert response.status_code == 403 and response.json()["error"]["code"] == "own_backend"
+    finally:
+        done.set()
+        thread.join(10)
