@@ -165,3 +165,9 @@ def test_the_shared_helper_applies_the_statement_timeout(db, settings):
 
     with pytest.raises(MonitoringQueryError, match="statement timeout"):
         fetch_all("SELECT pg_sleep(1)")
+
+
+def test_activity_ignores_malformed_numbers(client_for):
+    response = client_for("viewer").get(f"{ADMIN}/activity/", {"min_seconds": "abc", "state": "<script>"})
+    assert response.status_code == 200 and response.context["backends"] == []
+    assert b"<script>" not in response.content
