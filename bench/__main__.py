@@ -11,6 +11,7 @@ MODULES = [
     "bench.migrations_bridge",
     "bench.backup",
     "bench.api_auth",
+    "bench.monitoring",
 ]
 
 

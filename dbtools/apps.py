@@ -9,3 +9,4 @@ class DbtoolsConfig(AppConfig):
         from dbtools.migrations_bridge.signals import connect_bridge
 
         connect_bridge(self)
+        from dbtools.monitoring import signals  # noqa: F401  (records pgdeck's own backend pids from the start)

@@ -1,0 +1,1 @@
+"""Monitoring: PgHero-style queries, admin screens, API, /metrics, snapshots (docs/monitoring.md)."""

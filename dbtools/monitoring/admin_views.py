@@ -69,10 +69,8 @@ def activity_view(request):
     min_seconds = _int(request.GET.get("min_seconds"), 0)
     show_all = request.GET.get("all") == "1"
     data = selectors.activity_get({**filters, "min_seconds": max(min_seconds, 0), "client_only": not show_all})
-    from dbtools.monitoring.queries.activity import filter_choices
-
     return {**data, "filters": filters, "min_seconds": min_seconds or "", "show_all": show_all,
-            "choices": filter_choices()}
+            "choices": selectors.activity_filter_choices()}
 
 
 @monitoring_view("dbtools_monitoring_locks", "Locks", "locks.html")

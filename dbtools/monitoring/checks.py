@@ -7,7 +7,7 @@ from dbtools.monitoring.queries import activity, health, replication
 GREEN, AMBER, RED = "green", "amber", "red"
 
 
-def _check(key, title, status, summary, rows=(), advice=""):
+def result(key, title, status, summary, rows=(), advice=""):
     return {"key": key, "title": title, "status": status, "summary": summary, "rows": list(rows), "advice": advice}
 
 
@@ -18,7 +18,7 @@ def check_sequences():
     worst = max((row["percent_used"] for row in rows), default=0)
     status = RED if worst >= 90 else AMBER if worst >= 75 else GREEN
     summary = f"{len(rows)} sequence(s) past half their range" if rows else "No sequence is past half its range"
-    return _check("sequences", "Sequences near overflow", status, summary, rows,
+    return result("sequences", "Sequences near overflow", status, summary, rows,
                   "Change the column and sequence to bigint (ALTER TABLE … ALTER COLUMN … TYPE bigint; "
                   "ALTER SEQUENCE … AS bigint) before the range runs out.")
 
@@ -27,7 +27,7 @@ def check_wraparound():
     rows = health.transaction_id_age()
     worst = max((row["percent_towards_wraparound"] for row in rows), default=0)
     status = RED if worst >= 75 else AMBER if worst >= 50 else GREEN
-    return _check("wraparound", "Transaction ID wraparound", status,
+    return result("wraparound", "Transaction ID wraparound", status,
                   f"Oldest unfrozen transaction ID is {worst}% of the way to wraparound", rows,
                   "Run VACUUM (FREEZE) on the oldest tables; look for long transactions or stale replication "
                   "slots that stop autovacuum from freezing.")
@@ -40,7 +40,7 @@ def check_idle_in_transaction():
     status = RED if longest >= threshold * 10 else AMBER if rows else GREEN
     summary = f"{len(rows)} session(s) idle in a transaction for more than {threshold} s" if rows else \
         f"No session idle in a transaction for more than {threshold} s"
-    return _check("idle_in_transaction", "Idle in transaction", status, summary, rows,
+    return result("idle_in_transaction", "Idle in transaction", status, summary, rows,
                   "Fix the client that leaves transactions open, set idle_in_transaction_session_timeout, "
                   "or terminate the session.")
 
@@ -50,7 +50,7 @@ def check_vacuum():
     stale = [row for row in rows if row["dead_tuples"] > max(row["live_tuples"], 1) and row["dead_tuples"] > 100000]
     status = RED if stale else AMBER if rows else GREEN
     summary = f"{len(rows)} table(s) past the autovacuum trigger" if rows else "No table is waiting for vacuum"
-    return _check("vacuum", "Tables needing vacuum", status, summary, rows,
+    return result("vacuum", "Tables needing vacuum", status, summary, rows,
                   "Autovacuum should pick these up; if they stay, check for long transactions, raise "
                   "autovacuum_max_workers or lower the table's autovacuum_vacuum_scale_factor, or run VACUUM.")
 
@@ -69,7 +69,7 @@ def check_replication():
         summary = "No replicas connected"
     if inactive:
         summary += f"; {len(inactive)} inactive replication slot(s) retaining WAL"
-    return _check("replication", "Replication", status, summary, replicas + slots,
+    return result("replication", "Replication", status, summary, replicas + slots,
                   "Drop replication slots nobody consumes (pg_drop_replication_slot); check the network and "
                   "the replica's load when replay lag grows.")
 
@@ -99,7 +99,7 @@ def check_settings():
     levels = [level for level, _text in advice]
     status = RED if RED in levels else AMBER if AMBER in levels else GREEN
     summary = f"{len(advice)} setting(s) worth a look" if advice else "Nothing stands out"
-    return _check("settings", "Settings worth a look", status, summary, rows,
+    return result("settings", "Settings worth a look", status, summary, rows,
                   " ".join(text for _level, text in advice))
 
 

@@ -36,10 +36,11 @@ def _gauge(name, documentation, value, labels=None):
 
 
 def _database_metrics():
-    server, counters = overview.server_info(), overview.database_counters()
-    cache = overview.cache_hit_ratios()
+    server, counters = selectors.server_get(), overview.database_counters()
+    cache = selectors.cache_hit_ratios_cached()
     long_blocked = activity.counts_for_metrics(settings.MONITORING_LONG_QUERY_SECONDS)
-    yield _gauge("pgdeck_pg_database_size_bytes", "Size of the database.", server["database_bytes"])
+    yield _gauge("pgdeck_pg_database_size_bytes", "Size of the database (cached MONITORING_SIZE_CACHE_SECONDS).",
+                 server["database_bytes"])
     yield _gauge("pgdeck_pg_max_connections", "max_connections of the server.", server["max_connections"])
     connections = GaugeMetricFamily("pgdeck_pg_connections", "Client connections by state.", labels=["state"])
     for row in activity.state_counts():

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -10,6 +11,7 @@ from dbtools.models import StatsSnapshot
 from dbtools.monitoring import checks
 from dbtools.monitoring.queries import activity, indexes, locks, overview, query_stats, tables
 from dbtools.monitoring.queries.base import MonitoringQueryError
+from dbtools.monitoring.services import app_backend_pids
 
 TABLE_SORTS = list(tables.SORT_KEYS)
 QUERY_SORTS = list(query_stats.SORT_COLUMNS)
@@ -25,6 +27,30 @@ def pool_stats():
             "available": stats.get("pool_available", 0), "waiting": stats.get("requests_waiting", 0)}
 
 
+def _cached(name, compute):
+    """Figures that cost O(tables) and change slowly are reused for MONITORING_SIZE_CACHE_SECONDS."""
+    key = f"pgdeck:monitoring:{name}:{connection.settings_dict['NAME']}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, settings.MONITORING_SIZE_CACHE_SECONDS)
+    return value
+
+
+def database_size_cached():
+    """pg_database_size stats every file: tens of milliseconds with thousands of tables."""
+    return _cached("database_size", overview.database_size)
+
+
+def cache_hit_ratios_cached():
+    """One stats lookup per user table and index: cumulative ratios that move slowly."""
+    return _cached("cache_hit", overview.cache_hit_ratios)
+
+
+def server_get():
+    return {**overview.server_info(), "database_bytes": database_size_cached()}
+
+
 def connections_get():
     by_state = activity.state_counts()
     return {"by_state": by_state, "total": sum(row["connections"] for row in by_state)}
@@ -37,7 +63,7 @@ def checks_run():
         try:
             results.append(check())
         except MonitoringQueryError as exc:
-            results.append(checks._check(check.__name__.removeprefix("check_"), check.__name__, "error", str(exc)))
+            results.append(checks.result(check.__name__.removeprefix("check_"), check.__name__, "error", str(exc)))
     return results
 
 
@@ -68,8 +94,8 @@ def growth_by_day(days=None):
 def overview_get():
     results = checks_run()
     return {
-        "server": overview.server_info(), "counters": overview.database_counters(),
-        "cache": overview.cache_hit_ratios(), "connections": connections_get(), "pool": pool_stats(),
+        "server": server_get(), "counters": overview.database_counters(),
+        "cache": cache_hit_ratios_cached(), "connections": connections_get(), "pool": pool_stats(),
         "checkpoints": overview.checkpoints(), "checks": results, "checks_summary": checks_summary(results),
         "growth": growth_by_day(),
     }
@@ -82,10 +108,16 @@ def chart_counters():
 
 def activity_get(filters):
     threshold = settings.MONITORING_LONG_QUERY_SECONDS
-    rows = activity.backends(**filters)
-    for row in rows:
+    rows, long_running = activity.backends(**filters), activity.long_running(threshold)
+    own = app_backend_pids()
+    for row in rows + long_running:
         row["long_running"] = row["state"] == "active" and (row["duration_seconds"] or 0) > threshold
-    return {"backends": rows, "long_running": activity.long_running(threshold), "threshold_seconds": threshold}
+        row["is_self"] = row["pid"] in own
+    return {"backends": rows, "long_running": long_running, "threshold_seconds": threshold}
+
+
+def activity_filter_choices():
+    return activity.filter_choices()
 
 
 def blocking_tree(nodes):
@@ -111,7 +143,10 @@ def blocking_tree(nodes):
 
 
 def locks_get():
-    return {"tree": blocking_tree(locks.blocking_backends()), "locks": locks.locks()}
+    nodes, own = locks.blocking_backends(), app_backend_pids()
+    for node in nodes:
+        node["is_self"] = node["pid"] in own
+    return {"tree": blocking_tree(nodes), "locks": locks.locks()}
 
 
 def tables_get(*, sort, descending, page, search=""):

@@ -9,6 +9,7 @@ from django.utils import timezone
 from dbtools.audit import audit_record
 from dbtools.models import StatsSnapshot
 from dbtools.monitoring.queries import activity, backends, overview, tables
+from dbtools.monitoring.signals import remembered_pids
 
 ACTIONS = {
     "cancel": {"setting": "MONITORING_ALLOW_CANCEL", "perm": "dbtools.cancel_backend", "signal": backends.cancel},
@@ -27,14 +28,24 @@ class BackendRefused(Exception):
         self.code = code
 
 
-def _app_application_name():
-    return settings.DATABASES["default"].get("OPTIONS", {}).get("application_name", "")
+def app_backend_pids():
+    """pids of pgdeck's own connections: this request's, every one this process has handed out, the idle ones in
+    its pool, and any backend carrying our application_name (set OPTIONS application_name so other worker
+    processes' connections are recognised too)."""
+    app_name = settings.DATABASES["default"].get("OPTIONS", {}).get("application_name", "")
+    pids = set(activity.own_backend_pids(app_name)) | remembered_pids()
+    pool = getattr(connection, "pool", None)
+    for idle in list(getattr(pool, "_pool", ())):  # psycopg_pool keeps idle connections here (best effort)
+        pid = getattr(getattr(idle, "info", None), "backend_pid", None)
+        if pid:
+            pids.add(pid)
+    return pids
 
 
 def _refusal(action, backend):
     if not getattr(settings, ACTIONS[action]["setting"]):
         return "disabled", f"{action.capitalize()} is disabled on this server ({ACTIONS[action]['setting']}=false)."
-    if backend["pid"] in activity.own_backend_pids(_app_application_name()):
+    if backend["pid"] in app_backend_pids():
         return "own_backend", f"pid {backend['pid']} is one of pgdeck's own connections; refusing to {action} it."
     if backend["backend_type"] != "client backend":
         return "not_client_backend", f"pid {backend['pid']} is a {backend['backend_type']}, not a client session."
@@ -72,13 +83,13 @@ def backend_terminate(pid, *, request=None, actor=None):
 
 def stats_snapshot_create(*, largest_tables=20):
     """Store one snapshot: database size, connections by state, cache hit, xact counters, largest tables."""
-    server, counters = overview.server_info(), overview.database_counters()
+    counters = overview.database_counters()
     by_state = {row["state"]: row["connections"] for row in activity.state_counts()}
     hits, reads = counters["blks_hit"], counters["blks_read"]
     table_rows = [{"name": f"{row['schema']}.{row['name']}", "total_bytes": row["total_bytes"],
                    "estimated_rows": row["estimated_rows"]} for row in tables.largest_tables(largest_tables)]
     return StatsSnapshot.objects.create(
-        database_size=server["database_bytes"], connections={"by_state": by_state, "total": sum(by_state.values())},
+        database_size=overview.database_size(), connections={"by_state": by_state, "total": sum(by_state.values())},
         cache_hit_ratio=hits / (hits + reads) if hits + reads else None,
         xact_commit=counters["xact_commit"], xact_rollback=counters["xact_rollback"], tables=table_rows,
     )
@@ -90,9 +101,3 @@ def stats_snapshots_prune(*, days=None):
     deleted, _ = StatsSnapshot.objects.filter(taken_at__lt=timezone.now() - timedelta(days=days)).delete()
     return deleted
 
-
-def app_backend_pid():
-    """The pid of the connection this request uses (refused as a cancel/terminate target)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return cursor.fetchone()[0]

@@ -169,3 +169,67 @@ def test_operators_see_the_buttons(client_for, sleeper):
     html = page.content.decode()
     assert f"/backends/{sleeper.pid}/cancel/" in html and f"/backends/{sleeper.pid}/terminate/" in html
     assert f"/backends/{sleeper.pid}/cancel/" not in client_for("viewer").get(f"{ADMIN}/activity/").content.decode()
+
+
+def test_backends_with_pgdecks_application_name_are_refused(api_client_for, sessions, monkeypatch, observer):
+    """Other workers' pooled connections carry the configured application_name: never cancel those."""
+    from django.db import connection as django_connection
+
+    web = sessions()
+    web.execute("SET application_name = 'pgdeck-web'")
+    monkeypatch.setitem(django_connection.settings_dict["OPTIONS"], "application_name", "pgdeck-web")
+    response = api_client_for("operator", ["operate"]).post(f"/api/v1/monitoring/backends/{web.pid}/terminate")
+    assert response.status_code == 403 and response.json()["error"]["code"] == "own_backend"
+    assert web.execute("SELECT 1") == [(1,)]
+
+
+def test_cancel_through_the_api_keeps_the_session(api_client_for, sleeper):
+    response = api_client_for("operator", ["operate"]).post(f"/api/v1/monitoring/backends/{sleeper.pid}/cancel")
+    assert response.status_code == 200 and "pg_sleep(60)" in response.json()["query"]
+    sleeper.join()
+    assert isinstance(sleeper.error, psycopg.errors.QueryCanceled)
+    assert sleeper.execute("SELECT 2") == [(2,)]
+
+
+def test_terminate_from_the_admin(client_for, sleeper):
+    client = client_for("operator")
+    page = client.get(f"{ADMIN}/backends/{sleeper.pid}/terminate/")
+    assert b"ends the whole session" in page.content
+    response = client.post(f"{ADMIN}/backends/{sleeper.pid}/terminate/", follow=True)
+    assert f"Sent terminate to pid {sleeper.pid}".encode() in response.content
+    sleeper.join()
+    with pytest.raises(psycopg.OperationalError):
+        sleeper.execute("SELECT 1")
+    assert AuditEvent.objects.get(action="backend.terminate").actor_name == "operator-user"
+
+
+def test_next_must_stay_on_this_site(client_for):
+    response = client_for("operator").post(f"{ADMIN}/backends/999999/cancel/", {"next": "https://evil.example/"})
+    assert response["Location"] == f"{ADMIN}/activity/"
+
+
+def test_a_connection_pgdeck_uses_in_another_thread_is_refused(api_client_for):
+    """Another request thread's pooled connection is busy (not idle in the pool): still ours, still refused."""
+    import threading
+
+    from django.db import connections
+
+    ready, done, found = threading.Event(), threading.Event(), {}
+
+    def other_request():
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            found["pid"] = cursor.fetchone()[0]
+        ready.set()
+        done.wait(10)
+        connections["default"].close()
+
+    thread = threading.Thread(target=other_request)
+    thread.start()
+    try:
+        assert ready.wait(10)
+        response = api_client_for("operator", ["operate"]).post(f"/api/v1/monitoring/backends/{found['pid']}/cancel")
+        assert response.status_code == 403 and response.json()["error"]["code"] == "own_backend"
+    finally:
+        done.set()
+        thread.join(10)

@@ -47,3 +47,15 @@ def test_overview_shows_growth_over_days(client_for):
                                                      database_size=first.database_size - 1024 * 1024)
     growth = client_for("viewer").get("/admin/dbtools/monitoring/").context["growth"]
     assert len(growth) == 2 and growth[0]["growth"] is None and growth[1]["growth"] >= 1024 * 1024
+
+
+def test_a_failing_query_is_a_one_line_error_and_keeps_old_snapshots(db, sessions, settings):
+    """A table locked by a migration makes the size query hit lock_timeout: no traceback, nothing lost."""
+    call_command("collect_stats", stdout=StringIO())
+    settings.MONITORING_LOCK_TIMEOUT_MS = 200
+    holder = sessions(autocommit=False)
+    holder.execute("LOCK TABLE posts IN ACCESS EXCLUSIVE MODE")
+    with pytest.raises(CommandError, match="^could not collect statistics: .*lock timeout"):
+        call_command("collect_stats", "--tables", "1000", stdout=StringIO())
+    holder.conn.rollback()
+    assert StatsSnapshot.objects.count() == 1

@@ -55,3 +55,8 @@ def test_metrics_count_long_running_and_blocked(api_client_for, sessions, observ
     wait_for(lambda: is_active(observer, sleeper.pid, 1.2), what="pg_sleep")
     found = families(api_client_for("viewer", ["monitor"]).get("/metrics"))
     assert found["pgdeck_pg_long_running_queries"].samples[0].value >= 1
+
+
+def test_a_malformed_allow_list_entry_is_ignored_not_an_error(db, settings):
+    settings.METRICS_ALLOWED_IPS = ["not-an-address", "127.0.0.1"]
+    assert Client().get("/metrics").status_code == 200

@@ -145,3 +145,29 @@ def test_query_stats_with_the_extension(client_for):
     else:  # e.g. the PostgreSQL 15 service: installed but not loaded → the restart step, not an error
         assert response.context["problem"] == "not_preloaded"
         assert b"shared_preload_libraries" in response.content and b"Restart PostgreSQL" in response.content
+
+
+def test_monitoring_timeouts_do_not_leak_into_the_surrounding_transaction(client_for, settings):
+    settings.MONITORING_STATEMENT_TIMEOUT_MS = 4321
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('statement_timeout'), current_setting('lock_timeout')")
+        before = cursor.fetchone()
+        client_for("viewer").get(f"{ADMIN}/checks/")
+        cursor.execute("SELECT current_setting('statement_timeout'), current_setting('lock_timeout')")
+        assert cursor.fetchone() == before
+    assert before[0] != "4321ms"
+
+
+def test_the_shared_helper_applies_the_statement_timeout(db, settings):
+    """Every monitoring query goes through fetch_all; a slow one is cut off and becomes a one-line error."""
+    settings.MONITORING_STATEMENT_TIMEOUT_MS = 100
+    from dbtools.monitoring.queries.base import MonitoringQueryError, fetch_all
+
+    with pytest.raises(MonitoringQueryError, match="statement timeout"):
+        fetch_all("SELECT pg_sleep(1)")
+
+
+def test_activity_ignores_malformed_numbers(client_for):
+    response = client_for("viewer").get(f"{ADMIN}/activity/", {"min_seconds": "abc", "state": "<script>"})
+    assert response.status_code == 200 and response.context["backends"] == []
+    assert b"<script>" not in response.content

@@ -70,7 +70,7 @@ def tables_needing_vacuum(limit=50):
 WATCHED_SETTINGS = [
     "max_connections", "shared_buffers", "effective_cache_size", "work_mem", "maintenance_work_mem",
     "random_page_cost", "autovacuum", "fsync", "synchronous_commit", "full_page_writes",
-    "idle_in_transaction_session_timeout", "statement_timeout", "log_min_duration_statement",
+    "idle_in_transaction_session_timeout", "log_min_duration_statement",
     "track_io_timing", "shared_preload_libraries", "checkpoint_timeout", "max_wal_size",
 ]
 

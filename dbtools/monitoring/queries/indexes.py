@@ -15,22 +15,29 @@ INDEX_FROM = (
 )
 
 
-def index_usage(limit=200):
-    """Largest indexes (by the planner's page count, so thousands of indexes sort cheaply) with their scans."""
+def index_usage(limit=50):
+    """Largest indexes (by the planner's page count, so thousands of indexes sort cheaply) with their scans;
+    sizes and definitions are computed for the chosen rows only."""
     return fetch_all(
-        f"SELECT {INDEX_COLUMNS}, i.relpages {INDEX_FROM} WHERE {USER_INDEXES}"  # noqa: S608
-        " ORDER BY i.relpages DESC, i.oid LIMIT %s",
+        "WITH top AS (SELECT x.indexrelid, row_number() OVER (ORDER BY i.relpages DESC, i.oid) AS position"  # noqa: S608
+        f" {INDEX_FROM} WHERE {USER_INDEXES} ORDER BY position LIMIT %s)"
+        f" SELECT {INDEX_COLUMNS} FROM top JOIN pg_index x ON x.indexrelid = top.indexrelid"
+        " JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid"
+        " JOIN pg_namespace n ON n.oid = t.relnamespace ORDER BY top.position",
         [limit],
     )
 
 
 def unused_indexes(limit=200):
-    """Never scanned since the statistics reset, and not enforcing a constraint (unique/primary/exclusion)."""
+    """Never scanned since the statistics reset, and not enforcing a constraint (unique/primary/exclusion).
+
+    The catalog filters run first (OFFSET 0 keeps the planner from merging the subquery), so the statistics
+    lookup only happens for the few indexes that could be dropped, not for every primary key."""
     return fetch_all(
-        f"SELECT {INDEX_COLUMNS} {INDEX_FROM} WHERE {USER_INDEXES}"  # noqa: S608
-        " AND pg_stat_get_numscans(i.oid) = 0 AND NOT x.indisunique AND NOT x.indisprimary"
-        " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.oid)"
-        " ORDER BY i.relpages DESC, i.oid LIMIT %s",
+        f"SELECT * FROM (SELECT {INDEX_COLUMNS}, i.relpages, i.oid {INDEX_FROM} WHERE {USER_INDEXES}"  # noqa: S608
+        " AND NOT x.indisunique AND NOT x.indisprimary"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.oid) OFFSET 0) candidates"
+        " WHERE scans = 0 ORDER BY relpages DESC, oid LIMIT %s",
         [limit],
     )
 

@@ -9,9 +9,14 @@ def server_info():
         " current_setting('server_version_num')::int AS server_version_num,"
         " pg_postmaster_start_time() AS started_at,"
         " extract(epoch FROM now() - pg_postmaster_start_time())::bigint AS uptime_seconds,"
-        " current_database() AS database, pg_database_size(current_database()) AS database_bytes,"
+        " current_database() AS database,"
         " current_setting('max_connections')::int AS max_connections, pg_is_in_recovery() AS in_recovery"
     )
+
+
+def database_size():
+    """pg_database_size walks every file of the database: milliseconds per thousand tables (selectors cache it)."""
+    return fetch_one("SELECT pg_database_size(current_database()) AS bytes")["bytes"]
 
 
 def database_counters():
@@ -25,12 +30,19 @@ def database_counters():
 
 
 def cache_hit_ratios():
-    """Share of heap and index block reads served from shared buffers (user tables only, like PgHero)."""
+    """Share of heap and index block reads served from shared buffers (user relations only, like PgHero).
+
+    The stats functions over one pg_class scan: pg_statio_user_tables would aggregate indexes per table first."""
     return fetch_one(
-        "SELECT (SELECT sum(heap_blks_hit)::float / nullif(sum(heap_blks_hit) + sum(heap_blks_read), 0)"
-        "        FROM pg_statio_user_tables) AS table_hit_ratio,"
-        " (SELECT sum(idx_blks_hit)::float / nullif(sum(idx_blks_hit) + sum(idx_blks_read), 0)"
-        "        FROM pg_statio_user_indexes) AS index_hit_ratio"
+        "SELECT sum(hit) FILTER (WHERE kind = 'table')::float"
+        "       / nullif(sum(fetched) FILTER (WHERE kind = 'table'), 0) AS table_hit_ratio,"
+        " sum(hit) FILTER (WHERE kind = 'index')::float"
+        "       / nullif(sum(fetched) FILTER (WHERE kind = 'index'), 0) AS index_hit_ratio"
+        " FROM (SELECT CASE WHEN c.relkind = 'i' THEN 'index' ELSE 'table' END AS kind,"
+        "       pg_stat_get_blocks_hit(c.oid) AS hit, pg_stat_get_blocks_fetched(c.oid) AS fetched"
+        "       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        "       WHERE c.relkind IN ('r', 'm', 'i') AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+        "       AND n.nspname !~ '^pg_toast') s"
     )
 
 

@@ -1,7 +1,9 @@
 """Per-table sizes and statistics, paginated and sorted in SQL so thousands of tables stay fast.
 
 Sorting happens on catalog columns only (pg_class.relpages/reltuples, cheap per-table stats functions); the
-exact sizes (which stat() every fork file) and the bloat estimate are computed for the rows of one page only.
+exact sizes (which stat() every fork file), the statistics and the bloat estimate are computed for the rows of
+one page only. The pg_stat_get_* functions are used directly because the pg_stat_all_tables view aggregates
+over every table before any join condition can narrow it.
 """
 
 from psycopg import sql
@@ -17,9 +19,7 @@ USER_TABLES = (
 # Sort keys offered to users → SQL expressions over pg_class c / pg_namespace n. Only these are ever used.
 SORT_KEYS = {
     "name": "n.nspname || '.' || c.relname",
-    "size": "c.relpages::bigint + coalesce((SELECT t.relpages FROM pg_class t WHERE t.oid = c.reltoastrelid), 0)"
-            " + coalesce((SELECT sum(i.relpages) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
-            " WHERE x.indrelid = c.oid), 0)",
+    "size": "c.relpages::bigint + coalesce(t.relpages, 0) + coalesce(ix.pages, 0)",
     "rows": "c.reltuples",
     "seq_scan": "pg_stat_get_numscans(c.oid)",
     "dead": "pg_stat_get_dead_tuples(c.oid)",
@@ -31,6 +31,9 @@ PAGE_QUERY = """
 WITH page AS (
   SELECT c.oid, row_number() OVER (ORDER BY {key} {direction} NULLS LAST, c.oid) AS position
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
+  LEFT JOIN (SELECT x.indrelid, sum(i.relpages) AS pages FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+             GROUP BY x.indrelid) ix ON ix.indrelid = c.oid
   WHERE {where} ORDER BY position LIMIT %(limit)s OFFSET %(offset)s
 )
 SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind,
@@ -38,13 +41,16 @@ SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind,
   pg_total_relation_size(c.oid) AS total_bytes, pg_relation_size(c.oid) AS table_bytes,
   pg_indexes_size(c.oid) AS index_bytes,
   coalesce(pg_total_relation_size(nullif(c.reltoastrelid, 0)), 0) AS toast_bytes,
-  s.seq_scan, s.idx_scan, s.n_live_tup AS live_tuples, s.n_dead_tup AS dead_tuples,
-  s.last_vacuum, s.last_autovacuum, s.last_analyze, s.last_autoanalyze,
+  pg_stat_get_numscans(c.oid) AS seq_scan,
+  (SELECT sum(pg_stat_get_numscans(x.indexrelid))::bigint FROM pg_index x WHERE x.indrelid = c.oid) AS idx_scan,
+  pg_stat_get_live_tuples(c.oid) AS live_tuples, pg_stat_get_dead_tuples(c.oid) AS dead_tuples,
+  pg_stat_get_last_vacuum_time(c.oid) AS last_vacuum, pg_stat_get_last_autovacuum_time(c.oid) AS last_autovacuum,
+  pg_stat_get_last_analyze_time(c.oid) AS last_analyze,
+  pg_stat_get_last_autoanalyze_time(c.oid) AS last_autoanalyze,
   CASE WHEN w.row_width IS NOT NULL AND c.reltuples > 0 THEN greatest(0, pg_relation_size(c.oid)
     - ceil(c.reltuples * (28 + w.row_width) / (current_setting('block_size')::int - 24))
       * current_setting('block_size')::int)::bigint END AS bloat_bytes
 FROM page p JOIN pg_class c ON c.oid = p.oid JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN LATERAL (SELECT * FROM pg_stat_all_tables st WHERE st.relid = c.oid) s ON true
 LEFT JOIN LATERAL (
   SELECT sum((1 - coalesce(ps.null_frac, 0)) * coalesce(ps.avg_width, 0)) AS row_width FROM pg_stats ps
   WHERE ps.schemaname = n.nspname AND ps.tablename = c.relname AND NOT ps.inherited

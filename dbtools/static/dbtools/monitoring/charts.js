@@ -42,7 +42,7 @@
       connections: lineChart(document.getElementById("chart-connections"),
         STATES.map(function (s) { return [s[0], s[0], s[1]]; }))
     };
-    var previous = null, timer = null, paused = false, refreshes = 0;
+    var previous = null, timer = null, paused = false, refreshes = 0, inFlight = false;
 
     function rate(current, key) {
       var seconds = current.ts - previous.ts;
@@ -50,6 +50,7 @@
     }
 
     function show(data) {
+      if (paused) { return; }  // a reading that arrives after Pause is dropped
       var counters = data.counters, label = new Date(counters.ts * 1000).toLocaleTimeString();
       var byState = {};
       data.connections.by_state.forEach(function (row) { byState[row.state] = row.connections; });
@@ -69,6 +70,8 @@
     }
 
     function poll() {
+      if (inFlight) { return; }  // resuming while a request is pending must not start a second loop
+      inFlight = true;
       fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (response) {
           if (!response.ok) { throw new Error("HTTP " + response.status); }
@@ -76,13 +79,22 @@
         })
         .then(show)
         .catch(function (error) { status.textContent = "could not refresh: " + error.message; })
-        .finally(function () { if (!paused) { timer = window.setTimeout(poll, interval); } });
+        .finally(function () {
+          inFlight = false;
+          if (!paused) { timer = window.setTimeout(poll, interval); }
+        });
     }
 
     pauseButton.addEventListener("click", function () {
       paused = !paused;
       pauseButton.textContent = paused ? "Resume" : "Pause";
-      if (paused) { window.clearTimeout(timer); status.textContent = "paused"; } else { poll(); }
+      if (paused) {
+        window.clearTimeout(timer);
+        status.textContent = "paused";
+      } else {
+        previous = null;  // rates restart from the next two readings, not across the pause
+        poll();
+      }
     });
     poll();
   }
