@@ -1,4 +1,9 @@
-"""Create one group per role with the permission matrix of accounts/roles.py."""
+"""Create one group per role with the permission matrix of accounts/roles.py.
+
+It deliberately does not depend on blog's migrations: rolling the mirrored blog app back (manage.py alembic
+downgrade) must not unapply the roles. Permissions of apps migrated later reach the groups through the
+post_migrate handler (accounts.signals.keep_roles_in_step).
+"""
 
 from django.db import migrations
 
@@ -38,7 +43,6 @@ def drop_roles(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0001_initial"),
-        ("blog", "0002_create_posts_table"),
         ("dbtools", "0001_initial"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

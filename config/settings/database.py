@@ -18,7 +18,9 @@ def _pool_options():
 
 
 def _connection_options(extra):
-    options = {"connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=5)}
+    # application_name marks pgdeck's own backends, which monitoring refuses to cancel or terminate.
+    options = {"connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=5),
+               "application_name": env("DB_APPLICATION_NAME", default="pgdeck")}
     sslmode = env("DB_SSLMODE", default=extra.pop("sslmode", None))
     if sslmode:
         options["sslmode"] = sslmode

@@ -79,8 +79,8 @@ def migrations_upgrade(revision=HEAD, *, using="default", user="", stdout=None):
         raise BridgeError(f"'{revision}' is behind the current revision {current or BASE}: use downgrade",
                           "wrong_direction")
     if revision == HEAD:
-        # Every app: a downgrade also unapplied the migrations of other apps that depend on mirrored ones
-        # (accounts.0002_roles depends on blog.0002), and head brings them back too.
+        # Every app: a downgrade also unapplies migrations of other apps that depend on mirrored ones (none
+        # do today, but a project's own apps may), and head brings them back too.
         targets = [()]
     else:
         targets = [target.key]
