@@ -8,6 +8,7 @@ import django
 
 MODULES = [
     "bench.changelist",
+    "bench.export",
 ]
 
 

@@ -27,6 +27,9 @@ class QueryHistoryAdmin(admin.ModelAdmin):
                        "database_alias", "cancelled", "backend_pid", "open_in_editor")
     fields = readonly_fields
 
+    class Media:
+        css = {"all": ["dbtools/query/admin.css"]}
+
     def get_list_filter(self, request):
         base = ["status", "mode", "timestamp"]
         return ["user", *base] if request.user.has_perm("dbtools.view_all_query_history") else base
@@ -37,7 +40,7 @@ class QueryHistoryAdmin(admin.ModelAdmin):
     @admin.display(description="query")
     def short_query(self, obj):
         text = " ".join(obj.query.split())
-        return text[:100] + ("…" if len(text) > 100 else "")
+        return text[:80] + ("…" if len(text) > 80 else "")
 
     @admin.display(description="")
     def open_in_editor(self, obj):
