@@ -64,8 +64,10 @@ def verify_safe(conn):
             f"{'; '.join(reasons)}. {SETUP_HELP}", code="query_role_unsafe", status=503)
 
 
-def _set_local(conn, name, milliseconds):
-    conn.execute("SELECT set_config(%s, %s, true)", [name, f"{int(milliseconds)}ms"])
+def _set_local_timeouts(conn, statement_ms, lock_ms, idle_ms):
+    conn.execute("SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true), "
+                 "set_config('idle_in_transaction_session_timeout', %s, true)",
+                 [f"{int(statement_ms)}ms", f"{int(lock_ms)}ms", f"{int(idle_ms)}ms"])
 
 
 @contextmanager
@@ -79,9 +81,7 @@ def query_session(mode, *, timeout=None, alias="default"):
     try:
         verify_safe(conn)
         conn.execute("BEGIN READ WRITE" if mode == "write" else "BEGIN READ ONLY")
-        _set_local(conn, "statement_timeout", timeout * 1000)
-        _set_local(conn, "lock_timeout", min(timeout, 5) * 1000)
-        _set_local(conn, "idle_in_transaction_session_timeout", max(timeout * 2, 60) * 1000)
+        _set_local_timeouts(conn, timeout * 1000, min(timeout, 5) * 1000, max(timeout * 2, 60) * 1000)
         yield conn
     finally:
         try:
