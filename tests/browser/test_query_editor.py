@@ -127,3 +127,47 @@ def test_script_in_a_cell_an_error_and_a_plan_renders_as_text(editor_page):
     screenshot(page, "query-xss")
     assert page.dialogs == []
     assert script_errors(page) == [] and page.bad_responses == []
+
+
+def test_save_with_parameter_then_run_from_saved(editor_page, live_server):
+    page = editor_page
+    posts = PostFactory.create_batch(2)
+    set_sql(page, "SELECT id, title FROM posts WHERE id = :post_id")
+    page.click("details.save-query summary")
+    page.fill("#id_save_name", "Post by id")
+    page.check("#id_save_shared")
+    page.click("button[value=save]")
+    page.wait_for_selector("ul.messagelist")
+    page.fill("input[name=param_post_id]", str(posts[1].id))
+    screenshot(page, "query-saved-parameters")
+    page.click("#run-button")
+    page.wait_for_selector("#query-result")
+    assert page.inner_text("#result_list tbody td >> nth=1") == posts[1].title
+    page.goto(f"{live_server.url}/admin/dbtools/savedquery/")
+    page.wait_for_selector("#result_list")
+    row = page.locator("#result_list tbody tr", has_text="Post by id")
+    assert row.locator("td.field-run_count").inner_text() == "1"
+    screenshot(page, "query-saved-list")
+    assert script_errors(page) == [] and page.bad_responses == []
+
+
+def test_write_mode_needs_toggle_and_confirmation(login, make_user, live_server):
+    page = login(make_user("admin", username="boss"))
+    post = PostFactory()
+    page.goto(f"{live_server.url}/admin/dbtools/query/")
+    page.wait_for_selector(".cm-editor")
+    assert not page.is_visible("#id_confirm_write")  # shown only once write mode is ticked
+    set_sql(page, f"UPDATE posts SET title = 'edited' WHERE id = {post.id}")
+    page.check("#id_write_mode")
+    page.click("#run-button")
+    page.wait_for_selector(".errorlist")
+    post.refresh_from_db()
+    assert post.title != "edited"
+    page.check("#id_write_mode")
+    page.check("#id_confirm_write")
+    screenshot(page, "query-write-mode")
+    page.click("#run-button")
+    page.wait_for_selector("#query-result")
+    assert "committed" in page.inner_text(".result-summary")
+    post.refresh_from_db()
+    assert post.title == "edited"
