@@ -17,6 +17,5 @@ def tool_urlpatterns(site):
     patterns = [
         path("dbtools/query/", view(query_views.query_editor), name="dbtools_query"),
         path("dbtools/query/cancel/", view(query_views.query_cancel), name="dbtools_query_cancel"),
-        path("dbtools/query/saved/<int:pk>/open/", view(query_views.saved_query_open), name="dbtools_query_saved"),
     ]
     return patterns

@@ -5,7 +5,7 @@ import json
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -124,8 +124,3 @@ def query_cancel(request, site):
         return JsonResponse({"cancelled": False, "message": "No running query of yours matches."}, status=404)
     return JsonResponse({"cancelled": True, "query_id": entry.pk})
 
-
-def saved_query_open(request, site, pk):
-    _require(request, "dbtools.run_query")
-    saved = get_object_or_404(selectors.saved_queries_for(request.user), pk=pk)
-    return redirect(f"{reverse('admin:dbtools_query')}?saved={saved.pk}")

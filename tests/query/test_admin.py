@@ -154,3 +154,28 @@ def test_setup_query_role_is_idempotent_and_least_privilege(transactional_db, ca
                        "WHERE r.rolname LIKE 'pgdeck_query%'")
         assert cursor.fetchone()[0] == 0
     assert "least-privilege" in capsys.readouterr().out
+
+
+def test_sql_over_the_size_limit_is_a_form_error(analyst_client, settings, transactional_db):
+    settings.QUERY_MAX_SQL_BYTES = 100
+    response = analyst_client.post(URL, {"sql": "SELECT 1 -- " + "x" * 200, "action": "run"})
+    assert b"larger than 100 bytes" in response.content
+    assert not QueryHistory.objects.exists()
+
+
+def test_copy_to_stdout_points_to_export(analyst_client, transactional_db):
+    response = analyst_client.post(URL, {"sql": "COPY posts TO STDOUT", "action": "run"})
+    assert b"use Export CSV / JSON instead" in response.content
+
+
+def test_saved_query_added_in_the_admin_belongs_to_its_author(analyst_client, analyst, make_user, transactional_db):
+    response = analyst_client.post("/admin/dbtools/savedquery/add/", {"name": "mine", "sql": "SELECT 1",
+                                                                      "description": ""})
+    assert response.status_code == 302
+    assert SavedQuery.objects.get().owner == analyst
+    other = SavedQuery.objects.create(owner=make_user("analyst", username="x2"), name="theirs", sql="SELECT 2")
+    assert analyst_client.get(f"/admin/dbtools/savedquery/{other.pk}/change/").status_code in (302, 404)
+    other.shared = True
+    other.save()
+    page = analyst_client.get(f"/admin/dbtools/savedquery/{other.pk}/change/")
+    assert page.status_code == 200 and b'name="sql"' not in page.content  # shared: visible, read-only

@@ -224,3 +224,10 @@ def test_export_of_bad_sql_is_a_json_error_before_streaming(analyst_api, transac
     assert response.json()["error"]["details"]["sqlstate"] == "42703"
     response = analyst_api.post("/api/v1/query/export?format=xml", {"sql": "SELECT 1"}, format="json")
     assert response.status_code == 400
+
+
+def test_explain_binds_parameters(analyst_api, blog_rows):
+    response = analyst_api.post("/api/v1/query/explain", {"sql": "SELECT * FROM posts WHERE id = :id",
+                                                          "params": {"id": blog_rows[0].id}}, format="json")
+    assert response.status_code == 200, response.content
+    assert "posts" in response.json()["nodes"][0]["label"]
