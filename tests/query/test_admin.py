@@ -179,3 +179,20 @@ def test_saved_query_added_in_the_admin_belongs_to_its_author(analyst_client, an
     other.save()
     page = analyst_client.get(f"/admin/dbtools/savedquery/{other.pk}/change/")
     assert page.status_code == 200 and b'name="sql"' not in page.content  # shared: visible, read-only
+
+
+def test_a_dangerous_membership_is_refused_until_setup_revokes_it(transactional_db):
+    import io
+
+    from dbtools.query.errors import QueryError
+    from dbtools.query.runner import run_query
+
+    with connection.cursor() as cursor:
+        cursor.execute("GRANT pg_read_server_files TO pgdeck_query")
+    try:
+        with pytest.raises(QueryError) as refused:
+            run_query(user=None, sql="SELECT pg_read_file('/etc/passwd')")
+        assert refused.value.code == "query_role_unsafe" and "pg_read_server_files" in refused.value.message
+    finally:
+        call_command("setup_query_role", stdout=io.StringIO())
+    assert run_query(user=None, sql="SELECT 1").rows == [(1,)]
