@@ -67,7 +67,7 @@ def test_type_run_results_export_history_reopen(editor_page, live_server, tmp_pa
     page.wait_for_selector("#result_list")
     assert page.locator("#result_list tbody tr").count() == 2  # the run and the export
     screenshot(page, "query-history")
-    page.locator("#result_list tbody tr", has_text="read").first.locator("text=Open in editor").click()
+    page.locator("#result_list tbody tr", has_text="success · read").first.locator("text=Open in editor").click()
     page.wait_for_selector(".cm-editor")
     reopened = page.evaluate("window.pgdeckQueryEditor.getValue()")
     assert reopened == "SELECT id, title, NULL AS nothing FROM posts ORDER BY id"
