@@ -84,7 +84,7 @@ class QueryHistoryAdmin(admin.ModelAdmin):
 
 @admin.register(SavedQuery)
 class SavedQueryAdmin(admin.ModelAdmin):
-    list_display = ("name", "owner", "shared", "run_count", "last_run_at", "updated_at", "open_in_editor")
+    list_display = ("name", "open_in_editor", "owner", "shared", "run_count", "last_run_at")
     list_filter = ("shared",)
     search_fields = ("name", "description", "sql")
     fields = ("name", "description", "sql", "shared", "owner", "run_count", "last_run_at", "open_in_editor")
@@ -92,6 +92,13 @@ class SavedQueryAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return selectors.saved_queries_for(request.user)
+
+    def get_actions(self, request):
+        # Bulk delete would reach other users' shared queries; only admins keep it.
+        actions = super().get_actions(request)
+        if not request.user.has_perm("dbtools.view_all_query_history"):
+            actions.pop("delete_selected", None)
+        return actions
 
     @admin.display(description="")
     def open_in_editor(self, obj):

@@ -196,3 +196,12 @@ def test_a_dangerous_membership_is_refused_until_setup_revokes_it(transactional_
     finally:
         call_command("setup_query_role", stdout=io.StringIO())
     assert run_query(user=None, sql="SELECT 1").rows == [(1,)]
+
+
+def test_bulk_delete_cannot_reach_other_users_shared_queries(analyst_client, analyst, make_user, transactional_db):
+    theirs = SavedQuery.objects.create(owner=make_user("analyst", username="x3"), name="theirs", sql="SELECT 2",
+                                       shared=True)
+    response = analyst_client.post("/admin/dbtools/savedquery/", {"action": "delete_selected",
+                                                                  "_selected_action": [theirs.pk], "post": "yes"})
+    assert response.status_code in (200, 302)
+    assert SavedQuery.objects.filter(pk=theirs.pk).exists()
