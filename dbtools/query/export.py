@@ -82,7 +82,9 @@ class Export:
             yield from self._chunks()
             status, error = "success", ""
         except psycopg.Error as exc:
-            problem = error_from_pg(exc, cancelled=services.history_was_cancelled(self.entry))
+            watchdog = getattr(self.conn, "pgdeck_watchdog", None)
+            problem = watchdog.error() if watchdog and watchdog.fired else error_from_pg(
+                exc, cancelled=services.history_was_cancelled(self.entry))
             status, error = problem.history_status, problem.history_text()
             yield f"\n-- export failed: {problem.message}\n".encode()
         finally:

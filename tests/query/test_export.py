@@ -1,4 +1,5 @@
 import json
+import time
 
 from django.db import connection
 
@@ -6,6 +7,17 @@ from dbtools.models import QueryHistory
 from dbtools.query.export import Export
 
 BIG = "SELECT g, md5(g::text) FROM generate_series(1, 200000) g"
+
+
+def backend_gone(pid):
+    """The server ends a backend a moment after its client closed the socket: wait for it (up to ~5 s)."""
+    for _attempt in range(100):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+            if cursor.fetchone()[0] == 0:
+                return True
+        time.sleep(0.05)
+    return False
 
 
 def test_ndjson_has_one_object_per_line(analyst, blog_rows):
@@ -33,9 +45,7 @@ def test_client_going_away_stops_the_server_side(analyst, transactional_db):
     stream = iter(export)
     next(stream)
     stream.close()  # what Django does when the client disconnects
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
-        assert cursor.fetchone()[0] == 0
+    assert backend_gone(pid)
     entry = QueryHistory.objects.get(mode="export")
     assert entry.status == "error" and "interrupted" in entry.error
 
