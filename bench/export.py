@@ -85,44 +85,52 @@ def _client():
     return client, user
 
 
-def run():
-    call_command("setup_query_role", stdout=StringIO())
-    client, user = _client()
-    try:
-        psql, app, json_runs = [], [], []
-        for _ in range(RUNS):  # interleaved, so background load hits every path alike
-            psql.append(psql_copy())
-            app.append(app_export(client, "csv"))
-            json_runs.append(app_export(client, "json"))
-    finally:
-        QueryHistory.objects.filter(user=user).delete()
-        user.delete()
+def measure(client):
+    psql, app, json_runs = [], [], []
+    for _ in range(RUNS):  # interleaved, so background load hits every path alike
+        psql.append(psql_copy())
+        app.append(app_export(client, "csv"))
+        json_runs.append(app_export(client, "json"))
+    return psql, app, json_runs
+
+
+def report(psql, app, json_runs):
     psql_s, psql_bytes = min(t for t, _ in psql), psql[0][1]
+    baseline = psql_bytes / psql_s
+
+    def row(label, seconds, size):
+        speed = size / seconds
+        return f"| {label} | {seconds:.2f} s | {size:,} | {speed / 2**20:.1f} MB/s | {speed / baseline:.2f} |"
+
     app_s, app_bytes = min(r[0] for r in app), app[0][1]
     json_s, json_bytes = min(r[0] for r in json_runs), json_runs[0][1]
-    rss = max(r[3] for r in app + json_runs)
-    ratio = (app_bytes / app_s) / (psql_bytes / psql_s)
-    def row(label, seconds, size):
-        throughput = size / seconds
-        return (f"| {label} | {seconds:.2f} s | {size:,} | {throughput / 2**20:.1f} MB/s | "
-                f"{throughput / (psql_bytes / psql_s):.2f} |")
-
     table = "\n".join([
         "| path | best time | bytes | throughput | vs psql |", "| --- | --- | --- | --- | --- |",
         row("psql `\\copy` CSV", psql_s, psql_bytes),
         row("app CSV (POST /api/v1/query/export, streamed)", app_s, app_bytes),
         row("app JSON array", json_s, json_bytes)])
-    body = f"""
+    return f"""
 {ROWS:,} rows (`generate_series`, 4 columns), best of {RUNS} interleaved runs each, as the query role on the same
-server
-(2 cores shared with other work, so absolute figures vary; the ratio is what counts).
+server (2 cores shared with other work, so absolute figures vary; the ratio is what counts).
 Baseline: `psql \\copy (…) TO STDOUT WITH (FORMAT csv, HEADER)`.
 
 {table}
 
-- App CSV throughput is **{ratio:.0%} of psql's** (goal >= 80%).
-- Peak RSS growth of the Django process while streaming: **{rss:.1f} MB** (goal <= 50 MB).
+- App CSV throughput is **{app_bytes / app_s / baseline:.0%} of psql's** (goal >= 80%).
+- Peak RSS growth of the Django process while streaming: **{max(r[3] for r in app + json_runs):.1f} MB**
+  (goal <= 50 MB).
 - Time to first byte (app CSV, median): {statistics.median(r[2] for r in app) * 1000:.0f} ms.
 """
+
+
+def run():
+    call_command("setup_query_role", stdout=StringIO())
+    client, user = _client()
+    try:
+        results = measure(client)
+    finally:
+        QueryHistory.objects.filter(user=user).delete()
+        user.delete()
+    body = report(*results)
     write_section("export", "Query editor export: app vs psql \\copy", body)
     print(body)
