@@ -205,3 +205,13 @@ def test_bulk_delete_cannot_reach_other_users_shared_queries(analyst_client, ana
                                                                   "_selected_action": [theirs.pk], "post": "yes"})
     assert response.status_code in (200, 302)
     assert SavedQuery.objects.filter(pk=theirs.pk).exists()
+
+
+def test_cells_render_like_psql_and_long_values_are_cut(analyst_client, transactional_db):
+    response = analyst_client.post(URL, {"sql": "SELECT TIMESTAMPTZ '2026-01-02 03:04:05+00' AS t, true AS b, "
+                                                "'{\"a\": [1]}'::jsonb AS j, '\\x0aff'::bytea AS raw, "
+                                                "repeat('y', 5000) AS long", "action": "run"})
+    html = response.content.decode()
+    assert "<td>2026-01-02 03:04:05+00:00</td>" in html and "<td>true</td>" in html
+    assert "{&quot;a&quot;: [1]}" in html and "\\x0aff" in html
+    assert "y" * 2000 + "…" in html and "y" * 2001 not in html

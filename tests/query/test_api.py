@@ -243,3 +243,11 @@ def test_user_sql_cannot_lift_the_timeout(analyst_api, settings, transactional_d
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "statement_timeout"
     assert QueryHistory.objects.get().status == "timeout"
+
+
+def test_wide_rows_are_truncated_by_the_byte_budget(analyst_api, settings, transactional_db):
+    settings.QUERY_EDITOR_MAX_BYTES = 10_000
+    response = analyst_api.post("/api/v1/query", {"sql": "SELECT repeat('x', 4000) FROM generate_series(1, 50)"},
+                                format="json")
+    body = response.json()
+    assert body["truncated"] is True and len(body["rows"]) == 3
