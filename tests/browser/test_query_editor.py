@@ -45,6 +45,9 @@ def test_type_run_results_export_history_reopen(editor_page, live_server, tmp_pa
     page.click("details.schema summary >> nth=0")
     page.click("button.insert-name[data-insert='posts']")  # …and insert a table name from the browser
     page.keyboard.type(" ORDER BY id")
+    posts_table = page.locator("details.table", has=page.locator("button[data-insert='posts']"))
+    posts_table.evaluate("details => { details.open = true; }")
+    assert "title character varying(200)" in posts_table.locator("ul.columns").inner_text()  # columns with their types
     screenshot(page, "query-editor")
     page.keyboard.press("Control+Enter")
     page.wait_for_selector("#query-result")
