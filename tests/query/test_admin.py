@@ -215,3 +215,8 @@ def test_cells_render_like_psql_and_long_values_are_cut(analyst_client, transact
     assert "<td>2026-01-02 03:04:05+00:00</td>" in html and "<td>true</td>" in html
     assert "{&quot;a&quot;: [1]}" in html and "\\x0aff" in html
     assert "y" * 2000 + "…" in html and "y" * 2001 not in html
+
+
+def test_history_user_filter_only_for_those_who_see_everyone(analyst_client, client_for, transactional_db):
+    assert b"By user" not in analyst_client.get("/admin/dbtools/queryhistory/").content
+    assert b"By user" in client_for("admin", username="boss").get("/admin/dbtools/queryhistory/").content
