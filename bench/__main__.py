@@ -12,6 +12,7 @@ MODULES = [
     "bench.backup",
     "bench.api_auth",
     "bench.monitoring",
+    "bench.export",
 ]
 
 

@@ -22,7 +22,6 @@ def _query_urlpatterns(site):
     return [
         path("dbtools/query/", _bind(site, views.query_editor), name="dbtools_query"),
         path("dbtools/query/cancel/", _bind(site, views.query_cancel), name="dbtools_query_cancel"),
-        path("dbtools/query/saved/<int:pk>/open/", _bind(site, views.saved_query_open), name="dbtools_query_saved"),
     ]
 
 

@@ -213,3 +213,4 @@ BACKUP_PG_BIN_DIRS = env.list("BACKUP_PG_BIN_DIRS", default=[])
 # Seconds pg_dump (and the snapshot's row counts) wait for a table lock before the backup fails.
 BACKUP_LOCK_WAIT_TIMEOUT = env.int("BACKUP_LOCK_WAIT_TIMEOUT", default=60)
 MONITORING_SIZE_CACHE_SECONDS = env.int("MONITORING_SIZE_CACHE_SECONDS", default=60)
+QUERY_EDITOR_MAX_BYTES = env.int("QUERY_EDITOR_MAX_BYTES", default=16 * 1024 * 1024)

@@ -15,8 +15,7 @@ def _editor_link(query_string, label="Open in editor"):
 
 @admin.register(QueryHistory)
 class QueryHistoryAdmin(admin.ModelAdmin):
-    list_display = ("id", "short_query", "user", "status", "mode", "row_count", "execution_time", "timestamp",
-                    "open_in_editor")
+    list_display = ("id", "short_query", "open_in_editor", "user", "outcome", "rows", "ms", "when")
     list_display_links = ("id", "short_query")
     search_fields = ("query",)
     date_hierarchy = "timestamp"
@@ -27,6 +26,9 @@ class QueryHistoryAdmin(admin.ModelAdmin):
                        "database_alias", "cancelled", "backend_pid", "open_in_editor")
     fields = readonly_fields
 
+    class Media:
+        css = {"all": ["dbtools/query/admin.css"]}
+
     def get_list_filter(self, request):
         base = ["status", "mode", "timestamp"]
         return ["user", *base] if request.user.has_perm("dbtools.view_all_query_history") else base
@@ -34,10 +36,31 @@ class QueryHistoryAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return selectors.history_for(request.user)
 
+    def get_list_display(self, request):
+        if request.user.has_perm("dbtools.view_all_query_history"):
+            return self.list_display
+        return tuple(name for name in self.list_display if name != "user")
+
+    @admin.display(description="status · mode", ordering="status")
+    def outcome(self, obj):
+        return f"{obj.status} · {obj.mode}"
+
+    @admin.display(description="rows", ordering="row_count")
+    def rows(self, obj):
+        return obj.row_count
+
+    @admin.display(description="ms", ordering="execution_time")
+    def ms(self, obj):
+        return "" if obj.execution_time is None else f"{obj.execution_time:.1f}"
+
+    @admin.display(description="when (UTC)", ordering="timestamp")
+    def when(self, obj):
+        return f"{obj.timestamp:%Y-%m-%d %H:%M}"
+
     @admin.display(description="query")
     def short_query(self, obj):
         text = " ".join(obj.query.split())
-        return text[:100] + ("…" if len(text) > 100 else "")
+        return text[:70] + ("…" if len(text) > 70 else "")
 
     @admin.display(description="")
     def open_in_editor(self, obj):
@@ -61,7 +84,7 @@ class QueryHistoryAdmin(admin.ModelAdmin):
 
 @admin.register(SavedQuery)
 class SavedQueryAdmin(admin.ModelAdmin):
-    list_display = ("name", "owner", "shared", "run_count", "last_run_at", "updated_at", "open_in_editor")
+    list_display = ("name", "open_in_editor", "owner", "shared", "run_count", "last_run_at")
     list_filter = ("shared",)
     search_fields = ("name", "description", "sql")
     fields = ("name", "description", "sql", "shared", "owner", "run_count", "last_run_at", "open_in_editor")
@@ -69,6 +92,13 @@ class SavedQueryAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return selectors.saved_queries_for(request.user)
+
+    def get_actions(self, request):
+        # Bulk delete would reach other users' shared queries; only admins keep it.
+        actions = super().get_actions(request)
+        if not request.user.has_perm("dbtools.view_all_query_history"):
+            actions.pop("delete_selected", None)
+        return actions
 
     @admin.display(description="")
     def open_in_editor(self, obj):

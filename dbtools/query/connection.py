@@ -4,6 +4,7 @@ No pooling between users: SET, PREPARE, advisory locks and temp state die with t
 would need DISCARD ALL plus pg_advisory_unlock_all between users).
 """
 
+import threading
 from contextlib import contextmanager
 
 import psycopg
@@ -16,6 +17,7 @@ from dbtools.query.errors import QueryError
 from dbtools.query.roles import SETUP_HELP, role_name, unsafe_reasons
 
 CONNECT_TIMEOUT = 5
+WATCHDOG_GRACE = 1  # seconds after the run's timeout before the app cancels it itself
 
 
 def conninfo(mode, alias="default"):
@@ -64,8 +66,31 @@ def verify_safe(conn):
             f"{'; '.join(reasons)}. {SETUP_HELP}", code="query_role_unsafe", status=503)
 
 
-def _set_local(conn, name, milliseconds):
-    conn.execute("SELECT set_config(%s, %s, true)", [name, f"{int(milliseconds)}ms"])
+class Watchdog(threading.Timer):
+    """Cancels the whole run after its deadline. statement_timeout alone is not enough: user SQL may
+    `SET statement_timeout = 0` for its own later statements, and it bounds each statement, not the run."""
+
+    def __init__(self, conn, seconds):
+        super().__init__(seconds, self._stop_run)
+        self.daemon, self.conn, self.seconds, self.fired = True, conn, seconds, False
+        conn.pgdeck_watchdog = self
+
+    def _stop_run(self):
+        self.fired = True
+        try:
+            self.conn.cancel_safe()
+        except psycopg.Error:
+            pass
+
+    def error(self):
+        return QueryError(f"The run took longer than its {self.seconds - WATCHDOG_GRACE} s limit and was stopped.",
+                          code="statement_timeout", status=400, sqlstate="57014", history_status="timeout")
+
+
+def _set_local_timeouts(conn, statement_ms, lock_ms, idle_ms):
+    conn.execute("SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true), "
+                 "set_config('idle_in_transaction_session_timeout', %s, true)",
+                 [f"{int(statement_ms)}ms", f"{int(lock_ms)}ms", f"{int(idle_ms)}ms"])
 
 
 @contextmanager
@@ -76,14 +101,19 @@ def query_session(mode, *, timeout=None, alias="default"):
     """
     timeout = settings.QUERY_EDITOR_TIMEOUT if timeout is None else timeout
     conn = connect(mode, alias)
+    watchdog = Watchdog(conn, timeout + WATCHDOG_GRACE)
     try:
         verify_safe(conn)
         conn.execute("BEGIN READ WRITE" if mode == "write" else "BEGIN READ ONLY")
-        _set_local(conn, "statement_timeout", timeout * 1000)
-        _set_local(conn, "lock_timeout", min(timeout, 5) * 1000)
-        _set_local(conn, "idle_in_transaction_session_timeout", max(timeout * 2, 60) * 1000)
+        _set_local_timeouts(conn, timeout * 1000, min(timeout, 5) * 1000, max(timeout * 2, 60) * 1000)
+        watchdog.start()
         yield conn
+    except psycopg.Error as exc:
+        if watchdog.fired:
+            raise watchdog.error() from exc
+        raise
     finally:
+        watchdog.cancel()
         try:
             if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 conn.execute("ROLLBACK")

@@ -54,6 +54,8 @@ def error_from_pg(exc, *, cancelled=False, position_offset=0):
                               **fields)
         return QueryError(f"{message} (limit: the editor's statement timeout).", code="statement_timeout",
                           status=400, history_status="timeout", **fields)
+    if not sqlstate and "COPY" in message:  # psycopg refuses COPY … TO STDOUT/FROM STDIN outside copy()
+        message = "COPY … TO STDOUT / FROM STDIN cannot run in the editor; use Export CSV / JSON instead."
     code, status = _SQLSTATE_CODES.get(sqlstate, ("sql_error", 400))
     if sqlstate.startswith("42") and code == "sql_error":
         code = "syntax_error" if sqlstate == "42601" else "sql_error"

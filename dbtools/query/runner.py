@@ -63,6 +63,11 @@ def _columns(cursor):
     return [{"name": col.name, "type": col.type_display} for col in (cursor.description or [])]
 
 
+def _approx_size(row):
+    """Bytes a row takes, roughly: only long text/bytea values matter for the display budget."""
+    return sum(len(value) if isinstance(value, (str, bytes)) else 16 for value in row)
+
+
 def _command_rows(command):
     last = (command or "").rsplit(" ", 1)[-1]
     return int(last) if last.isdigit() else 0
@@ -75,14 +80,15 @@ def execute_statement(conn, statement, params, *, keep=0, stop_when_full=True):
     the end, because a cancelled statement would abort the transaction it is about to commit."""
     cursor = StreamingCursor(conn)
     query, args = (statement.bound, params) if statement.has_params else (statement.text, None)
-    rows, count, truncated = [], 0, False
+    rows, count, truncated, budget = [], 0, False, settings.QUERY_EDITOR_MAX_BYTES
     for row in cursor.stream(query, args):
         count += 1
-        if count > keep:
+        if count > keep or budget <= 0:
             truncated = bool(keep)
             if truncated and stop_when_full:
                 break
             continue
+        budget -= _approx_size(row)
         rows.append(row)
     command = cursor.statusmessage or ""
     if not cursor.description and not rows:

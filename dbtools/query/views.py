@@ -1,11 +1,12 @@
 """Admin views of the query editor: the editor page (a plain form POST, enhanced by JS), cancel, exports."""
 
 import json
+from datetime import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -16,8 +17,10 @@ from dbtools.query.explain import explain_query
 from dbtools.query.export import Export
 from dbtools.query.forms import QueryForm
 from dbtools.query.runner import run_query
+from dbtools.query.serializers import jsonable
 
 NULL = object()
+CELL_CHARS = 2000  # the API returns whole values; the page shows this much of each
 
 
 def _require(request, perm):
@@ -46,8 +49,23 @@ def _schema(context):
     context["completion"] = selectors.completion_schema(tree)
 
 
+def _cell(value):
+    """Text of one result cell as psql would show it (ISO timestamps, JSON as JSON), cut for the page."""
+    if value is None:
+        return NULL
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, (dict, list)):
+        text = json.dumps(value, default=str, ensure_ascii=False)
+    elif isinstance(value, datetime):
+        text = value.isoformat(sep=" ")
+    else:
+        text = str(jsonable(value))
+    return text if len(text) <= CELL_CHARS else text[:CELL_CHARS] + "…"
+
+
 def _display_rows(result):
-    return [[NULL if value is None else value for value in row] for row in result.rows]
+    return [[_cell(value) for value in row] for row in result.rows]
 
 
 def _run(request, form, context):
@@ -124,8 +142,3 @@ def query_cancel(request, site):
         return JsonResponse({"cancelled": False, "message": "No running query of yours matches."}, status=404)
     return JsonResponse({"cancelled": True, "query_id": entry.pk})
 
-
-def saved_query_open(request, site, pk):
-    _require(request, "dbtools.run_query")
-    saved = get_object_or_404(selectors.saved_queries_for(request.user), pk=pk)
-    return redirect(f"{reverse('admin:dbtools_query')}?saved={saved.pk}")

@@ -154,3 +154,69 @@ def test_setup_query_role_is_idempotent_and_least_privilege(transactional_db, ca
                        "WHERE r.rolname LIKE 'pgdeck_query%'")
         assert cursor.fetchone()[0] == 0
     assert "least-privilege" in capsys.readouterr().out
+
+
+def test_sql_over_the_size_limit_is_a_form_error(analyst_client, settings, transactional_db):
+    settings.QUERY_MAX_SQL_BYTES = 100
+    response = analyst_client.post(URL, {"sql": "SELECT 1 -- " + "x" * 200, "action": "run"})
+    assert b"larger than 100 bytes" in response.content
+    assert not QueryHistory.objects.exists()
+
+
+def test_copy_to_stdout_points_to_export(analyst_client, transactional_db):
+    response = analyst_client.post(URL, {"sql": "COPY posts TO STDOUT", "action": "run"})
+    assert b"use Export CSV / JSON instead" in response.content
+
+
+def test_saved_query_added_in_the_admin_belongs_to_its_author(analyst_client, analyst, make_user, transactional_db):
+    response = analyst_client.post("/admin/dbtools/savedquery/add/", {"name": "mine", "sql": "SELECT 1",
+                                                                      "description": ""})
+    assert response.status_code == 302
+    assert SavedQuery.objects.get().owner == analyst
+    other = SavedQuery.objects.create(owner=make_user("analyst", username="x2"), name="theirs", sql="SELECT 2")
+    assert analyst_client.get(f"/admin/dbtools/savedquery/{other.pk}/change/").status_code in (302, 404)
+    other.shared = True
+    other.save()
+    page = analyst_client.get(f"/admin/dbtools/savedquery/{other.pk}/change/")
+    assert page.status_code == 200 and b'name="sql"' not in page.content  # shared: visible, read-only
+
+
+def test_a_dangerous_membership_is_refused_until_setup_revokes_it(transactional_db):
+    import io
+
+    from dbtools.query.errors import QueryError
+    from dbtools.query.runner import run_query
+
+    with connection.cursor() as cursor:
+        cursor.execute("GRANT pg_read_server_files TO pgdeck_query")
+    try:
+        with pytest.raises(QueryError) as refused:
+            run_query(user=None, sql="SELECT pg_read_file('/etc/passwd')")
+        assert refused.value.code == "query_role_unsafe" and "pg_read_server_files" in refused.value.message
+    finally:
+        call_command("setup_query_role", stdout=io.StringIO())
+    assert run_query(user=None, sql="SELECT 1").rows == [(1,)]
+
+
+def test_bulk_delete_cannot_reach_other_users_shared_queries(analyst_client, analyst, make_user, transactional_db):
+    theirs = SavedQuery.objects.create(owner=make_user("analyst", username="x3"), name="theirs", sql="SELECT 2",
+                                       shared=True)
+    response = analyst_client.post("/admin/dbtools/savedquery/", {"action": "delete_selected",
+                                                                  "_selected_action": [theirs.pk], "post": "yes"})
+    assert response.status_code in (200, 302)
+    assert SavedQuery.objects.filter(pk=theirs.pk).exists()
+
+
+def test_cells_render_like_psql_and_long_values_are_cut(analyst_client, transactional_db):
+    response = analyst_client.post(URL, {"sql": "SELECT TIMESTAMPTZ '2026-01-02 03:04:05+00' AS t, true AS b, "
+                                                "'{\"a\": [1]}'::jsonb AS j, '\\x0aff'::bytea AS raw, "
+                                                "repeat('y', 5000) AS long", "action": "run"})
+    html = response.content.decode()
+    assert "<td>2026-01-02 03:04:05+00:00</td>" in html and "<td>true</td>" in html
+    assert "{&quot;a&quot;: [1]}" in html and "\\x0aff" in html
+    assert "y" * 2000 + "…" in html and "y" * 2001 not in html
+
+
+def test_history_user_filter_only_for_those_who_see_everyone(analyst_client, client_for, transactional_db):
+    assert b"By user" not in analyst_client.get("/admin/dbtools/queryhistory/").content
+    assert b"By user" in client_for("admin", username="boss").get("/admin/dbtools/queryhistory/").content

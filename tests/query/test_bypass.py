@@ -20,6 +20,13 @@ SELECT (SELECT count(*) FROM users), (SELECT md5(string_agg(u::text, ',' ORDER B
        (SELECT last_value FROM posts_id_seq), (SELECT count(*) FROM pg_tables WHERE schemaname = 'public')
 """
 
+# Advisory locks in this database held by a query-editor backend (other tests/helpers may use their own).
+ADVISORY_LOCKS = """
+SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+ WHERE l.locktype = 'advisory' AND a.usename LIKE 'pgdeck_query%'
+   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+
 # (case id, SQL; {victim} is the pid of another backend, {marker} a file path that must not appear)
 BYPASSES = [
     ("insert", "INSERT INTO users (username, email) VALUES ('evil', 'evil@example.com')"),
@@ -92,7 +99,7 @@ def checksum():
 
 def advisory_locks():
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        cursor.execute(ADVISORY_LOCKS)
         return cursor.fetchone()[0]
 
 
@@ -137,7 +144,7 @@ def test_bypass_attempt_changes_nothing(case, sql, analyst, blog_rows, wipe_proc
     clean = run_query(user=analyst, sql="SELECT current_user, session_user, "
                       "current_setting('transaction_read_only'), current_setting('statement_timeout'), "
                       "(SELECT count(*) FROM pg_prepared_statements), (SELECT count(*) FROM pg_locks "
-                      "WHERE locktype = 'advisory')")
+                      "WHERE locktype = 'advisory' AND pid = pg_backend_pid())")
     assert clean.rows == [("pgdeck_query", "pgdeck_query", "on", "30s", 0, 0)], f"{case}: session not clean"
     if case in {"delete", "update", "insert", "cte-delete", "set-default-rw", "prepare-execute", "reset-role"}:
         assert outcome == "read_only"

@@ -1,5 +1,7 @@
 """Create or update the query editor's least-privilege login roles (idempotent; `make run` calls it)."""
 
+import time
+
 import psycopg
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -8,6 +10,8 @@ from django.db import DatabaseError, connections, transaction
 from dbtools.query.connection import connect, verify_safe
 from dbtools.query.errors import QueryError
 from dbtools.query.roles import setup_roles
+
+ATTEMPTS = 3
 
 
 class Command(BaseCommand):
@@ -28,20 +32,29 @@ class Command(BaseCommand):
             self.stdout.write("QUERY_DATABASE_URL and QUERY_WRITE_DATABASE_URL are set: roles are managed outside "
                               "pgdeck; checking them only.")
             return
-        conn = connections[alias]
-        try:
-            with transaction.atomic(using=alias), conn.cursor() as cursor:
-                allowed = cursor.execute(
-                    "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user").fetchone()[0]
-                if not allowed:
-                    raise CommandError(f"{conn.settings_dict['USER']!r} may not create roles (needs superuser or "
-                                       "CREATEROLE); create them as described in docs/query-editor.md or set "
-                                       "QUERY_DATABASE_URL / QUERY_WRITE_DATABASE_URL.")
-                lines = setup_roles(cursor.cursor, conn.settings_dict["NAME"])
-        except (DatabaseError, psycopg.Error) as exc:
-            raise CommandError(f"setting up the query roles failed: {str(exc).strip().splitlines()[0]}")
+        for attempt in range(ATTEMPTS):
+            try:
+                lines = self._setup_once(alias)
+                break
+            except (DatabaseError, psycopg.Error) as exc:
+                # Roles are cluster-wide: a parallel run for another database (e.g. pytest-xdist workers)
+                # may update the same role at the same moment ("tuple concurrently updated"); try again.
+                if attempt == ATTEMPTS - 1:
+                    raise CommandError(f"setting up the query roles failed: {str(exc).strip().splitlines()[0]}")
+                time.sleep(0.2 * (attempt + 1))
         for line in lines:
             self.stdout.write(line)
+
+    def _setup_once(self, alias):
+        conn = connections[alias]
+        with transaction.atomic(using=alias), conn.cursor() as cursor:
+            allowed = cursor.execute(
+                "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user").fetchone()[0]
+            if not allowed:
+                raise CommandError(f"{conn.settings_dict['USER']!r} may not create roles (needs superuser or "
+                                   "CREATEROLE); create them as described in docs/query-editor.md or set "
+                                   "QUERY_DATABASE_URL / QUERY_WRITE_DATABASE_URL.")
+            return setup_roles(cursor.cursor, conn.settings_dict["NAME"])
 
     def _check(self, mode, alias):
         try:

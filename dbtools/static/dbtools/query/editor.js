@@ -48,7 +48,11 @@
 
     var writeMode = form.querySelector("input[name=write_mode]");
     var confirmBox = form.querySelector(".confirm-write");
-    function syncWrite() { if (confirmBox) confirmBox.hidden = !(writeMode && writeMode.checked); }
+    function syncWrite() {
+      var on = !!(writeMode && writeMode.checked);
+      if (confirmBox) confirmBox.hidden = !on;
+      form.classList.toggle("write-on", on);
+    }
     if (writeMode) { writeMode.addEventListener("change", syncWrite); syncWrite(); }
 
     form.addEventListener("submit", function (event) {
