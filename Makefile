@@ -34,6 +34,7 @@ migrate: $(RUN_STAMP)
 
 # Demo admin, query role and a small demo data set; every step is a no-op when already done.
 demo: migrate
+	$(PY) manage.py setup_query_role
 	$(PY) manage.py ensure_demo_admin
 	$(PY) manage.py seed_demo --users 200 --posts 2000 --if-empty
 

@@ -36,6 +36,9 @@ def page(browser):
     page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
     yield page
     context.close()
+    # Every screen must work under the Content-Security-Policy: any violation fails the test that caused it.
+    violations = [text for text in page.console_errors if "Content Security Policy" in text]
+    assert not violations, violations
 
 
 @pytest.fixture
