@@ -73,15 +73,15 @@ class AppServer:
         )
         self._wait_ready()
 
-    def _wait_ready(self, timeout=30):
+    def _wait_ready(self, timeout=60):
         import requests
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                requests.get(f"{self.url}/healthz", timeout=2)
+                requests.get(f"{self.url}/healthz", timeout=10)
                 return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or workers still booting on a busy machine
                 time.sleep(0.2)
         raise RuntimeError("app server did not start: " + (self.process.stderr.read() if self.process.poll() else ""))
 
