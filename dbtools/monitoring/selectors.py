@@ -10,7 +10,7 @@ from django.utils import timezone
 from dbtools.models import StatsSnapshot
 from dbtools.monitoring import checks
 from dbtools.monitoring.queries import activity, indexes, locks, overview, query_stats, tables
-from dbtools.monitoring.queries.base import MonitoringQueryError
+from dbtools.monitoring.queries.base import MonitoringQueryError, monitoring_connection
 from dbtools.monitoring.services import app_backend_pids
 
 TABLE_SORTS = list(tables.SORT_KEYS)
@@ -29,7 +29,7 @@ def pool_stats():
 
 def _cached(name, compute):
     """Figures that cost O(tables) and change slowly are reused for MONITORING_SIZE_CACHE_SECONDS."""
-    key = f"pgdeck:monitoring:{name}:{connection.settings_dict['NAME']}"
+    key = f"pgdeck:monitoring:{name}:{monitoring_connection().settings_dict['NAME']}"
     value = cache.get(key)
     if value is None:
         value = compute()

@@ -13,11 +13,17 @@ from django.db import connections
 
 from config.env import parse_database_url
 from config.errors import ConfigError
+from config.routers import read_alias
 from dbtools.query.errors import QueryError
 from dbtools.query.roles import SETUP_HELP, role_name, unsafe_reasons
 
 CONNECT_TIMEOUT = 5
 WATCHDOG_GRACE = 1  # seconds after the run's timeout before the app cancels it itself
+
+
+def run_alias(mode, alias="default"):
+    """Read-only runs and exports use the replica when REPLICA_DATABASE_URL is set; writes never do."""
+    return read_alias() if mode != "write" and alias == "default" else alias
 
 
 def conninfo(mode, alias="default"):
@@ -128,10 +134,10 @@ def server_pid(conn):
     return conn.execute("SELECT pg_backend_pid()").fetchone()[0]
 
 
-def cancel_backend(pid):
-    """pg_cancel_backend(pid) from the app's own connection, only when pid is a query-editor backend."""
+def cancel_backend(pid, alias="default"):
+    """pg_cancel_backend(pid) on the server the run used, only when pid is a query-editor backend."""
     users = [settings.QUERY_ROLE, settings.QUERY_WRITE_ROLE]
-    with connections["default"].cursor() as cursor:
+    with connections[alias if alias in settings.DATABASES else "default"].cursor() as cursor:
         cursor.execute(
             "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = %s "
             "AND (usename = ANY(%s) OR application_name = 'pgdeck-query')", [pid, users])

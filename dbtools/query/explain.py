@@ -12,7 +12,7 @@ import psycopg
 from psycopg import sql
 
 from dbtools.query import services
-from dbtools.query.connection import query_session, server_pid
+from dbtools.query.connection import query_session, run_alias, server_pid
 from dbtools.query.errors import QueryError, error_from_pg
 from dbtools.query.runner import run_statements
 from dbtools.query.safety import check_params, check_size, split_statements
@@ -87,6 +87,7 @@ def _explain_sql(statement, analyze):
 def explain_query(*, user, sql_text, params=None, analyze=False, token="", alias="default"):
     mode = "explain_analyze" if analyze else "explain"
     check_size(sql_text)  # refused before logging: history keeps no megabyte blobs
+    alias = run_alias("read", alias)
     entry = services.history_start(user=user, sql=sql_text, mode=mode, token=token, alias=alias)
     started = time.monotonic()
     try:

@@ -15,7 +15,7 @@ from psycopg.errors import error_from_result
 from psycopg.pq import ExecStatus, TransactionStatus
 
 from dbtools.query import services
-from dbtools.query.connection import query_session, server_pid
+from dbtools.query.connection import query_session, run_alias, server_pid
 from dbtools.query.errors import QueryError, error_from_pg
 from dbtools.query.safety import check_params, check_size, split_statements
 
@@ -51,6 +51,7 @@ class Export:
         self.fmt, self.rows = fmt, 0
         self.content_type, self.filename = FORMATS[fmt], export_filename(fmt)
         check_size(sql_text)  # refused before logging: history keeps no megabyte blobs
+        alias = run_alias("read", alias)
         self.entry = services.history_start(user=user, sql=sql_text, mode="export", alias=alias)
         self.started = time.monotonic()
         self._stack = ExitStack()

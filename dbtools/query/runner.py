@@ -13,7 +13,7 @@ from psycopg.generators import fetch
 from psycopg.pq import ExecStatus
 
 from dbtools.query import services
-from dbtools.query.connection import query_session, server_pid
+from dbtools.query.connection import query_session, run_alias, server_pid
 from dbtools.query.errors import QueryError, error_from_pg
 from dbtools.query.safety import check_params, check_size, split_statements
 
@@ -127,6 +127,7 @@ def run_query(*, user, sql, params=None, mode="read", limit=None, token="", alia
     """Run `sql` as `user`; returns a RunResult or raises QueryError. Every attempt is in query_history."""
     mode = "write" if mode == "write" else "read"
     check_size(sql)  # refused before logging: history keeps no megabyte blobs
+    alias = run_alias(mode, alias)
     entry = services.history_start(user=user, sql=sql, mode=mode, token=token, alias=alias)
     started = time.monotonic()
     try:

@@ -53,7 +53,7 @@ def query_cancel(user, *, query_id=None, token=None):
     QueryHistory.objects.filter(pk=entry.pk).update(cancelled=True)
     entry.cancelled = True
     if entry.backend_pid:
-        cancel_backend(entry.backend_pid)
+        cancel_backend(entry.backend_pid, entry.database_alias)
     return entry
 
 

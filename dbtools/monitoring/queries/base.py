@@ -1,17 +1,30 @@
 """The one helper every monitoring query goes through: short timeouts, a fresh statistics snapshot, dict rows."""
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connections, transaction
 from psycopg.sql import Composable
+
+from config.routers import read_alias
 
 
 class MonitoringQueryError(Exception):
     """A monitoring query failed (timeout, lock timeout, missing privilege): one line for the page or API."""
 
 
+def monitoring_alias():
+    """The server monitoring reads (and whose backends it cancels): the replica when REPLICA_DATABASE_URL is set,
+    unless MONITORING_DATABASE_ALIAS names another alias (e.g. "default" to watch and act on the primary)."""
+    alias = getattr(settings, "MONITORING_DATABASE_ALIAS", "") or read_alias()
+    return alias if alias in settings.DATABASES else "default"
+
+
+def monitoring_connection():
+    return connections[monitoring_alias()]
+
+
 def server_version_num():
     """e.g. 180001 for 18.1; catalogs differ between 13 and 18, so queries branch on this."""
-    return connection.pg_version
+    return monitoring_connection().pg_version
 
 
 def _timeouts():
@@ -26,9 +39,10 @@ def fetch_all(sql, params=None):
     When called inside an outer transaction the previous timeouts are put back, because SET LOCAL done in a
     savepoint lasts until the outer transaction ends.
     """
+    connection = monitoring_connection()
     nested = connection.in_atomic_block
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
             cursor.execute(
                 "SELECT current_setting('statement_timeout'), current_setting('lock_timeout'),"
                 " set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true),"
