@@ -214,3 +214,5 @@ BACKUP_PG_BIN_DIRS = env.list("BACKUP_PG_BIN_DIRS", default=[])
 BACKUP_LOCK_WAIT_TIMEOUT = env.int("BACKUP_LOCK_WAIT_TIMEOUT", default=60)
 MONITORING_SIZE_CACHE_SECONDS = env.int("MONITORING_SIZE_CACHE_SECONDS", default=60)
 QUERY_EDITOR_MAX_BYTES = env.int("QUERY_EDITOR_MAX_BYTES", default=16 * 1024 * 1024)
+# Which alias monitoring reads ("" = the replica when configured, else default); see docs/configuration.md.
+MONITORING_DATABASE_ALIAS = env("MONITORING_DATABASE_ALIAS", default="")
