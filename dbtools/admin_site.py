@@ -35,8 +35,13 @@ class PgDeckAdminSite(admin.AdminSite):
         if app_label not in (None, "dbtools"):
             return app_list
         links = self.tool_links(request)
-        if links:
-            tools = {"name": "Database tools", "app_label": "dbtools_tools", "app_url": links[0]["admin_url"],
-                     "has_module_perms": True, "models": links}
-            app_list.insert(0, tools)
+        if not links:
+            return app_list
+        # One "Database tools" section, first: the tool screens, then dbtools' own tables (history, logs, …).
+        records = next((app for app in app_list if app["app_label"] == "dbtools"), None)
+        if records is not None:
+            app_list.remove(records)
+        tools = {"name": "Database tools", "app_label": "dbtools", "app_url": links[0]["admin_url"],
+                 "has_module_perms": True, "models": links + (records["models"] if records else [])}
+        app_list.insert(0, tools)
         return app_list
