@@ -7,7 +7,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config.middleware import is_unavailable
+from config.middleware import describe, is_unavailable
 
 
 class ApiError(exceptions.APIException):
@@ -42,8 +42,9 @@ def error_body(code, message, details=None):
 
 def exception_handler(exc, context):
     if is_unavailable(exc):
-        return Response(error_body("database_unavailable", "The database is unavailable right now."),
-                        status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
+        code, message = describe(exc)
+        return Response(error_body(code, message), status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                        headers={"Retry-After": "5"})
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return Response(error_body("body_too_large", f"The request body is larger than the limit of {limit} bytes.",

@@ -27,6 +27,13 @@ def _connection_options(extra):
     rootcert = env("DB_SSLROOTCERT", default=extra.pop("sslrootcert", None))
     if rootcert:
         options["sslrootcert"] = rootcert
+    # Server-side limits for the app's own statements (0 = off): a locked table or a runaway query then ends
+    # in a clear 503 instead of holding a pooled connection forever.
+    limits = [f"-c {name}={env.int(variable, default=0)}" for name, variable in
+              (("statement_timeout", "DB_STATEMENT_TIMEOUT"), ("lock_timeout", "DB_LOCK_TIMEOUT"))
+              if env.int(variable, default=0) > 0]
+    if limits:
+        options["options"] = " ".join(limits)
     options.update(extra)
     if env.bool("DB_POOL", default=True) and not env.bool("DB_PGBOUNCER", default=False):
         options["pool"] = _pool_options()
