@@ -2,26 +2,16 @@
 
 from django.contrib import admin
 
+from dbtools.admin_mixins import ReadOnlyLogAdminMixin
 from dbtools.models import MigrationLog
 
 
 @admin.register(MigrationLog)
-class MigrationLogAdmin(admin.ModelAdmin):
+class MigrationLogAdmin(ReadOnlyLogAdminMixin, admin.ModelAdmin):
+    view_permission = "dbtools.view_migrations"
     list_display = ("timestamp", "action", "status", "revision", "from_revision", "app_label", "django_migration",
                     "user", "duration_ms")
     list_filter = ("action", "status", "timestamp", "app_label")
     search_fields = ("revision", "from_revision", "django_migration", "user", "error")
     date_hierarchy = "timestamp"
     readonly_fields = [field.name for field in MigrationLog._meta.fields]
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("dbtools.view_migrations") or super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
