@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: run serve test lint pytest browser-deps bench load db-start db-stop migrate demo clean-venv test-pgbouncer pgbouncer-deps
+.PHONY: run serve test lint pytest browser-deps bench load db-start db-stop migrate demo clean-venv test-pgbouncer pgbouncer-deps test-pg15
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,7 +58,7 @@ lint: $(DEV_STAMP)
 pytest: $(DEV_STAMP) browser-deps
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint pytest test-pgbouncer
+test: lint pytest test-pgbouncer test-pg15
 
 bench: $(DEV_STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m bench
@@ -79,3 +79,13 @@ test-pgbouncer: $(DEV_STAMP) pgbouncer-deps
 	DATABASE_URL=$$url DB_PGBOUNCER=1 TEST_DATABASE_NAME=test_pgdeck_bouncer DJANGO_SETTINGS_MODULE=config.settings.test \
 	  $(BIN)/pytest -q -p no:cacheprovider --reuse-db $(PGBOUNCER_TESTS); status=$$?; \
 	$(PY) -m config.pgbouncer stop; exit $$status
+
+# The version-sensitive part of the suite (catalog queries, pg_dump/pg_restore choice) on the PostgreSQL 15
+# service as well, when one answers at PG15_URL's host (CI machines have it). `make test` runs it too.
+PG15_URL ?= postgresql://postgres@127.0.0.1:5432/pgdeck_pg15
+PG15_TESTS ?= tests/blog tests/monitoring tests/backups
+test-pg15: $(DEV_STAMP)
+	@if $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2).close()" 2>/dev/null; then \
+	  DATABASE_URL=$(PG15_URL) TEST_DATABASE_NAME=test_pgdeck_pg15 DJANGO_SETTINGS_MODULE=config.settings.test \
+	    $(BIN)/pytest -q -p no:cacheprovider $(PG15_TESTS); \
+	else echo "test-pg15: no PostgreSQL at 127.0.0.1:5432, not run"; fi
