@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: run serve test lint pytest browser-deps bench load db-start db-stop migrate demo clean-venv test-pgbouncer pgbouncer-deps
+.PHONY: run serve test lint pytest browser-deps bench load db-start db-stop migrate demo clean-venv test-pgbouncer pgbouncer-deps wrk-deps
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,3 +79,13 @@ test-pgbouncer: $(DEV_STAMP) pgbouncer-deps
 	DATABASE_URL=$$url DB_PGBOUNCER=1 TEST_DATABASE_NAME=test_pgdeck_bouncer DJANGO_SETTINGS_MODULE=config.settings.test \
 	  $(BIN)/pytest -q -p no:cacheprovider --reuse-db $(PGBOUNCER_TESTS); status=$$?; \
 	$(PY) -m config.pgbouncer stop; exit $$status
+
+# Load (issue 9): gunicorn with several workers on 127.0.0.1 and Debian's wrk for a fixed time per endpoint;
+# writes the `load` section of docs/benchmarks.md (bench/load.py). LOAD_SECONDS=8 per endpoint by default.
+wrk-deps:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q wrk; \
+	  else sudo apt-get update -q && sudo apt-get install -y -q wrk; fi; }
+
+load: $(DEV_STAMP) wrk-deps
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m bench.load
