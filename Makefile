@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: run serve test lint pytest browser-deps bench load db-start db-stop migrate demo clean-venv test-pgbouncer pgbouncer-deps test-pg15
+.PHONY: run serve test lint pytest browser-deps bench load db-start db-stop migrate demo clean-venv test-pgbouncer pgbouncer-deps test-pg15 wrk-deps
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -89,3 +89,12 @@ test-pg15: $(DEV_STAMP)
 	  DATABASE_URL=$(PG15_URL) TEST_DATABASE_NAME=test_pgdeck_pg15 DJANGO_SETTINGS_MODULE=config.settings.test \
 	    $(BIN)/pytest -q -p no:cacheprovider $(PG15_TESTS); \
 	else echo "test-pg15: no PostgreSQL at 127.0.0.1:5432, not run"; fi
+# Load (issue 9): gunicorn with several workers on 127.0.0.1 and Debian's wrk for a fixed time per endpoint;
+# writes the `load` section of docs/benchmarks.md (bench/load.py). LOAD_SECONDS=8 per endpoint by default.
+wrk-deps:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q wrk; \
+	  else sudo apt-get update -q && sudo apt-get install -y -q wrk; fi; }
+
+load: $(DEV_STAMP) wrk-deps
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m bench.load

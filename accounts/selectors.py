@@ -2,8 +2,9 @@
 
 import functools
 import json
+import weakref
 
-from django.db import connection
+from django.db import NotSupportedError, ProgrammingError, connection
 from django.utils import timezone
 
 from accounts import keys
@@ -62,12 +63,51 @@ def _lookup_sql():
     return KEY_LOOKUP_SQL % names, user_fields
 
 
+# Planning the lookup costs several times its execution (~0.2 ms of ~0.3 ms), on every request; a server-side
+# prepared statement is planned once per physical connection (pooled connections live long). Each request still
+# reads the rows, so revocation and expiry take effect on the next request as before.
+PREPARED_NAME = "pgdeck_api_key_lookup"
+_prepared_on = weakref.WeakSet()  # the psycopg connections that hold the prepared statement
+
+
+def _lookup_row(cursor, sql, prefix):
+    """Run the lookup, prepared where connections are ours; a plain statement behind PgBouncer's transaction
+    pooling (DISABLE_SERVER_SIDE_CURSORS), where the next statement may run on another server connection."""
+    raw = connection.connection
+    if connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS") or raw is None:
+        cursor.execute(sql, [prefix])
+        return cursor.fetchone()
+    if raw not in _prepared_on:
+        _prepare(cursor, sql)
+        _prepared_on.add(raw)
+    try:
+        cursor.execute(f"EXECUTE {PREPARED_NAME}(%s)", [prefix])
+    except (ProgrammingError, NotSupportedError):  # deallocated (DISCARD ALL) or a table changed under the plan
+        _prepared_on.discard(raw)
+        if connection.in_atomic_block:
+            raise
+        _prepare(cursor, sql)
+        _prepared_on.add(raw)
+        cursor.execute(f"EXECUTE {PREPARED_NAME}(%s)", [prefix])
+    return cursor.fetchone()
+
+
+def _prepare(cursor, sql):
+    if _is_prepared(cursor):  # e.g. prepared before this process knew the connection (a re-created wrapper)
+        cursor.execute(f"DEALLOCATE {PREPARED_NAME}")
+    cursor.execute(f"PREPARE {PREPARED_NAME}(text) AS {sql.replace('%s', '$1')}")
+
+
+def _is_prepared(cursor):
+    cursor.execute("SELECT EXISTS (SELECT FROM pg_prepared_statements WHERE name = %s)", [PREPARED_NAME])
+    return cursor.fetchone()[0]
+
+
 def _api_key_with_owner(prefix):
     """The ApiKey of `prefix` with its user (permission cache filled), or None."""
     sql, user_fields = _lookup_sql()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [prefix])
-        row = cursor.fetchone()
+        row = _lookup_row(cursor, sql, prefix)
     if row is None:
         return None
     key_values, perms, user_values = row[:8], row[8], row[9:]

@@ -76,13 +76,13 @@ class HttpClient:
 
 
 @contextmanager
-def live_gunicorn(database_name):
+def live_gunicorn(database_name, workers=1):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "BENCH_API_AUTH_DB": database_name, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
     argv = [sys.executable, "-m", "gunicorn", "bench.api_auth_wsgi:application", "--bind", f"127.0.0.1:{port}",
-            "--workers", "1", "--log-level", "warning"]
+            "--workers", str(workers), "--log-level", "warning"]
     server = subprocess.Popen(argv, env=env, cwd=Path(__file__).resolve().parent.parent)
     client = HttpClient(f"http://127.0.0.1:{port}")
     try:

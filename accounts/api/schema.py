@@ -50,8 +50,8 @@ def _error_codes(method, path, operation):
     codes = ["429"]
     if secured:
         codes += ["401", "403"]
-    if "{" in path:
-        codes.append("404")
+    if "{" in path or any(param.get("name") == "page" for param in operation.get("parameters", [])):
+        codes.append("404")  # no such object, or a page past the last one
     if operation.get("parameters") or operation.get("requestBody"):
         codes.append("400")
     if operation.get("requestBody"):

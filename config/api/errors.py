@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -66,6 +67,7 @@ def exception_handler(exc, context):
     return response
 
 
+@csrf_exempt  # a POST to a wrong URL is a JSON 404 too, not the CSRF middleware's HTML 403
 def api_not_found(request):
     """JSON 404 for unknown URLs under /api/, with a hint when only the trailing slash is missing."""
     from django.http import JsonResponse

@@ -56,6 +56,11 @@ def _int(value, default):
         return default
 
 
+def _filter_text(request, name):
+    """A filter box's text; NUL characters can never match PostgreSQL text, so they are dropped."""
+    return request.GET.get(name, "").replace("\x00", "").strip()[:200]
+
+
 @monitoring_view("dbtools_monitoring", "Monitoring", "overview.html")
 def overview_view(request):
     data = selectors.overview_get()
@@ -65,7 +70,7 @@ def overview_view(request):
 
 @monitoring_view("dbtools_monitoring_activity", "Activity", "activity.html")
 def activity_view(request):
-    filters = {name: request.GET.get(name, "").strip()[:200] for name in ACTIVITY_FILTERS}
+    filters = {name: _filter_text(request, name) for name in ACTIVITY_FILTERS}
     min_seconds = _int(request.GET.get("min_seconds"), 0)
     show_all = request.GET.get("all") == "1"
     data = selectors.activity_get({**filters, "min_seconds": max(min_seconds, 0), "client_only": not show_all})
@@ -83,7 +88,7 @@ def tables_view(request):
     sort = request.GET.get("sort", "size")
     sort = sort if sort in selectors.TABLE_SORTS else "size"
     descending = request.GET.get("dir", "desc" if sort != "name" else "asc") != "asc"
-    search = request.GET.get("q", "").strip()[:200]
+    search = _filter_text(request, "q")
     data = selectors.tables_get(sort=sort, descending=descending, page=_int(request.GET.get("page"), 1),
                                 search=search)
     columns = [(key, label, sort == key) for key, label in TABLE_COLUMNS]

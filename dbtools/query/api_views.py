@@ -4,11 +4,11 @@ from django.conf import settings
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.pagination import IdCursorPagination
 from accounts.api.permissions import has_api_permission, require
 from config.api.errors import ApiError
 from dbtools.query import selectors, services
@@ -121,17 +121,10 @@ class ExportView(APIView):
         return response
 
 
-class HistoryPagination(CursorPagination):
-    ordering = "-id"
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
 class QueryHistoryView(ListAPIView):
     permission_classes = [require("dbtools.run_query")]
     serializer_class = QueryHistorySerializer
-    pagination_class = HistoryPagination
+    pagination_class = IdCursorPagination  # newest first; a bad cursor or page_size is a 400
 
     @extend_schema(parameters=[OpenApiParameter("status", str), OpenApiParameter("mode", str),
                                OpenApiParameter("user", str, description="username (view_all_query_history)")])

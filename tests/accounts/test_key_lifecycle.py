@@ -1,11 +1,16 @@
 """A key's life: create → use → last_used (at most once a minute) → expire → revoke; each refusal a clear 401."""
 
+import os
+import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts import selectors
 from accounts.models import ApiKey
 from accounts.services import api_key_create, api_key_revoke
 
@@ -77,3 +82,28 @@ def test_only_a_hash_is_stored(make_user):
     assert len(secret) >= 43  # 32 random bytes, url-safe base64
     assert all(secret not in str(value) for value in stored.values())
     assert len(stored["key_hash"]) == 64
+
+
+@pytest.mark.skipif(os.environ.get("DB_PGBOUNCER") == "1", reason="behind PgBouncer the lookup is not prepared "
+                    "(test_behind_pgbouncer_the_lookup_is_a_plain_statement covers that path)")
+@pytest.mark.django_db(transaction=True)  # the lookup re-prepares only outside a transaction
+def test_prepared_lookup_survives_a_deallocate_and_still_sees_revocation(make_user):
+    api_key, plaintext = api_key_create(user=make_user("viewer", username="vi"), name="k", scopes=["read"])
+    assert me(plaintext).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = %s", [selectors.PREPARED_NAME])
+        assert cursor.fetchone()[0] == 1
+        cursor.execute("DEALLOCATE ALL")  # as a pooler's reset would
+    assert me(plaintext).status_code == 200
+    api_key_revoke(api_key)
+    refused(me(plaintext), "key_revoked", "revoked")
+
+
+def test_behind_pgbouncer_the_lookup_is_a_plain_statement(make_user, monkeypatch):
+    """Transaction pooling may run the next statement on another server connection: no PREPARE/EXECUTE there."""
+    monkeypatch.setitem(connection.settings_dict, "DISABLE_SERVER_SIDE_CURSORS", True)
+    _key, plaintext = api_key_create(user=make_user("viewer", username="vi"), name="k", scopes=["read"])
+    with CaptureQueriesContext(connection) as queries:
+        assert me(plaintext).status_code == 200
+    assert not [q for q in queries.captured_queries if re.match(r"\s*(PREPARE|EXECUTE)", q["sql"])]
+    assert any("FROM api_keys k" in q["sql"] for q in queries.captured_queries)

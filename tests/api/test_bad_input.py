@@ -172,6 +172,18 @@ def test_unknown_urls_are_a_json_404(writer, url):
     assert error_of(response)["code"] == "not_found"
 
 
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_writes_to_unknown_urls_are_a_json_404_even_with_csrf_checks(writer, post, method):
+    """Found by tests/api/test_fuzz.py: the catch-all view answered the CSRF middleware's HTML 403."""
+    writer.handler.enforce_csrf_checks = True
+    writer.cookies["sessionid"] = "not-a-session"
+    response = getattr(writer, method)(f"/api/v1/posts/{post.pk}.5/", {"title": "x"}, format="json")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert error_of(response)["code"] == "not_found"
+    assert_unchanged(post)
+
+
 def test_missing_trailing_slash_404_says_what_was_meant(writer):
     response = writer.post("/api/v1/posts", {"title": "t"}, format="json")
     assert response.status_code == 404

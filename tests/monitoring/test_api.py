@@ -73,3 +73,14 @@ def test_activity_bad_min_seconds_is_400(api_client_for):
 def test_backend_actions_need_post(api_client_for):
     response = api_client_for("operator", ["operate"]).get("/api/v1/monitoring/backends/1/cancel")
     assert response.status_code == 405
+
+
+@pytest.mark.parametrize("path, param", [("/api/v1/monitoring/tables", "q"),
+                                         ("/api/v1/monitoring/activity", "search"),
+                                         ("/api/v1/monitoring/activity", "username")])
+def test_a_nul_character_in_a_text_filter_is_400(api_client_for, path, param):
+    """Found by tests/api/test_fuzz.py: PostgreSQL refused the NUL and the API answered 503."""
+    response = api_client_for("viewer", ["read"]).get(path, {param: "pg\x00class"})
+    assert response.status_code == 400
+    body = response.json()["error"]
+    assert body["code"] == "invalid_parameter" and param in body["message"]

@@ -171,3 +171,12 @@ def test_activity_ignores_malformed_numbers(client_for):
     response = client_for("viewer").get(f"{ADMIN}/activity/", {"min_seconds": "abc", "state": "<script>"})
     assert response.status_code == 200 and response.context["backends"] == []
     assert b"<script>" not in response.content
+
+
+@pytest.mark.parametrize("screen, param, key", [("tables/", "q", "q"), ("activity/", "search", "filters")])
+def test_a_nul_character_in_a_filter_box_is_dropped(client_for, screen, param, key):
+    response = client_for("viewer").get(f"{ADMIN}/{screen}", {param: "pg_\x00class"})
+    assert response.status_code == 200
+    assert "query_error" not in response.context
+    value = response.context[key]
+    assert (value[param] if isinstance(value, dict) else value) == "pg_class"

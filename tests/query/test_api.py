@@ -251,3 +251,14 @@ def test_wide_rows_are_truncated_by_the_byte_budget(analyst_api, settings, trans
                                 format="json")
     body = response.json()
     assert body["truncated"] is True and len(body["rows"]) == 3
+
+
+@pytest.mark.parametrize("query", ["cursor=not-a-cursor", "cursor=cD05OTk5OTk5OTk5OTk5OTk5OTk5OTk5OQ%3D%3D",
+                                   "page_size=0", "page_size=many"])
+def test_history_bad_cursor_or_page_size_is_400(analyst, transactional_db, query):
+    """Found by tests/api/test_fuzz.py: a bad cursor was DRF's undocumented 404 "Invalid cursor"."""
+    QueryHistory.objects.create(user=analyst, query="SELECT 'mine'", status="success")
+    response = api_for(analyst).get(f"/api/v1/query-history/?{query}")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] in ("invalid_cursor", "invalid_page_size")
+    assert QueryHistory.objects.count() == 1

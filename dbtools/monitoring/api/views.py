@@ -21,6 +21,14 @@ def _choice(request, name, choices, default):
     return value
 
 
+def _text(request, name):
+    """A free-text filter, at most 200 characters; PostgreSQL text cannot hold NUL, so that is a 400."""
+    value = request.query_params.get(name, "")[:200]
+    if "\x00" in value:
+        raise ApiError(400, "invalid_parameter", f"{name} must not contain NUL characters.")
+    return value
+
+
 def _positive_int(request, name, default):
     value = request.query_params.get(name, str(default))
     if not value.isdigit() or int(value) < (1 if name == "page" else 0):
@@ -54,8 +62,7 @@ class ActivityView(MonitoringView):
         return super().get(request)
 
     def read(self, request):
-        filters = {name: request.query_params.get(name, "")[:200]
-                   for name in ("state", "username", "database", "application", "search")}
+        filters = {name: _text(request, name) for name in ("state", "username", "database", "application", "search")}
         filters["min_seconds"] = _positive_int(request, "min_seconds", 0)
         filters["client_only"] = request.query_params.get("all") not in ("1", "true")
         return selectors.activity_get(filters)
@@ -78,7 +85,7 @@ class TablesView(MonitoringView):
         direction = _choice(request, "dir", ["asc", "desc"], "asc" if sort == "name" else "desc")
         page = _positive_int(request, "page", 1)
         data = selectors.tables_get(sort=sort, descending=direction == "desc", page=page,
-                                    search=request.query_params.get("q", "")[:200])
+                                    search=_text(request, "q"))
         if page > data["pages"]:
             raise ApiError(404, "page_not_found", f"There are only {data['pages']} page(s).")
         return {**data, "sort": sort, "dir": direction}
