@@ -3,8 +3,8 @@
 import logging
 
 from rest_framework import authentication, exceptions
-from rest_framework.throttling import AnonRateThrottle
 
+from accounts.api.throttling import AnonRateThrottle
 from accounts.selectors import KeyRejected, api_key_authenticate
 from accounts.services import api_key_auth_failed, api_key_touch
 

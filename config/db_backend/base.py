@@ -10,11 +10,22 @@ from django.db.backends.postgresql import base
 from django.db.utils import OperationalError
 from psycopg_pool import PoolTimeout
 
+from config.db_backend.pool_checks import check_unless_fresh, mark_returned
+
 FIRST_WAIT = 1.0
 PROBE_TIMEOUT = 1
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    @property
+    def pool(self):
+        pool = super().pool
+        if pool and getattr(pool, "_check", None) is not None and not getattr(pool, "_pgdeck_checks", False):
+            # Django passes check=ConnectionPool.check_connection (a round trip per checkout); psycopg_pool
+            # 3.3 keeps the callbacks in _check/_reset, which is where the cheaper pair goes.
+            pool._check, pool._reset, pool._pgdeck_checks = check_unless_fresh, mark_returned, True
+        return pool
+
     def get_new_connection(self, conn_params):
         pool = self.pool
         if pool:

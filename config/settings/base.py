@@ -137,7 +137,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "accounts.api.throttling.ApiKeyRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "accounts.api.throttling.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "apikey": env("API_THROTTLE_KEY_RATE", default="6000/min"),

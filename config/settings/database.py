@@ -62,7 +62,8 @@ def build_databases(*, allow_embedded):
         "ENGINE": "config.db_backend",
         **fields,
         "CONN_MAX_AGE": 0,
-        # With the pool this makes getconn() check each connection, so stale ones die after a server restart.
+        # Health checks on: with the pool, config.db_backend swaps Django's check-every-checkout for a cheaper
+        # one (config/db_backend/pool_checks.py), so stale connections still die after a server restart.
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": _connection_options(extra),
         "TEST": {"NAME": env("TEST_DATABASE_NAME", default=None)},
