@@ -17,15 +17,14 @@ import timeit
 from contextlib import contextmanager
 from pathlib import Path
 
-from django.conf import settings
 from django.db import connection
 from django.test import Client, override_settings
-from django.test.utils import setup_databases, setup_test_environment, teardown_databases, teardown_test_environment
 from django.urls import include, path
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bench.common import bench_database
 from bench.report import write_section
 from blog.api.views import PostViewSet
 
@@ -146,16 +145,9 @@ def _measure():
 
 
 def _run_in_throwaway_database():
-    settings.DATABASES["default"]["TEST"] = {**settings.DATABASES["default"].get("TEST", {}), "NAME": "bench_api_auth"}
-    setup_test_environment()
-    old_config = setup_databases(verbosity=0, interactive=False)
-    try:
-        with override_settings(ROOT_URLCONF="bench.api_auth"):
-            version = f"{connection.pg_version // 10000}.{connection.pg_version % 10000}"
-            return (*_measure(), version)
-    finally:
-        teardown_databases(old_config, verbosity=0)
-        teardown_test_environment()
+    with bench_database("bench_api_auth"), override_settings(ROOT_URLCONF="bench.api_auth"):
+        version = f"{connection.pg_version // 10000}.{connection.pg_version % 10000}"
+        return (*_measure(), version)
 
 
 def _verdict(ratio):

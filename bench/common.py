@@ -19,6 +19,7 @@ def bench_database(name="bench_pgdeck"):
     try:
         yield
     finally:
+        connection.close()
         connection.creation.destroy_test_db(old_name, verbosity=0)
         teardown_test_environment()
 

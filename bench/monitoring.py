@@ -1,14 +1,13 @@
 """Monitoring dashboard and tables page with 10 vs 5,000 user tables (goal: ≤ 3× and p95 ≤ 300 ms)."""
 
-import contextlib
 import os
 import statistics
 import time
 
-from django.conf import settings
 from django.db import connection
 from django.test import Client
 
+from bench.common import bench_database
 from bench.report import write_section
 
 SMALL, LARGE = 10, 5_000
@@ -23,22 +22,6 @@ PAGES = (
     ("health checks", "/admin/dbtools/monitoring/checks/"),
     ("chart data (JSON)", "/admin/dbtools/monitoring/chart-data/"),
 )
-
-
-@contextlib.contextmanager
-def scratch_database(name="bench_pgdeck_monitoring"):
-    """A fresh migrated database for this benchmark only, dropped afterwards."""
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
-    settings.DATABASES["default"]["TEST"]["NAME"] = name
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        yield
-    finally:
-        connection.close()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()
 
 
 def create_tables(first, last):
@@ -76,7 +59,7 @@ def measure(client, url):
 def run():
     from accounts.models import User
 
-    with scratch_database():
+    with bench_database("bench_pgdeck_monitoring"):
         admin = User.objects.create_superuser("bench", "bench@example.com", "bench-pass", role="admin")
         client = Client()
         client.force_login(admin)

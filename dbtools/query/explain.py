@@ -13,8 +13,7 @@ from psycopg import sql
 
 from dbtools.query import services
 from dbtools.query.connection import query_session, run_alias, server_pid
-from dbtools.query.errors import QueryError, error_from_pg
-from dbtools.query.runner import run_statements
+from dbtools.query.runner import failures_recorded, run_statements
 from dbtools.query.safety import check_params, check_size, split_statements
 
 HOT_SHARE = 0.3  # a node whose own cost/time is at least this share of the total is highlighted
@@ -90,7 +89,7 @@ def explain_query(*, user, sql_text, params=None, analyze=False, token="", alias
     alias = run_alias("read", alias)
     entry = services.history_start(user=user, sql=sql_text, mode=mode, token=token, alias=alias)
     started = time.monotonic()
-    try:
+    with failures_recorded(entry, started):
         statements = split_statements(sql_text)
         check_params(statements, params)
         *before, last = statements
@@ -104,14 +103,6 @@ def explain_query(*, user, sql_text, params=None, analyze=False, token="", alias
                 exc.pgdeck_offset = last.offset
                 raise
             document = row.fetchone()[0]
-    except psycopg.Error as exc:
-        error = error_from_pg(exc, cancelled=services.history_was_cancelled(entry),
-                              position_offset=getattr(exc, "pgdeck_offset", 0))
-        services.history_finish(entry, status=error.history_status, started=started, error=error.history_text())
-        raise error
-    except QueryError as error:
-        services.history_finish(entry, status=error.history_status, started=started, error=error.history_text())
-        raise
     plan = json.loads(document) if isinstance(document, str) else document
     services.history_finish(entry, status="success", started=started, row_count=None)
     top = plan[0]

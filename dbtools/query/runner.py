@@ -5,6 +5,7 @@ lands in memory; write runs commit only when every statement succeeded.
 """
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import psycopg
@@ -118,6 +119,21 @@ def commit(conn):
         raise QueryError("The transaction could not be committed; nothing was written.", code="not_committed")
 
 
+@contextmanager
+def failures_recorded(entry, started):
+    """Record a failed run in query_history and raise the QueryError the page and the API show."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        error = error_from_pg(exc, cancelled=services.history_was_cancelled(entry),
+                              position_offset=getattr(exc, "pgdeck_offset", 0))
+        services.history_finish(entry, status=error.history_status, started=started, error=error.history_text())
+        raise error
+    except QueryError as error:
+        services.history_finish(entry, status=error.history_status, started=started, error=error.history_text())
+        raise
+
+
 def display_limit(limit):
     cap = settings.QUERY_EDITOR_MAX_ROWS
     return cap if not limit else max(1, min(int(limit), cap))
@@ -130,7 +146,7 @@ def run_query(*, user, sql, params=None, mode="read", limit=None, token="", alia
     alias = run_alias(mode, alias)
     entry = services.history_start(user=user, sql=sql, mode=mode, token=token, alias=alias)
     started = time.monotonic()
-    try:
+    with failures_recorded(entry, started):
         statements = split_statements(sql)
         check_params(statements, params)
         with query_session(mode, alias=alias) as conn:
@@ -138,14 +154,6 @@ def run_query(*, user, sql, params=None, mode="read", limit=None, token="", alia
             result = run_statements(conn, statements, params or {}, display_limit(limit), mode)
             if mode == "write":
                 commit(conn)
-    except psycopg.Error as exc:
-        error = error_from_pg(exc, cancelled=services.history_was_cancelled(entry),
-                              position_offset=getattr(exc, "pgdeck_offset", 0))
-        services.history_finish(entry, status=error.history_status, started=started, error=error.history_text())
-        raise error
-    except QueryError as error:
-        services.history_finish(entry, status=error.history_status, started=started, error=error.history_text())
-        raise
     services.history_finish(entry, status="success", started=started, row_count=result.row_count)
     result.duration_ms, result.query_id, result.mode = entry.execution_time, entry.pk, mode
     return result
