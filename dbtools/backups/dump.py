@@ -21,7 +21,7 @@ from psycopg import sql
 from dbtools.backups import catalog, files
 from dbtools.backups.crypto import CHUNK, Encryptor
 from dbtools.backups.errors import BackupError
-from dbtools.backups.tools import client_env, connect, select_tools
+from dbtools.backups.tools import client_env, connect, select_tools, stop_process
 
 PROGRESS_EVERY = 0.5
 
@@ -142,9 +142,7 @@ def _run_pg_dump(argv, plan, partial, progress):
                 size, digest = _stream(proc, partial, plan.secret, progress)
             returncode = proc.wait()
         finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
         errors.seek(0)
         if returncode != 0:
             raise BackupError(tool_error("pg_dump", returncode, errors.read().decode(errors="replace")))

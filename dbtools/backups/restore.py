@@ -12,7 +12,7 @@ from pathlib import Path
 from dbtools.backups import crypto, files
 from dbtools.backups.dump import tool_error
 from dbtools.backups.errors import BackupError
-from dbtools.backups.tools import client_env
+from dbtools.backups.tools import client_env, stop_process
 
 
 def restore_argv(tools, fmt, target, source, clean):
@@ -33,8 +33,7 @@ def _feed(proc, path, secret):
             for chunk in crypto.decrypt_chunks(handle, secret):
                 proc.stdin.write(chunk)
     except BackupError:
-        proc.kill()
-        proc.wait()
+        stop_process(proc)
         raise
     except BrokenPipeError:
         pass  # the tool stopped early: its own error message says why
@@ -59,9 +58,7 @@ def run_restore(tools, path, fmt, target, *, encrypted, secret, clean):
                 _feed(proc, path, secret)
             returncode = proc.wait()
         finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
         errors.seek(0)
         text = errors.read().decode(errors="replace")
     if returncode != 0:

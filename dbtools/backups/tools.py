@@ -64,6 +64,13 @@ def connect(dbname=None, *, autocommit=True):
         raise BackupError(f"cannot connect to database {fields['dbname']} on {where}: {first_line(exc)}") from None
 
 
+def stop_process(proc):
+    """Kill a client tool that is still running (an error, a wrong key, Ctrl-C) and reap it."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
 def first_line(exc_or_text):
     lines = [line.strip() for line in str(exc_or_text).strip().splitlines() if line.strip()]
     return lines[0] if lines else "unknown error"
