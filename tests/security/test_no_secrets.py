@@ -90,7 +90,8 @@ def keys_through_every_path(make_user):
         api = APIClient()
         api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
         assert api.get("/api/v1/me").status_code == 200
-    wrong = f"{keys[0].rsplit('_', 1)[0]}_{secrets.token_urlsafe(32)}"  # the right prefix, a wrong secret
+    # The right prefix, a wrong secret (pgd_<prefix>_<secret>: the secret itself may contain "_").
+    wrong = f"{'_'.join(keys[0].split('_', 2)[:2])}_{secrets.token_urlsafe(32)}"
     stranger = f"pgd_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
     for bad in (wrong, stranger):
         api = APIClient()
@@ -162,7 +163,7 @@ def test_nothing_secret_is_written_anywhere(make_user, db_password, every_log_re
     client.get("/admin/dbtools/backup/")
     secret_values = [DB_PASSWORD, WRONG_PASSWORD, PASSWORD, ENCRYPTION_KEY]
     keys.append(query_key)
-    secret_values += keys + [key.rsplit("_", 1)[1] for key in keys]
+    secret_values += keys + [key.split("_", 2)[2] for key in keys]
     connection.force_debug_cursor = False
 
     captured = capfd.readouterr()
