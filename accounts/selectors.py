@@ -1,14 +1,13 @@
 """Reads for accounts."""
 
-import functools
-import json
-import weakref
-
-from django.db import NotSupportedError, ProgrammingError, connection
+from django.db import connection
 from django.utils import timezone
 
 from accounts import keys
-from accounts.models import ApiKey, User
+from accounts.key_cache import enabled as key_cache_enabled
+from accounts.key_cache import key_cache
+from accounts.key_lookup import api_key_from_row, key_row
+from accounts.models import ApiKey
 from accounts.roles import ADMIN
 
 # reason code → the message an API client sees (the reason code becomes the error code `key_<reason>`).
@@ -28,102 +27,18 @@ class KeyRejected(Exception):
         self.message = REJECTION_MESSAGES[reason]
 
 
-# One round trip per authenticated request: the key, its owner and the owner's permissions (their own and their
-# groups', as Django's ModelBackend computes them), so `has_perm` needs no further query. The %(…)s names are
-# filled once from the models' own (quoted) table and column names, never from input; the prefix is a parameter.
-KEY_LOOKUP_SQL = """
-SELECT k.id, k.name, k.key_hash, k.scopes, k.created_at, k.expires_at, k.last_used, k.revoked_at,
-       ARRAY(SELECT ct.app_label || '.' || p.codename
-               FROM auth_permission p
-               JOIN django_content_type ct ON ct.id = p.content_type_id
-              WHERE p.id IN (SELECT up.permission_id FROM %(user_permissions)s up WHERE up.user_id = u.id
-                             UNION
-                             SELECT gp.permission_id
-                               FROM %(user_groups)s ug
-                               JOIN auth_group_permissions gp ON gp.group_id = ug.group_id
-                              WHERE ug.user_id = u.id)),
-       %(user_columns)s
-  FROM api_keys k
-  JOIN %(users)s u ON u.id = k.user_id
- WHERE k.prefix = %%s
-"""
-KEY_FIELDS = ["id", "name", "key_hash", "scopes", "created_at", "expires_at", "last_used", "revoked_at"]
-
-
-@functools.cache
-def _lookup_sql():
-    user_fields = [field.attname for field in User._meta.concrete_fields]
-    quote = connection.ops.quote_name
-    names = {
-        "user_columns": ", ".join(f"u.{quote(User._meta.get_field(name).column)}" for name in user_fields),
-        "users": quote(User._meta.db_table),
-        "user_permissions": quote(User.user_permissions.through._meta.db_table),
-        "user_groups": quote(User.groups.through._meta.db_table),
-    }
-    return KEY_LOOKUP_SQL % names, user_fields
-
-
-# Planning the lookup costs several times its execution (~0.2 ms of ~0.3 ms), on every request; a server-side
-# prepared statement is planned once per physical connection (pooled connections live long). Each request still
-# reads the rows, so revocation and expiry take effect on the next request as before.
-PREPARED_NAME = "pgdeck_api_key_lookup"
-_prepared_on = weakref.WeakSet()  # the psycopg connections that hold the prepared statement
-
-
-def _lookup_row(cursor, sql, prefix):
-    """Run the lookup, prepared where connections are ours; a plain statement behind PgBouncer's transaction
-    pooling (DISABLE_SERVER_SIDE_CURSORS), where the next statement may run on another server connection."""
-    raw = connection.connection
-    if connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS") or raw is None:
-        cursor.execute(sql, [prefix])
-        return cursor.fetchone()
-    if raw not in _prepared_on:
-        _prepare(cursor, sql)
-        _prepared_on.add(raw)
-    try:
-        cursor.execute(f"EXECUTE {PREPARED_NAME}(%s)", [prefix])
-    except (ProgrammingError, NotSupportedError):  # deallocated (DISCARD ALL) or a table changed under the plan
-        _prepared_on.discard(raw)
-        if connection.in_atomic_block:
-            raise
-        _prepare(cursor, sql)
-        _prepared_on.add(raw)
-        cursor.execute(f"EXECUTE {PREPARED_NAME}(%s)", [prefix])
-    return cursor.fetchone()
-
-
-def _prepare(cursor, sql):
-    if _is_prepared(cursor):  # e.g. prepared before this process knew the connection (a re-created wrapper)
-        cursor.execute(f"DEALLOCATE {PREPARED_NAME}")
-    cursor.execute(f"PREPARE {PREPARED_NAME}(text) AS {sql.replace('%s', '$1')}")
-
-
-def _is_prepared(cursor):
-    cursor.execute("SELECT EXISTS (SELECT FROM pg_prepared_statements WHERE name = %s)", [PREPARED_NAME])
-    return cursor.fetchone()[0]
-
-
-def _api_key_with_owner(prefix):
-    """The ApiKey of `prefix` with its user (permission cache filled), or None."""
-    sql, user_fields = _lookup_sql()
-    with connection.cursor() as cursor:
-        row = _lookup_row(cursor, sql, prefix)
+def _cached_key_row(prefix):
+    """The key's row from this process's cache (accounts/key_cache.py says when that is safe) or the database."""
+    if not key_cache_enabled():
+        return key_row(prefix)
+    row = key_cache.get(prefix)
     if row is None:
-        return None
-    key_values, perms, user_values = row[:8], row[8], row[9:]
-    owner = User.from_db("default", user_fields, user_values)
-    api_key = ApiKey.from_db("default", KEY_FIELDS, [
-        _json(value) if name == "scopes" else value for name, value in zip(KEY_FIELDS, key_values, strict=True)
-    ])
-    api_key.prefix, api_key.user_id = prefix, owner.pk
-    api_key.user = owner
-    if not owner.is_superuser:  # a superuser's has_perm never asks the backend
-        owner._perm_cache = set(perms)
-    return api_key
-
-
-def _json(value):
-    return json.loads(value) if isinstance(value, str) else value
+        generation = key_cache.generation()
+        row = key_row(prefix)
+        # Inside a transaction the row may hold this transaction's own uncommitted (maybe rolled back) changes.
+        if row is not None and not connection.in_atomic_block:
+            key_cache.put(prefix, row, generation)
+    return row
 
 
 def api_key_authenticate(plaintext):
@@ -131,7 +46,8 @@ def api_key_authenticate(plaintext):
     prefix = keys.split_key(plaintext)
     if prefix is None:
         raise KeyRejected("malformed")
-    api_key = _api_key_with_owner(prefix)
+    row = _cached_key_row(prefix)
+    api_key = None if row is None else api_key_from_row(prefix, row)
     if api_key is None or not keys.key_matches(plaintext, api_key.key_hash):
         raise KeyRejected("invalid")
     if api_key.revoked_at is not None:

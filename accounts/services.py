@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import keys
+from accounts.key_cache import key_cache
 from accounts.models import ApiKey
 from accounts.roles import ADMIN, ROLE_CHOICES, ROLE_PERMISSIONS, SCOPES, scopes_for_role
 from dbtools.audit import audit_record
@@ -112,6 +113,7 @@ def api_key_revoke(api_key, *, actor=None, request=None):
         updated = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
         api_key.refresh_from_db(fields=["revoked_at"])
         if updated:
+            transaction.on_commit(key_cache.clear)  # other processes hear it from PostgreSQL (NOTIFY)
             audit_record("api_key.revoke", actor=actor, request=request, target=f"pgd_{api_key.prefix}",
                          owner=api_key.user.username, name=api_key.name)
             logger.info("api key revoked: prefix=%s", api_key.prefix)
@@ -134,4 +136,6 @@ def api_key_touch(api_key):
         return False
     updated = ApiKey.objects.filter(pk=api_key.pk).exclude(last_used__gt=now - LAST_USED_EVERY).update(last_used=now)
     api_key.last_used = now
+    # The trigger ignores last_used (it would empty every process's cache each minute); re-read this one key.
+    key_cache.forget(api_key.prefix)
     return bool(updated)

@@ -121,7 +121,7 @@ def _measure():
 
     credentials, post_id = _prepare()
     endpoints, pairs = [], []
-    with live_gunicorn(connection.settings_dict["NAME"], workers=WORKERS) as http:
+    with live_gunicorn(connection.settings_dict["NAME"], workers=WORKERS, key_cache=True) as http:
         for label, url, kind in ENDPOINTS:
             url = url.format(post_id=post_id)
             _check_answers_200(http, url, credentials[kind])
@@ -159,7 +159,8 @@ def run():
 `make load` (bench/load.py): gunicorn with {WORKERS} sync workers on 127.0.0.1, wrk with 2 threads and
 {CONNECTIONS} keep-alive connections for {SECONDS} s per endpoint, on a throwaway database with {USERS:,} users and
 {POSTS:,} posts (PostgreSQL {version}). API calls send an admin's key (`Authorization: Bearer …`), admin pages a
-logged-in session cookie; every URL was checked to answer 200 first. {os.cpu_count()} CPUs shared by wrk, gunicorn
+logged-in session cookie; every URL was checked to answer 200 first. The key cache is on (`API_KEY_CACHE`, the
+default outside tests). {os.cpu_count()} CPUs shared by wrk, gunicorn
 and PostgreSQL; load average {load_before:.1f} when the run started. Throttle rates are the test settings'.
 Errors = non-2xx/3xx responses + socket errors (connect, read, write, timeout). Goal: zero errors.
 

@@ -158,6 +158,8 @@ SPECTACULAR_SETTINGS = {
 
 # pgdeck's own settings (documented in docs/configuration.md).
 API_KEY_PEPPER = env("API_KEY_PEPPER", default="")
+# Verified key rows cached per process, emptied by PostgreSQL NOTIFY on any change (accounts/key_cache.py).
+API_KEY_CACHE = env.bool("API_KEY_CACHE", default=True)
 QUERY_DATABASE_URL = env("QUERY_DATABASE_URL", default="")
 QUERY_WRITE_DATABASE_URL = env("QUERY_WRITE_DATABASE_URL", default="")
 QUERY_EDITOR_MAX_ROWS = env.int("QUERY_EDITOR_MAX_ROWS", default=1000)

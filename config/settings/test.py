@@ -7,6 +7,9 @@ from config.settings.database import build_databases
 DEBUG = False
 SECRET_KEY = "test-only-key"
 API_KEY_PEPPER = "test-only-pepper"
+# Off by default: most tests change keys inside a transaction that never commits, so PostgreSQL never
+# notifies; tests/accounts/test_key_cache.py turns it on with committed (transactional) tests.
+API_KEY_CACHE = env.bool("API_KEY_CACHE", default=False)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DATABASES, DATABASE_SOURCE = build_databases(allow_embedded=True)
 STORAGES = {

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts import selectors
+from accounts import key_lookup
 from accounts.models import ApiKey
 from accounts.services import api_key_create, api_key_revoke
 
@@ -91,7 +91,7 @@ def test_prepared_lookup_survives_a_deallocate_and_still_sees_revocation(make_us
     api_key, plaintext = api_key_create(user=make_user("viewer", username="vi"), name="k", scopes=["read"])
     assert me(plaintext).status_code == 200
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = %s", [selectors.PREPARED_NAME])
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = %s", [key_lookup.PREPARED_NAME])
         assert cursor.fetchone()[0] == 1
         cursor.execute("DEALLOCATE ALL")  # as a pooler's reset would
     assert me(plaintext).status_code == 200
