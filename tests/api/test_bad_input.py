@@ -221,3 +221,12 @@ def test_unsupported_response_formats_are_json_errors(api_as, kwargs, status, co
     assert response.status_code == status
     assert response["Content-Type"] == "application/json"
     assert error_of(response)["code"] == code
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_an_encoded_newline_in_the_path_is_a_json_404(writer, post, method):
+    """Found by tests/api/test_fuzz.py: '.' in the catch-all did not match a newline, so Django's HTML 404 answered."""
+    response = getattr(writer, method)("/api/v1/saved-queries/a%0Ab", {"name": "x"}, format="json")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert_unchanged(post)
