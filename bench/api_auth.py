@@ -236,7 +236,7 @@ load average {load_before:.1f} when the run started. Goal: with a key ≥ 90% of
 **Revocation with the cache on**: {REVOCATIONS} keys, each used 8 times through a 2-worker gunicorn (so both
 workers cache it), then revoked by an `UPDATE api_keys` on a separate connection, as from psql (the app is not
 told; only PostgreSQL's NOTIFY reaches it). The first request after the commit was refused for
-**{refused_first}/{REVOCATIONS}** keys; the slowest key was refused {slowest_ms:.1f} ms after the commit.
+**{refused_first}/{REVOCATIONS}** keys; the slowest refusal came back {slowest_ms:.1f} ms after the commit.
 
 Without the cache, a request with a key adds one database round trip: the indexed lookup of `api_keys` by prefix,
 joined to its owner, with the owner's permissions in the same statement, as a prepared statement (behind
