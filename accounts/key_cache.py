@@ -152,7 +152,8 @@ class KeyCache:
 
     def put(self, prefix, row, generation):
         with self._lock:
-            if generation != self._generation or not self._listener.connected.is_set():
+            listener = self._listener
+            if generation != self._generation or listener is None or not listener.connected.is_set():
                 return False  # something changed (or may have) while the row was read
             if len(self._rows) >= MAX_ENTRIES:
                 self._rows = {}

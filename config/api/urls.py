@@ -11,6 +11,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # Last: any other /api/ URL is a JSON 404 (not the HTML page, not an APPEND_SLASH redirect that drops a body).
-    # (?s): a path may hold an encoded newline (%0A), which "." alone would not match.
-    re_path(r"(?s)^.*$", api_not_found),
+    # [\s\S], not ".": a path may hold an encoded newline (%0A). (Django cannot reverse a "(?s)" flag.)
+    re_path(r"^[\s\S]*$", api_not_found),
 ]
