@@ -2,9 +2,13 @@
 
 Checking every checkout (Django's CONN_HEALTH_CHECKS with a pool) costs a round trip per request. A connection
 handed back less than FRESH_SECONDS ago was working then, so only connections that sat idle longer — the ones a
-server restart or an idle timeout may have killed — are pinged before use.
+server restart or an idle timeout may have killed — are pinged before use. A fresh one is pinged too when its
+socket has something to read: an idle connection is sent nothing, except the FATAL message and end of stream
+of a server that is shutting down or terminated it (found by the restart test: fresh dead connections gave 503s
+for a moment after the server was back).
 """
 
+import select
 import time
 
 from psycopg_pool import ConnectionPool
@@ -17,9 +21,19 @@ def mark_returned(conn):
     conn._pgdeck_returned_at = time.monotonic()
 
 
+def _server_spoke(conn):
+    try:
+        poller = select.poll()
+        poller.register(conn.pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
+    except Exception:  # no socket at all: closed or broken, let the real check say so
+        return True
+    return bool(poller.poll(0))
+
+
 def check_unless_fresh(conn):
-    """Pool `check` callback: ping connections idle for more than FRESH_SECONDS; raise to discard a dead one."""
+    """Pool `check` callback: ping connections idle for more than FRESH_SECONDS, or that the server wrote to;
+    raise to discard a dead one."""
     returned = getattr(conn, "_pgdeck_returned_at", None)
-    if returned is not None and time.monotonic() - returned < FRESH_SECONDS:
+    if returned is not None and time.monotonic() - returned < FRESH_SECONDS and not _server_spoke(conn):
         return
     ConnectionPool.check_connection(conn)

@@ -83,6 +83,6 @@ def test_restart_gives_503_then_recovers_and_never_500(stack):
     assert api_seconds < 2
     assert page.status_code == 503 and "unavailable" in page.text and page_seconds < 2
     assert health.status_code == 503 and health.json()["database"] == "unreachable"
-    assert recovered.status_code == 200 and recovered.json()["username"] == "ops"
+    assert recovered.status_code == 200 and recovered.json()["username"] == "ops", recovered.text
     assert page_back.status_code == 200
     assert statuses and set(statuses) <= {200, 503}, statuses
