@@ -27,6 +27,9 @@ from django.conf import settings
 from django.db import connections
 from psycopg import pq
 
+from config.db_backend.pool_checks import socket_readable
+from config.dbcheck import direct_params, first_line
+
 logger = logging.getLogger("pgdeck.accounts.key_cache")
 
 CHANNEL = "pgdeck_api_key_auth"
@@ -43,21 +46,8 @@ def enabled():
 
 def _listener_params():
     database = connections["default"].settings_dict
-    options = database.get("OPTIONS", {})
-    params = {"dbname": database["NAME"], "user": database.get("USER"), "password": database.get("PASSWORD"),
-              "host": database.get("HOST"), "port": database.get("PORT"),
-              "connect_timeout": options.get("connect_timeout") or 5,
-              "application_name": options.get("application_name") or "pgdeck"}
-    params.update({key: options[key] for key in ("sslmode", "sslrootcert") if options.get(key)})
-    if not str(params["host"] or "").startswith("/"):
-        params.update(KEEPALIVES)
-    return {key: value for key, value in params.items() if value not in ("", None)}
-
-
-def _readable(fd):
-    poller = select.poll()  # one per call: a poll object may not be polled from two threads at once
-    poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
-    return bool(poller.poll(0))
+    over_tcp = not str(database.get("HOST") or "").startswith("/")
+    return direct_params(database, **(KEEPALIVES if over_tcp else {}))
 
 
 class Listener(threading.Thread):
@@ -74,7 +64,7 @@ class Listener(threading.Thread):
 
     def fresh(self):
         """True when no notification can be waiting: connected, none being handled, none on the socket."""
-        return self.connected.is_set() and not self.pending and not _readable(self.fd)
+        return self.connected.is_set() and not self.pending and not socket_readable(self.fd)
 
     def run(self):
         failures = 0
@@ -90,8 +80,7 @@ class Listener(threading.Thread):
             except psycopg.Error as exc:
                 failures += 1
                 if failures == 1:
-                    logger.warning("api key cache off until its LISTEN connection is back: %s",
-                                   str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+                    logger.warning("api key cache off until its LISTEN connection is back: %s", first_line(exc))
             finally:
                 self.connected.clear()
                 self.cache.clear()

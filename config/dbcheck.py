@@ -25,20 +25,25 @@ def first_line(exc):
     return reason
 
 
+# OPTIONS keys that Django's backend consumes itself; libpq would reject them.
+DJANGO_ONLY_OPTIONS = ("pool", "isolation_level", "server_side_binding", "assume_role")
+
+
+def direct_params(settings_dict, **overrides):
+    """psycopg.connect() keywords for one connection of our own, outside the pool, from a DATABASES entry."""
+    options = {k: v for k, v in settings_dict.get("OPTIONS", {}).items() if k not in DJANGO_ONLY_OPTIONS}
+    params = {"dbname": settings_dict["NAME"], "user": settings_dict.get("USER"),
+              "password": settings_dict.get("PASSWORD"), "host": settings_dict.get("HOST"),
+              "port": settings_dict.get("PORT"), **options, **overrides}
+    return {k: v for k, v in params.items() if v not in (None, "")}
+
+
 def check_connection(settings_dict, timeout=3):
     """Connect once without the pool; raise ConfigError saying host, port and PostgreSQL's reason."""
-    options = {k: v for k, v in settings_dict.get("OPTIONS", {}).items() if k not in ("pool",)}
-    options["connect_timeout"] = min(int(options.get("connect_timeout") or timeout), timeout)
-    params = {
-        "dbname": settings_dict["NAME"],
-        "user": settings_dict.get("USER") or None,
-        "password": settings_dict.get("PASSWORD") or None,
-        "host": settings_dict.get("HOST") or None,
-        "port": settings_dict.get("PORT") or None,
-        **options,
-    }
+    configured = settings_dict.get("OPTIONS", {}).get("connect_timeout")
+    params = direct_params(settings_dict, connect_timeout=min(int(configured or timeout), timeout))
     try:
-        with psycopg.connect(**{k: v for k, v in params.items() if v is not None}) as conn:
+        with psycopg.connect(**params) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
         raise ConfigError(f"cannot connect to database {describe_target(settings_dict)}: {first_line(exc)}") from None

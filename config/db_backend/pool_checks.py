@@ -21,13 +21,19 @@ def mark_returned(conn):
     conn._pgdeck_returned_at = time.monotonic()
 
 
+def socket_readable(fd):
+    """True when `fd` has data, an error or a hang-up waiting; never blocks (a zero-timeout poll)."""
+    poller = select.poll()  # one per call: a poll object may not be polled from two threads at once
+    poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
+
+
 def _server_spoke(conn):
     try:
-        poller = select.poll()
-        poller.register(conn.pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
+        fd = conn.pgconn.socket
     except Exception:  # no socket at all: closed or broken, let the real check say so
         return True
-    return bool(poller.poll(0))
+    return socket_readable(fd)
 
 
 def check_unless_fresh(conn):
