@@ -218,3 +218,9 @@ MONITORING_SIZE_CACHE_SECONDS = env.int("MONITORING_SIZE_CACHE_SECONDS", default
 QUERY_EDITOR_MAX_BYTES = env.int("QUERY_EDITOR_MAX_BYTES", default=16 * 1024 * 1024)
 # Which alias monitoring reads ("" = the replica when configured, else default); see docs/configuration.md.
 MONITORING_DATABASE_ALIAS = env("MONITORING_DATABASE_ALIAS", default="")
+# Trust boundary of the query editor (docs/security.md): each user logs in as a role of their own unless
+# roles are managed outside pgdeck or the pooler only knows fixed users.
+QUERY_PER_USER_ROLES = env.bool("QUERY_PER_USER_ROLES", default=not env.bool("DB_PGBOUNCER", default=False))
+QUERY_MAX_RUNS_PER_USER = env.int("QUERY_MAX_RUNS_PER_USER", default=3)
+QUERY_ROLE_CONNECTION_LIMIT = env.int("QUERY_ROLE_CONNECTION_LIMIT", default=20)
+QUERY_EDITOR_MAX_VALUE_BYTES = env.int("QUERY_EDITOR_MAX_VALUE_BYTES", default=4 * 1024 * 1024)

@@ -1,24 +1,32 @@
-"""A fresh connection per run that logs in as the query role, checked safe, inside one transaction.
+"""A fresh connection per run that logs in as a query role, checked safe, inside one transaction.
 
 No pooling between users: SET, PREPARE, advisory locks and temp state die with the connection (reusing one
-would need DISCARD ALL plus pg_advisory_unlock_all between users).
+would need DISCARD ALL plus pg_advisory_unlock_all between users). Each editor user logs in as a role of their own
+(`pgdeck_query_u<id>`, a member of the shared grant role) so PostgreSQL itself keeps users from seeing or
+cancelling each other's runs, and the role's CONNECTION LIMIT is the per-user limit on concurrent runs.
 """
 
-import threading
-from contextlib import contextmanager
+import re
+import secrets
 
 import psycopg
 from django.conf import settings
 from django.db import connections
+from psycopg import sql
 
 from config.env import parse_database_url
 from config.errors import ConfigError
 from config.routers import read_alias
+from dbtools.query import roles
+from dbtools.query.boundary import RUN_TOKEN_SETTING
+from dbtools.query.deadline import Watchdog
 from dbtools.query.errors import QueryError
 from dbtools.query.roles import SETUP_HELP, role_name, unsafe_reasons
 
 CONNECT_TIMEOUT = 5
 WATCHDOG_GRACE = 1  # seconds after the run's timeout before the app cancels it itself
+TOO_MANY_CONNECTIONS = "53300"
+PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")  # needs no quotes in search_path
 
 
 def run_alias(mode, alias="default"):
@@ -26,21 +34,32 @@ def run_alias(mode, alias="default"):
     return read_alias() if mode != "write" and alias == "default" else alias
 
 
-def conninfo(mode, alias="default"):
-    """Connection keywords for the query role of `mode` ('write' or anything read-only)."""
+def _external_params(mode):
     url = settings.QUERY_WRITE_DATABASE_URL if mode == "write" else settings.QUERY_DATABASE_URL
-    if url:
-        variable = "QUERY_WRITE_DATABASE_URL" if mode == "write" else "QUERY_DATABASE_URL"
-        try:
-            fields = parse_database_url(url, variable=variable)
-        except ConfigError as exc:
-            raise QueryError(str(exc), code="query_role_unavailable", status=503)
-        extra = fields.pop("EXTRA")
-        params = {"dbname": fields["NAME"], "user": fields["USER"], "password": fields["PASSWORD"],
-                  "host": fields["HOST"], "port": fields["PORT"], **extra}
+    variable = "QUERY_WRITE_DATABASE_URL" if mode == "write" else "QUERY_DATABASE_URL"
+    try:
+        fields = parse_database_url(url, variable=variable)
+    except ConfigError as exc:
+        raise QueryError(str(exc), code="query_role_unavailable", status=503)
+    extra = fields.pop("EXTRA")
+    return {"dbname": fields["NAME"], "user": fields["USER"], "password": fields["PASSWORD"],
+            "host": fields["HOST"], "port": fields["PORT"], **extra}
+
+
+def per_user(mode, user):
+    """Whether this run logs in as the user's own role (pgdeck manages the roles and the run has a user)."""
+    external = settings.QUERY_WRITE_DATABASE_URL if mode == "write" else settings.QUERY_DATABASE_URL
+    return bool(settings.QUERY_PER_USER_ROLES and not external and getattr(user, "pk", None))
+
+
+def conninfo(mode, alias="default", user=None):
+    """Connection keywords for the query role of `mode` ('write' or anything read-only), per user if any."""
+    if (settings.QUERY_WRITE_DATABASE_URL if mode == "write" else settings.QUERY_DATABASE_URL):
+        params = _external_params(mode)
     else:
         db = connections[alias].settings_dict
-        params = {"dbname": db["NAME"], "user": role_name(mode), "password": settings.QUERY_ROLE_PASSWORD,
+        login = roles.user_role_name(mode, user.pk) if per_user(mode, user) else role_name(mode)
+        params = {"dbname": db["NAME"], "user": login, "password": roles.role_password(login),
                   "host": db["HOST"], "port": db["PORT"]}
         for key in ("sslmode", "sslrootcert"):
             if db.get("OPTIONS", {}).get(key):
@@ -51,12 +70,31 @@ def conninfo(mode, alias="default"):
     return params
 
 
-def connect(mode, alias="default"):
-    params = conninfo(mode, alias)
+def _first_line(exc):
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else exc.__class__.__name__
+
+
+def _connect_once(params):
+    return psycopg.connect(autocommit=True, **params)
+
+
+def connect(mode, alias="default", user=None):
+    params = conninfo(mode, alias, user)
     try:
-        return psycopg.connect(autocommit=True, **params)
+        try:
+            return _connect_once(params)
+        except psycopg.OperationalError as exc:
+            if not per_user(mode, user) or "does not exist" not in str(exc):
+                raise
+            roles.ensure_user_role(mode, user.pk)  # first run of this user: make their role, then log in
+            return _connect_once(params)
     except psycopg.OperationalError as exc:
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        text = _first_line(exc)
+        if getattr(exc, "sqlstate", None) == TOO_MANY_CONNECTIONS or "too many connections for role" in text:
+            raise QueryError(f"Too many runs at once for {params.get('user')!r} (limit "
+                             f"{settings.QUERY_MAX_RUNS_PER_USER} per user): wait for one to finish or cancel it.",
+                             code="too_many_runs", status=429)
         if "password" in text:
             text += (" — the server asks for a password: set QUERY_ROLE_PASSWORD and rerun "
                      "`manage.py setup_query_role`, or set QUERY_DATABASE_URL")
@@ -64,68 +102,77 @@ def connect(mode, alias="default"):
                          code="query_role_unavailable", status=503)
 
 
-def verify_safe(conn):
+def verify_safe(conn, user=None, mode="read"):
     reasons = unsafe_reasons(conn)
     if reasons:
         raise QueryError(
             f"Refusing to run user SQL: the editor's connection logs in as {conn.info.user!r}, which has or inherits "
             f"{'; '.join(reasons)}. {SETUP_HELP}", code="query_role_unsafe", status=503)
+    if not (settings.QUERY_WRITE_DATABASE_URL if mode == "write" else settings.QUERY_DATABASE_URL):
+        drift = roles.drift_reasons(conn, expected_groups=[role_name(mode)] if per_user(mode, user) else [])
+        if drift:
+            raise QueryError(
+                f"Refusing to run user SQL: the role {conn.info.user!r} was changed outside pgdeck "
+                f"({'; '.join(drift)}). Run `manage.py setup_query_role` to reset it.",
+                code="query_role_unsafe", status=503)
 
 
-class Watchdog(threading.Timer):
-    """Cancels the whole run after its deadline. statement_timeout alone is not enough: user SQL may
-    `SET statement_timeout = 0` for its own later statements, and it bounds each statement, not the run."""
+def session_settings(conn, statement_ms, lock_ms, idle_ms):
+    """The run's own parameters, local to its transaction: whatever the role's settings say (ALTER ROLE … SET
+    is refused by the pre-run check anyway), these win for this transaction."""
+    schemas = ", ".join(name if PLAIN_NAME.fullmatch(name) else sql.Identifier(name).as_string(conn)
+                        for name in settings.QUERY_READ_SCHEMAS)
+    conn.pgdeck_run_token = secrets.token_hex(16)
+    conn.execute(
+        "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true), "
+        "set_config('idle_in_transaction_session_timeout', %s, true), set_config('search_path', %s, true), "
+        "set_config('standard_conforming_strings', 'on', true), set_config('row_security', 'on', true), "
+        "set_config(%s, %s, true)",
+        [f"{int(statement_ms)}ms", f"{int(lock_ms)}ms", f"{int(idle_ms)}ms", schemas, RUN_TOKEN_SETTING,
+         conn.pgdeck_run_token])
 
-    def __init__(self, conn, seconds):
-        super().__init__(seconds, self._stop_run)
-        self.daemon, self.conn, self.seconds, self.fired = True, conn, seconds, False
-        conn.pgdeck_watchdog = self
 
-    def _stop_run(self):
-        self.fired = True
+class QuerySession:
+    """Context manager yielding a connection in `BEGIN READ ONLY` (or READ WRITE for mode 'write').
+
+    The transaction is rolled back and the connection closed on the way out unless the caller committed."""
+
+    def __init__(self, mode, *, timeout=None, alias="default", user=None):
+        self.mode, self.alias, self.user = mode, alias, user
+        self.timeout = settings.QUERY_EDITOR_TIMEOUT if timeout is None else timeout
+
+    def __enter__(self):
+        self.conn = conn = connect(self.mode, self.alias, self.user)
         try:
-            self.conn.cancel_safe()
-        except psycopg.Error:
-            pass
+            verify_safe(conn, self.user, self.mode)
+            conn.execute("BEGIN READ WRITE" if self.mode == "write" else "BEGIN READ ONLY")
+            timeout = self.timeout
+            session_settings(conn, timeout * 1000, min(timeout, 5) * 1000, max(timeout * 2, 60) * 1000)
+            conn.pgdeck_pid = server_pid(conn)
+        except BaseException:
+            conn.close()
+            raise
+        conn.pgdeck_mode = self.mode
+        self.watchdog = Watchdog(conn, self.timeout, grace=WATCHDOG_GRACE, alias=self.alias)
+        self.watchdog.start()
+        return conn
 
-    def error(self):
-        return QueryError(f"The run took longer than its {self.seconds - WATCHDOG_GRACE} s limit and was stopped.",
-                          code="statement_timeout", status=400, sqlstate="57014", history_status="timeout")
-
-
-def _set_local_timeouts(conn, statement_ms, lock_ms, idle_ms):
-    conn.execute("SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true), "
-                 "set_config('idle_in_transaction_session_timeout', %s, true)",
-                 [f"{int(statement_ms)}ms", f"{int(lock_ms)}ms", f"{int(idle_ms)}ms"])
-
-
-@contextmanager
-def query_session(mode, *, timeout=None, alias="default"):
-    """Yield a connection in `BEGIN READ ONLY` (or READ WRITE for mode 'write') with local timeouts.
-
-    The transaction is rolled back and the connection closed on the way out unless the caller committed.
-    """
-    timeout = settings.QUERY_EDITOR_TIMEOUT if timeout is None else timeout
-    conn = connect(mode, alias)
-    watchdog = Watchdog(conn, timeout + WATCHDOG_GRACE)
-    try:
-        verify_safe(conn)
-        conn.execute("BEGIN READ WRITE" if mode == "write" else "BEGIN READ ONLY")
-        _set_local_timeouts(conn, timeout * 1000, min(timeout, 5) * 1000, max(timeout * 2, 60) * 1000)
-        watchdog.start()
-        yield conn
-    except psycopg.Error as exc:
-        if watchdog.fired:
-            raise watchdog.error() from exc
-        raise
-    finally:
-        watchdog.cancel()
+    def __exit__(self, exc_type, exc, tb):
+        self.watchdog.stop()
+        conn = self.conn
         try:
             if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 conn.execute("ROLLBACK")
         except psycopg.Error:
             pass  # a broken connection rolls back on the server when it closes
         conn.close()
+        if isinstance(exc, psycopg.Error) and self.watchdog.fired:
+            raise self.watchdog.error() from exc
+        return False
+
+
+def query_session(mode, *, timeout=None, alias="default", user=None):
+    return QuerySession(mode, timeout=timeout, alias=alias, user=user)
 
 
 def server_pid(conn):
@@ -136,11 +183,10 @@ def server_pid(conn):
 
 def cancel_backend(pid, alias="default"):
     """pg_cancel_backend(pid) on the server the run used, only when pid is a query-editor backend."""
-    users = [settings.QUERY_ROLE, settings.QUERY_WRITE_ROLE]
     with connections[alias if alias in settings.DATABASES else "default"].cursor() as cursor:
         cursor.execute(
-            "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = %s "
-            "AND (usename = ANY(%s) OR application_name = 'pgdeck-query')", [pid, users])
+            "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = %s AND datname = current_database() "
+            "AND (usename = ANY(%s) OR usename LIKE ANY(%s) OR application_name = 'pgdeck-query')",
+            [pid, [settings.QUERY_ROLE, settings.QUERY_WRITE_ROLE], roles.user_role_patterns()])
         row = cursor.fetchone()
     return bool(row and row[0])
-

@@ -5,16 +5,16 @@ executes the statement, inside the same always-rolled-back transaction.
 """
 
 import json
-import time
 from dataclasses import dataclass, field
 
 import psycopg
 from psycopg import sql
 
 from dbtools.query import services
-from dbtools.query.connection import query_session, run_alias, server_pid
-from dbtools.query.runner import failures_recorded, run_statements
-from dbtools.query.safety import check_params, check_size, split_statements
+from dbtools.query.boundary import check_boundary
+from dbtools.query.deadline import check_deadline
+from dbtools.query.runner import execute_statement, opened_run, run_statements
+from dbtools.query.safety import Statement
 
 HOT_SHARE = 0.3  # a node whose own cost/time is at least this share of the total is highlighted
 
@@ -77,35 +77,38 @@ def flatten(plan, analyze):
     return nodes
 
 
-def _explain_sql(statement, analyze):
+def _explain_statement(statement, analyze):
+    """EXPLAIN wrapped around the user's statement; still one statement, sent over the extended protocol."""
     options = "FORMAT JSON, ANALYZE, BUFFERS" if analyze else "FORMAT JSON"
     text = statement.bound if statement.has_params else statement.text
-    return sql.SQL("EXPLAIN ({}) {}").format(sql.SQL(options), sql.SQL(text.rstrip().rstrip(";")))
+    wrapped = sql.SQL("EXPLAIN ({}) {}").format(sql.SQL(options), sql.SQL(text)).as_string(None)
+    if statement.has_params:
+        return Statement(text=wrapped, offset=statement.offset, bound=wrapped, names=statement.names)
+    return Statement(text=wrapped, offset=statement.offset)
+
+
+def _plan_document(conn, statement, params, analyze):
+    check_deadline(conn)
+    try:
+        _, rows, _, _, command = execute_statement(conn, _explain_statement(statement, analyze), params, keep=1)
+    except psycopg.Error as exc:
+        exc.pgdeck_offset = statement.offset
+        raise
+    check_boundary(conn, command)
+    return rows[0][0]
 
 
 def explain_query(*, user, sql_text, params=None, analyze=False, token="", alias="default"):
     mode = "explain_analyze" if analyze else "explain"
-    check_size(sql_text)  # refused before logging: history keeps no megabyte blobs
-    alias = run_alias("read", alias)
-    entry = services.history_start(user=user, sql=sql_text, mode=mode, token=token, alias=alias)
-    started = time.monotonic()
-    with failures_recorded(entry, started):
-        statements = split_statements(sql_text)
-        check_params(statements, params)
-        *before, last = statements
-        with query_session("read", alias=alias) as conn:
-            services.history_set_pid(entry, server_pid(conn))
-            if before:
-                run_statements(conn, before, params or {}, 0)
-            try:
-                row = conn.execute(_explain_sql(last, analyze), (params or None) if last.has_params else None)
-            except psycopg.Error as exc:
-                exc.pgdeck_offset = last.offset
-                raise
-            document = row.fetchone()[0]
+    with opened_run(user=user, sql_text=sql_text, params=params, mode="read", history_mode=mode, token=token,
+                    alias=alias) as run:
+        *before, last = run.statements
+        if before:
+            run_statements(run.conn, before, run.params, 0)
+        document = _plan_document(run.conn, last, run.params, analyze)
     plan = json.loads(document) if isinstance(document, str) else document
-    services.history_finish(entry, status="success", started=started, row_count=None)
+    services.history_finish(run.entry, status="success", started=run.started, row_count=None)
     top = plan[0]
     return ExplainResult(nodes=flatten(top["Plan"], analyze), plan=plan, analyze=analyze,
                          planning_ms=top.get("Planning Time"), execution_ms=top.get("Execution Time"),
-                         duration_ms=entry.execution_time, query_id=entry.pk)
+                         duration_ms=run.entry.execution_time, query_id=run.entry.pk)

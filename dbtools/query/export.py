@@ -1,11 +1,13 @@
 """Streamed CSV / JSON exports straight from `COPY (…) TO STDOUT` on the query role's READ ONLY connection.
 
 Memory stays flat: PostgreSQL sends one row per CopyData message and we hand ~64 KB chunks to the response.
-The statement is checked with EXPLAIN first, so bad SQL is a clear error before the first byte is sent.
+The statement is checked with EXPLAIN first, so bad SQL is a clear error before the first byte is sent. Both
+the EXPLAIN and the COPY go over the extended query protocol: text smuggled past the splitter is still one
+statement to the server, or an error.
 """
 
-import time
 from contextlib import ExitStack
+from dataclasses import replace
 
 import psycopg
 from django.conf import settings
@@ -15,9 +17,9 @@ from psycopg.errors import error_from_result
 from psycopg.pq import ExecStatus, TransactionStatus
 
 from dbtools.query import services
-from dbtools.query.connection import query_session, run_alias, server_pid
+from dbtools.query.boundary import check_boundary
 from dbtools.query.errors import QueryError, error_from_pg
-from dbtools.query.safety import check_params, check_size, split_statements
+from dbtools.query.runner import execute_statement, opened_run
 
 CHUNK_BYTES = 64 * 1024
 FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json", "ndjson": "application/x-ndjson"}
@@ -50,21 +52,22 @@ class Export:
             raise QueryError(f"Unknown export format {fmt!r}: use csv, json or ndjson.", code="invalid")
         self.fmt, self.rows = fmt, 0
         self.content_type, self.filename = FORMATS[fmt], export_filename(fmt)
-        check_size(sql_text)  # refused before logging: history keeps no megabyte blobs
-        alias = run_alias("read", alias)
-        self.entry = services.history_start(user=user, sql=sql_text, mode="export", alias=alias)
-        self.started = time.monotonic()
         self._stack = ExitStack()
         try:
-            statements = split_statements(sql_text)
-            check_params(statements, params)
-            if len(statements) != 1:
+            self.run = self._stack.enter_context(opened_run(
+                user=user, sql_text=sql_text, params=params, mode="read", history_mode="export", alias=alias,
+                timeout=settings.QUERY_EXPORT_TIMEOUT))
+        except QueryError:
+            self._stack.close()
+            raise
+        self.entry, self.started, self.conn = self.run.entry, self.run.started, self.run.conn
+        try:
+            if len(self.run.statements) != 1:
                 raise QueryError("Export needs exactly one SELECT statement.", code="invalid")
-            self.conn = self._stack.enter_context(query_session("read", timeout=settings.QUERY_EXPORT_TIMEOUT,
-                                                                alias=alias))
-            services.history_set_pid(self.entry, server_pid(self.conn))
-            text = _literal_text(self.conn, statements[0], params or {})
-            self.conn.execute(sql.SQL("EXPLAIN {}").format(sql.SQL(text.rstrip().rstrip(";"))))
+            text = _literal_text(self.conn, self.run.statements[0], self.run.params)
+            _, _, _, _, command = execute_statement(self.conn, replace(self.run.statements[0], text=f"EXPLAIN {text}",
+                                                                     bound="", names=[]), None)
+            check_boundary(self.conn, command)
             self.copy_sql = _copy_sql(text, fmt)
         except psycopg.Error as exc:
             self._fail(error_from_pg(exc))
@@ -82,10 +85,10 @@ class Export:
         try:
             yield from self._chunks()
             status, error = "success", ""
-        except psycopg.Error as exc:
+        except (psycopg.Error, QueryError) as exc:
             watchdog = getattr(self.conn, "pgdeck_watchdog", None)
-            problem = watchdog.error() if watchdog and watchdog.fired else error_from_pg(
-                exc, cancelled=services.history_was_cancelled(self.entry))
+            problem = exc if isinstance(exc, QueryError) else watchdog.error() if watchdog and watchdog.fired \
+                else error_from_pg(exc, cancelled=services.history_was_cancelled(self.entry))
             status, error = problem.history_status, problem.history_text()
             yield f"\n-- export failed: {problem.message}\n".encode()
         finally:
@@ -94,12 +97,15 @@ class Export:
                                     error=error)
 
     def _close(self):
-        if self.conn.info.transaction_status == TransactionStatus.ACTIVE:
+        if not self.conn.closed and self.conn.info.transaction_status == TransactionStatus.ACTIVE:
             self.conn.cancel_safe()  # the client went away mid-COPY: stop the server side too
         self._stack.close()
 
     def _chunks(self):
-        source = copy_batches(self.conn, self.copy_sql.as_bytes(self.conn))
+        yield from self._formatted(copy_batches(self.conn, self.copy_sql.as_bytes(self.conn)))
+        check_boundary(self.conn, "COPY")
+
+    def _formatted(self, source):
         if self.fmt == "csv":
             for batch in source:
                 self.rows += len(batch)
@@ -132,7 +138,7 @@ def copy_batches(conn, query):
     pgconn = conn.pgconn
     pgconn.nonblocking = 0
     try:
-        pgconn.send_query(query)
+        pgconn.send_query_params(query, None)  # extended protocol: one statement, whatever the text says
         result = pgconn.get_result()
         if result.status != ExecStatus.COPY_OUT:
             _drain(pgconn)

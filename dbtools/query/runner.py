@@ -1,7 +1,11 @@
 """Run user SQL: every statement in one transaction on the query role's connection, logged in query_history.
 
+One pipeline (`opened_run`) opens every run, explain and export: size check, history row, split, parameters,
+a checked least-privilege session. Each statement goes to the server on its own over the extended query
+protocol (one command per Parse), and after each one the boundary and the deadline are checked.
 Read runs stream rows (single-row mode) and keep only the display cap, so a SELECT over millions of rows never
-lands in memory; write runs commit only when every statement succeeded.
+lands in memory; a single value over QUERY_EDITOR_MAX_VALUE_BYTES is refused from its length in the libpq
+result, before Python builds it; write runs commit only when every statement succeeded.
 """
 
 import time
@@ -14,9 +18,12 @@ from psycopg.generators import fetch
 from psycopg.pq import ExecStatus
 
 from dbtools.query import services
-from dbtools.query.connection import query_session, run_alias, server_pid
+from dbtools.query.boundary import check_boundary
+from dbtools.query.connection import query_session, run_alias
+from dbtools.query.deadline import check_deadline
 from dbtools.query.errors import QueryError, error_from_pg
 from dbtools.query.safety import check_params, check_size, split_statements
+from dbtools.query.value_sizes import value_length
 
 _ROWS = (ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK)
 _DONE = (ExecStatus.TUPLES_OK, ExecStatus.COMMAND_OK, ExecStatus.EMPTY_QUERY)
@@ -31,6 +38,7 @@ class StreamingCursor(psycopg.Cursor):
         if res is None:
             return None
         if res.status in _ROWS:
+            _check_value_sizes(res)
             self.pgresult = res
             self._tx.set_pgresult(res, set_loaders=first)
             if first:
@@ -45,6 +53,20 @@ class StreamingCursor(psycopg.Cursor):
                 pass
             return None
         return self._raise_for_result(res)
+
+
+def _check_value_sizes(res):
+    """Refuse a row holding a value over the cap, from libpq's lengths: the value is never turned into Python."""
+    cap = settings.QUERY_EDITOR_MAX_VALUE_BYTES
+    for row in range(res.ntuples):
+        for col in range(res.nfields):
+            size = value_length(res, row, col)
+            if size > cap:
+                name = (res.fname(col) or b"?").decode("utf-8", "replace")
+                raise QueryError(
+                    f"Column {name!r} holds a value of {size:,} bytes, over the editor's {cap:,}-byte limit per "
+                    "value: select part of it (left(), substring()) or use Export.", code="value_too_large",
+                    status=400)
 
 
 @dataclass
@@ -101,6 +123,7 @@ def run_statements(conn, statements, params, limit, mode="read"):
     result = RunResult(statement_count=len(statements))
     for index, statement in enumerate(statements):
         last = index == len(statements) - 1
+        check_deadline(conn)
         try:
             columns, rows, count, truncated, command = execute_statement(conn, statement, params,
                                                                          keep=limit if last else 0,
@@ -108,6 +131,7 @@ def run_statements(conn, statements, params, limit, mode="read"):
         except psycopg.Error as exc:
             exc.pgdeck_offset = statement.offset
             raise
+        check_boundary(conn, command)
         if last:
             result.columns, result.rows, result.row_count = columns, rows, count
             result.truncated, result.command = truncated, command
@@ -139,21 +163,40 @@ def display_limit(limit):
     return cap if not limit else max(1, min(int(limit), cap))
 
 
+@dataclass
+class OpenRun:
+    conn: psycopg.Connection
+    statements: list
+    entry: object
+    started: float
+    params: dict
+
+
+@contextmanager
+def opened_run(*, user, sql_text, params, mode, history_mode, token="", alias="default", timeout=None):
+    """The one way a run, an explain or an export starts; failures end up in query_history as QueryError."""
+    check_size(sql_text)  # refused before logging: history keeps no megabyte blobs
+    alias = run_alias(mode, alias)
+    entry = services.history_start(user=user, sql=sql_text, mode=history_mode, token=token, alias=alias)
+    started = time.monotonic()
+    with failures_recorded(entry, started):
+        statements = split_statements(sql_text)
+        check_params(statements, params)
+        with query_session(mode, alias=alias, user=user, timeout=timeout) as conn:
+            services.history_set_pid(entry, conn.pgdeck_pid)
+            yield OpenRun(conn, statements, entry, started, params or {})
+
+
 def run_query(*, user, sql, params=None, mode="read", limit=None, token="", alias="default"):
     """Run `sql` as `user`; returns a RunResult or raises QueryError. Every attempt is in query_history."""
     mode = "write" if mode == "write" else "read"
-    check_size(sql)  # refused before logging: history keeps no megabyte blobs
-    alias = run_alias(mode, alias)
-    entry = services.history_start(user=user, sql=sql, mode=mode, token=token, alias=alias)
-    started = time.monotonic()
-    with failures_recorded(entry, started):
-        statements = split_statements(sql)
-        check_params(statements, params)
-        with query_session(mode, alias=alias) as conn:
-            services.history_set_pid(entry, server_pid(conn))
-            result = run_statements(conn, statements, params or {}, display_limit(limit), mode)
-            if mode == "write":
-                commit(conn)
-    services.history_finish(entry, status="success", started=started, row_count=result.row_count)
+    with opened_run(user=user, sql_text=sql, params=params, mode=mode, history_mode=mode, token=token,
+                    alias=alias) as run:
+        result = run_statements(run.conn, run.statements, run.params, display_limit(limit), mode)
+        if mode == "write":
+            check_deadline(run.conn)
+            commit(run.conn)
+    entry = run.entry
+    services.history_finish(entry, status="success", started=run.started, row_count=result.row_count)
     result.duration_ms, result.query_id, result.mode = entry.execution_time, entry.pk, mode
     return result

@@ -1,18 +1,26 @@
-"""Splitting user SQL into statements, refusing transaction control, and binding named parameters.
+"""Splitting user SQL into statements, classifying them, and binding named parameters.
 
-This is not the security boundary (PostgreSQL's privileges and the READ ONLY transaction are): it keeps every
-statement inside our one transaction and turns `:name` / `%(name)s` into server-side parameters.
+Statement boundaries and kinds come from PostgreSQL's own lexer and parser (pglast, i.e. libpg_query), so
+nested comments, `E''` / `U&''` / `$tag$` strings and backslashes are read the way the server reads them.
+This is still only a classifier, never the guard: every statement is sent on its own over the extended query
+protocol (the server refuses two commands in one Parse), and the runner checks after each statement that the
+connection is still inside the run's own transaction (dbtools.query.boundary).
 """
 
 from dataclasses import dataclass, field
 
-import sqlparse
 from django.conf import settings
-from sqlparse import tokens as T
+from pglast import parser as pg_parser
+from pglast.parser import ParseError
 
 from dbtools.query.errors import QueryError
 
-TRANSACTION_KEYWORDS = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE"}
+# First keywords (as the server's lexer names them) of statements that end or split the run's transaction.
+TRANSACTION_TOKENS = {"BEGIN_P", "START", "COMMIT", "END_P", "ROLLBACK", "ABORT_P", "SAVEPOINT", "RELEASE"}
+COMMENT_TOKENS = {"C_COMMENT", "SQL_COMMENT"}
+SEMICOLON, COLON, PERCENT, LPAREN, RPAREN = "ASCII_59", "ASCII_58", "ASCII_37", "ASCII_40", "ASCII_41"
+# Token kinds that may follow `:` in a :name parameter (identifiers and unreserved/column-name keywords).
+NAME_KINDS = {"NO_KEYWORD", "UNRESERVED_KEYWORD", "COL_NAME_KEYWORD", "TYPE_FUNC_NAME_KEYWORD"}
 
 
 @dataclass
@@ -21,10 +29,19 @@ class Statement:
     offset: int  # character offset of `text` inside the whole input
     bound: str = ""  # text with %(name)s placeholders and literal % doubled, when it has parameters
     names: list = field(default_factory=list)
+    kind: str = ""  # the parser's node name (SelectStmt, TransactionStmt, …) or "" when it did not parse
 
     @property
     def has_params(self):
         return bool(self.names)
+
+
+@dataclass
+class _Token:
+    name: str
+    kind: str
+    start: int  # character offsets into the whole text, end exclusive
+    end: int
 
 
 def check_size(text):
@@ -32,50 +49,117 @@ def check_size(text):
         raise QueryError(f"The SQL is larger than {settings.QUERY_MAX_SQL_BYTES} bytes.", code="too_large", status=413)
 
 
-def _meaningful(parsed):
-    return [t for t in parsed.flatten() if not t.is_whitespace and t.ttype not in T.Comment
-            and t.ttype not in (T.Comment.Single, T.Comment.Multiline)]
+def _tokens(text):
+    """The server lexer's tokens; None when the text does not even lex."""
+    try:
+        raw = pg_parser.scan(text)
+    except (ParseError, ValueError):
+        return None
+    # pglast reports character offsets (end inclusive).
+    tokens = [_Token(token.name, token.kind, token.start, token.end + 1) for token in raw]
+    return tokens
 
 
-def _refuse_transaction_control(tokens):
-    words = [t.value.upper() for t in tokens[:2]]
-    first = words[0] if words else ""
-    if first in TRANSACTION_KEYWORDS or words == ["PREPARE", "TRANSACTION"]:
-        raise QueryError(
-            f"{first} is not allowed: the editor runs everything in one transaction it controls "
-            "(read-only runs are always rolled back; write mode commits only when every statement succeeds).",
-            code="forbidden_statement", status=400)
+def _pieces(tokens):
+    """Token lists of each statement: split at `;`, except inside a `BEGIN ATOMIC … END` function body."""
+    pieces, current, depth = [], [], 0
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1].name if index + 1 < len(tokens) else ""
+        if token.name == "BEGIN_P" and following == "ATOMIC":
+            depth += 1
+        elif depth and token.name == "CASE":
+            depth += 1
+        elif depth and token.name == "END_P":
+            depth -= 1
+        if token.name == SEMICOLON and not depth:
+            pieces.append(current)
+            current = []
+            continue
+        current.append(token)
+    pieces.append(current)
+    return pieces
 
 
-def _bind(tokens):
-    """Return (text with %(name)s placeholders and %% escapes, parameter names in order)."""
-    parts, names = [], []
-    for token in tokens:
-        if token.ttype in T.Name.Placeholder and (token.value.startswith(":") or token.value.startswith("%(")):
-            name = token.value[1:] if token.value.startswith(":") else token.value[2:-2]
-            names.append(name)
-            parts.append(f"%({name})s")
-        else:
-            parts.append(token.value.replace("%", "%%"))
+def _placeholders(text, tokens):
+    """(start, end, name) of each `:name` and `%(name)s` — read from the lexer, so never inside a string,
+    a comment or a `::` cast."""
+    found, index = [], 0
+    while index < len(tokens):
+        token = tokens[index]
+        after = tokens[index + 1:index + 5]
+        if (token.name == COLON and after and after[0].start == token.end and after[0].kind in NAME_KINDS
+                and after[0].name not in (COLON,)):
+            found.append((token.start, after[0].end, None))
+            index += 2
+            continue
+        if (token.name == PERCENT and len(after) == 4 and after[0].name == LPAREN and after[2].name == RPAREN
+                and text[after[3].start:after[3].end] == "s" and all(a.start == b.end for a, b in
+                                                                   zip(after, [token, *after[:3]], strict=True))):
+            found.append((token.start, after[3].end, after[1]))
+            index += 5
+            continue
+        index += 1
+    return found
+
+
+def _bind(text, start, end, placeholders):
+    """Return (text[start:end] with %(name)s placeholders and %% escapes, parameter names in order)."""
+    parts, names, cursor = [], [], start
+    for p_start, p_end, inner in placeholders:
+        name = text[inner.start:inner.end] if inner else text[p_start + 1:p_end]
+        parts.append(text[cursor:p_start].replace("%", "%%"))
+        parts.append(f"%({name})s")
+        names.append(name)
+        cursor = p_end
+    parts.append(text[cursor:end].replace("%", "%%"))
     return "".join(parts), list(dict.fromkeys(names))
 
 
+def _kind(text):
+    """The parser's node name for one statement (parameters replaced by NULL), or "" if it does not parse."""
+    try:
+        parsed = pg_parser.parse_sql(text)
+    except (ParseError, ValueError):
+        return ""
+    return type(parsed[0].stmt).__name__ if len(parsed) == 1 else "Multiple"
+
+
+def _refuse_transaction_control(kind, meaningful):
+    names = [t.name for t in meaningful[:2]]
+    first = names[0] if names else ""
+    if kind == "TransactionStmt" or first in TRANSACTION_TOKENS or names == ["PREPARE", "TRANSACTION"]:
+        raise QueryError(
+            "Transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, PREPARE TRANSACTION …) is not allowed: the "
+            "editor runs everything in one transaction it controls (read-only runs are always rolled back; write "
+            "mode commits only when every statement succeeds).", code="forbidden_statement", status=400)
+
+
+def _statement(text, tokens):
+    start, end = tokens[0].start, tokens[-1].end
+    meaningful = [t for t in tokens if t.name not in COMMENT_TOKENS]
+    holders = _placeholders(text, meaningful)
+    bound, names = _bind(text, start, end, holders)
+    probe = bound % {name: "NULL" for name in names} if names else text[start:end]
+    kind = _kind(probe)
+    _refuse_transaction_control(kind, meaningful)
+    return Statement(text=text[start:end], offset=start, bound=bound if names else "", names=names, kind=kind)
+
+
 def split_statements(text):
-    """The statements of `text` (comments-only pieces dropped); raises QueryError for empty input or
+    """The statements of `text` (comment-only pieces dropped); raises QueryError for empty input or
     transaction control."""
     check_size(text)
-    statements, cursor = [], 0
-    for piece in sqlparse.split(text):
-        parsed = sqlparse.parse(piece)[0]
-        tokens = _meaningful(parsed)
-        if not tokens or all(t.ttype in T.Punctuation for t in tokens):
-            continue
-        _refuse_transaction_control(tokens)
-        offset = text.find(piece, cursor)
-        offset = cursor if offset < 0 else offset
-        cursor = offset + len(piece)
-        bound, names = _bind(list(parsed.flatten()))
-        statements.append(Statement(text=piece, offset=offset, bound=bound, names=names))
+    tokens = _tokens(text)
+    if tokens is None:
+        # Unterminated quote or comment: the server gets it whole, as one Parse, and reports the error itself.
+        stripped = text.strip()
+        if not stripped:
+            raise QueryError("There is no SQL to run.", code="empty", status=400)
+        return [Statement(text=text, offset=0)]
+    statements = []
+    for piece in _pieces(tokens):
+        if any(t.name not in COMMENT_TOKENS for t in piece):
+            statements.append(_statement(text, piece))
     if not statements:
         raise QueryError("There is no SQL to run.", code="empty", status=400)
     return statements

@@ -34,3 +34,30 @@ def analyst(transactional_db, make_user):
 
 def open_superuser_connection():
     return psycopg.connect(**{k: v for k, v in superuser_conninfo().items() if v is not None})
+
+
+def login_role_for(user, mode="read"):
+    """The role a run of `user` logs in as: their own, unless per-user roles are off (e.g. behind PgBouncer)."""
+    from django.conf import settings
+
+    from dbtools.query.roles import role_name, user_role_name
+
+    return user_role_name(mode, user.pk) if settings.QUERY_PER_USER_ROLES else role_name(mode)
+
+
+CANARY_STATE = """
+SELECT (SELECT count(*) FROM pg_largeobject_metadata),
+       (SELECT count(*) FROM pg_prepared_xacts),
+       (SELECT count(*) FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
+         WHERE r.rolname LIKE 'pgdeck_query%%'),
+       (SELECT last_value FROM posts_id_seq),
+       (SELECT count(*) FROM posts), (SELECT count(*) FROM users),
+       (SELECT count(*) FROM pg_tables WHERE schemaname = 'public')
+"""
+
+
+def canary_state():
+    """What an escaped statement would change: data, sequences, large objects, role settings, prepared xacts."""
+    with connection.cursor() as cursor:
+        cursor.execute(CANARY_STATE)
+        return cursor.fetchone()

@@ -5,6 +5,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from dbtools.models import AuditEvent, QueryHistory, SavedQuery
+from dbtools.query.roles import user_role_patterns
 from tests.factories import PostFactory
 
 URL = "/admin/dbtools/query/"
@@ -142,17 +143,23 @@ def test_superuser_connection_is_refused_with_setup_help(analyst_client, setting
         call_command("setup_query_role", "--check")
 
 
-def test_setup_query_role_is_idempotent_and_least_privilege(transactional_db, capsys):
+def test_setup_query_role_is_idempotent_and_least_privilege(transactional_db, capsys, settings):
     call_command("setup_query_role")
     call_command("setup_query_role")
     with connection.cursor() as cursor:
         cursor.execute("SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolcanlogin FROM pg_roles "
-                       "WHERE rolname LIKE 'pgdeck_query%' ORDER BY 1")
+                       "WHERE rolname LIKE 'pgdeck_query%%' AND rolname NOT LIKE ALL(%s) ORDER BY 1",
+                       [user_role_patterns()])
         assert cursor.fetchall() == [("pgdeck_query", False, False, False, True),
                                      ("pgdeck_query_write", False, False, False, True)]
         cursor.execute("SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member "
-                       "WHERE r.rolname LIKE 'pgdeck_query%'")
+                       "WHERE r.rolname IN ('pgdeck_query', 'pgdeck_query_write')")
         assert cursor.fetchone()[0] == 0
+        # per-user roles: no power of their own, member of exactly their shared role
+        cursor.execute("SELECT bool_or(r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR r.rolbypassrls), "
+                       "bool_and(r.rolconnlimit = %s) FROM pg_roles r WHERE r.rolname LIKE ANY(%s)",
+                       [settings.QUERY_MAX_RUNS_PER_USER, user_role_patterns()])
+        assert cursor.fetchone() in [(False, True), (None, None)]
     assert "least-privilege" in capsys.readouterr().out
 
 

@@ -11,7 +11,7 @@ from django.db import connection
 
 from dbtools.query.errors import QueryError
 from dbtools.query.runner import run_query
-from tests.query.conftest import open_superuser_connection
+from tests.query.conftest import login_role_for, open_superuser_connection
 
 MARKER = Path(f"/tmp/pgdeck-bypass-{uuid.uuid4().hex}")
 DATA_CHECKSUM = """
@@ -145,7 +145,8 @@ def test_bypass_attempt_changes_nothing(case, sql, analyst, blog_rows, wipe_proc
                       "current_setting('transaction_read_only'), current_setting('statement_timeout'), "
                       "(SELECT count(*) FROM pg_prepared_statements), (SELECT count(*) FROM pg_locks "
                       "WHERE locktype = 'advisory' AND pid = pg_backend_pid())")
-    assert clean.rows == [("pgdeck_query", "pgdeck_query", "on", "30s", 0, 0)], f"{case}: session not clean"
+    own_role = login_role_for(analyst)  # each editor user logs in as a role of their own
+    assert clean.rows == [(own_role, own_role, "on", "30s", 0, 0)], f"{case}: session not clean"
     if case in {"delete", "update", "insert", "cte-delete", "set-default-rw", "prepare-execute", "reset-role"}:
         assert outcome == "read_only"
     if case in {"commit-then-delete", "begin", "end", "savepoint", "prepare-transaction", "commented-commit"}:

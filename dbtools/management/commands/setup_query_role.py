@@ -9,7 +9,7 @@ from django.db import DatabaseError, connections, transaction
 
 from dbtools.query.connection import connect, verify_safe
 from dbtools.query.errors import QueryError
-from dbtools.query.roles import setup_roles
+from dbtools.query.roles import all_roles_drift, setup_roles
 
 ATTEMPTS = 3
 
@@ -26,6 +26,7 @@ class Command(BaseCommand):
             self._setup(database)
         for mode in ("read", "write"):
             self._check(mode, database)
+        self._check_drift(database)
 
     def _setup(self, alias):
         if settings.QUERY_DATABASE_URL and settings.QUERY_WRITE_DATABASE_URL:
@@ -55,6 +56,17 @@ class Command(BaseCommand):
                                    "CREATEROLE); create them as described in docs/query-editor.md or set "
                                    "QUERY_DATABASE_URL / QUERY_WRITE_DATABASE_URL.")
             return setup_roles(cursor.cursor, conn.settings_dict["NAME"])
+
+    def _check_drift(self, alias):
+        if settings.QUERY_DATABASE_URL and settings.QUERY_WRITE_DATABASE_URL:
+            return
+        with connections[alias].cursor() as cursor:
+            drift = all_roles_drift(cursor.cursor)
+        if drift:
+            raise CommandError(f"query roles changed outside pgdeck ({'; '.join(drift)}); run "
+                               "`manage.py setup_query_role` to reset them")
+        self.stdout.write(self.style.SUCCESS("every query role is as pgdeck wrote it (no role settings, "
+                                             "memberships or owned objects of its own)"))
 
     def _check(self, mode, alias):
         try:
