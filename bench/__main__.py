@@ -13,6 +13,7 @@ MODULES = [
     "bench.api_auth",
     "bench.monitoring",
     "bench.export",
+    "bench.editor_boundary",
 ]
 
 

@@ -123,13 +123,14 @@ def session_settings(conn, statement_ms, lock_ms, idle_ms):
     schemas = ", ".join(name if PLAIN_NAME.fullmatch(name) else sql.Identifier(name).as_string(conn)
                         for name in settings.QUERY_READ_SCHEMAS)
     conn.pgdeck_run_token = secrets.token_hex(16)
-    conn.execute(
-        "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true), "
+    # pg_backend_pid() rides along: the server backend of this transaction (see server_pid)
+    conn.pgdeck_pid = conn.execute(
+        "SELECT pg_backend_pid(), set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true), "
         "set_config('idle_in_transaction_session_timeout', %s, true), set_config('search_path', %s, true), "
         "set_config('standard_conforming_strings', 'on', true), set_config('row_security', 'on', true), "
         "set_config(%s, %s, true)",
         [f"{int(statement_ms)}ms", f"{int(lock_ms)}ms", f"{int(idle_ms)}ms", schemas, RUN_TOKEN_SETTING,
-         conn.pgdeck_run_token])
+         conn.pgdeck_run_token]).fetchone()[0]
 
 
 class QuerySession:
@@ -148,7 +149,6 @@ class QuerySession:
             conn.execute("BEGIN READ WRITE" if self.mode == "write" else "BEGIN READ ONLY")
             timeout = self.timeout
             session_settings(conn, timeout * 1000, min(timeout, 5) * 1000, max(timeout * 2, 60) * 1000)
-            conn.pgdeck_pid = server_pid(conn)
         except BaseException:
             conn.close()
             raise

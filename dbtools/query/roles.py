@@ -56,20 +56,29 @@ def role_password(login):
     return hmac.new(secret.encode(), login.encode(), hashlib.sha256).hexdigest()
 
 
+UNSAFE_SQL = """
+SELECT ARRAY(SELECT r.rolname || CASE WHEN r.rolsuper OR r.rolcreaterole OR r.rolbypassrls THEN ' (' ||
+                    concat_ws(', ', CASE WHEN r.rolsuper THEN 'superuser' END,
+                              CASE WHEN r.rolcreaterole THEN 'CREATEROLE' END,
+                              CASE WHEN r.rolbypassrls THEN 'BYPASSRLS' END) || ')' ELSE '' END
+               FROM pg_roles r
+              WHERE (r.rolsuper OR r.rolcreaterole OR r.rolbypassrls OR r.rolname = ANY(%s))
+                AND (pg_has_role(session_user, r.oid, 'MEMBER') OR pg_has_role(current_user, r.oid, 'MEMBER')))
+"""
+
+
+def role_report(conn):
+    """One round trip before each run: (why the login is unsafe, what drifted) — see unsafe_reasons and
+    drift_reasons. The drift columns come from DRIFT_SQL, joined into the same statement."""
+    row = conn.execute(UNSAFE_SQL.rstrip() + ", drift.* FROM (" + DRIFT_SQL + ") drift",
+                       [DANGEROUS_ROLES]).fetchone()
+    conn.pgdeck_role_report = row
+    return row
+
+
 def unsafe_reasons(conn):
     """Why this connection must not run user SQL (empty when it is a proper least-privilege login)."""
-    rows = conn.execute(
-        """SELECT r.rolname, r.rolsuper, r.rolcreaterole, r.rolbypassrls
-             FROM pg_roles r
-            WHERE (r.rolsuper OR r.rolcreaterole OR r.rolbypassrls OR r.rolname = ANY(%s))
-              AND (pg_has_role(session_user, r.oid, 'MEMBER') OR pg_has_role(current_user, r.oid, 'MEMBER'))""",
-        [DANGEROUS_ROLES],
-    ).fetchall()
-    reasons = []
-    for name, is_super, createrole, bypassrls in rows:
-        attrs = [a for a, on in (("superuser", is_super), ("CREATEROLE", createrole), ("BYPASSRLS", bypassrls)) if on]
-        reasons.append(f"{name} ({', '.join(attrs)})" if attrs else name)
-    return reasons
+    return list(role_report(conn)[0])
 
 
 def private_tables(cursor, schemas):
@@ -211,7 +220,8 @@ def drift_reasons(conn, expected_groups):
     """What about this login (and the shared role it belongs to) pgdeck did not write: role-level settings,
     memberships, owned objects. User SQL in write mode can `ALTER ROLE CURRENT_USER SET …` or create objects;
     a run never starts on a role in such a state."""
-    groups, role_settings, owned, group_groups = conn.execute(DRIFT_SQL).fetchone()
+    report = getattr(conn, "pgdeck_role_report", None) or role_report(conn)
+    groups, role_settings, owned, group_groups = report[1:]
     reasons = []
     if sorted(groups) != sorted(expected_groups):
         reasons.append(f"member of {', '.join(groups) or 'no role'} (expected {', '.join(expected_groups) or 'none'})")
