@@ -154,3 +154,27 @@ def test_a_bad_role_network_stops_the_server_with_one_line():
 
     result = manage("check", env={"ADMIN_ALLOWED_NETWORKS": "10.0.0.0/8,bogus"})
     assert_one_line_error(result, "ADMIN_ALLOWED_NETWORKS", "'bogus' is not an IP network")
+
+
+def _login(client, username, password, **extra):
+    return client.post("/admin/login/?next=/admin/", {"username": username, "password": password}, **extra)
+
+
+def test_login_lockout_follows_the_client_behind_a_trusted_proxy(make_user, settings):
+    settings.PROXY_COUNT = 1
+    make_user("viewer", username="alice")
+    proxy = Client(REMOTE_ADDR=PROXY)
+    for _ in range(5):
+        _login(proxy, "alice", "wrong", HTTP_X_FORWARDED_FOR="203.0.113.1")
+    assert _login(proxy, "alice", PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.1").status_code == 429
+    # another client behind the same proxy is not locked out with the attacker
+    assert _login(Client(REMOTE_ADDR=PROXY), "alice", PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.2").status_code == 302
+
+
+def test_login_lockout_ignores_a_spoofed_forwarded_for_without_proxies(make_user, settings):
+    settings.PROXY_COUNT = 0
+    make_user("viewer", username="alice")
+    attacker = Client(REMOTE_ADDR=OUTSIDE)
+    for n in range(5):
+        _login(attacker, "alice", "wrong", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
+    assert _login(attacker, "alice", PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.99").status_code == 429
