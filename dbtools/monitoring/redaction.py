@@ -6,7 +6,7 @@ parser (libpg_query via pglast) decides what a constant is; text it cannot parse
 track_activity_query_size — becomes REDACTED rather than being guessed at.
 """
 
-from pglast.parser import ParseError, normalize, scan
+from pglast.parser import normalize, scan
 
 REDACTED = "redacted"
 CONSTANT_TOKENS = {"SCONST", "USCONST", "BCONST", "XCONST", "ICONST", "FCONST", "BITCONST"}
@@ -35,7 +35,7 @@ def fingerprint(text):
         return ""
     try:
         return _strip(normalize(text)) or REDACTED
-    except (ParseError, ValueError, UnicodeError):
+    except Exception:  # noqa: BLE001 - whatever the parser cannot handle is hidden, never shown raw or a 500
         return REDACTED
 
 
