@@ -9,6 +9,7 @@ from django.utils import timezone
 from dbtools.audit import audit_record
 from dbtools.models import StatsSnapshot
 from dbtools.monitoring.queries import activity, backends, overview, tables
+from dbtools.monitoring.redaction import fingerprint
 from dbtools.monitoring.signals import remembered_pids
 
 ACTIONS = {
@@ -55,12 +56,15 @@ def _refusal(action, backend):
 def backend_signal(action, pid, *, request=None, actor=None):
     """Cancel or terminate backend `pid`; audits the attempt (also a refused one) and returns the outcome.
 
+    Only backends of the app's own database can be found (a pid of another database is BackendNotFound, like
+    one that never existed). The audit row keeps the statement's fingerprint, never its literal values; the
+    returned "query" is the text as PostgreSQL shows it, for the caller to shape for its viewer.
     Raises BackendNotFound (nothing audited) or BackendRefused(code, message). The caller checks permissions.
     """
     backend = activity.backend(pid)
     if not backend:
-        raise BackendNotFound(f"There is no backend with pid {pid}.")
-    details = {"pid": pid, "query": (backend["query"] or "")[:2000], "username": backend["username"],
+        raise BackendNotFound(f"There is no backend with pid {pid} in this database.")
+    details = {"pid": pid, "query": fingerprint(backend["query"])[:2000], "username": backend["username"],
                "application_name": backend["application_name"], "state": backend["state"]}
     refusal = _refusal(action, backend)
     if refusal:
@@ -70,7 +74,7 @@ def backend_signal(action, pid, *, request=None, actor=None):
     signalled = ACTIONS[action]["signal"](pid)
     result = "signalled" if signalled else "failed"
     audit_record(f"backend.{action}", request=request, actor=actor, target=pid, result=result, **details)
-    return {"pid": pid, "action": action, "result": result, "query": details["query"]}
+    return {"pid": pid, "action": action, "result": result, "query": backend["query"] or ""}
 
 
 def backend_cancel(pid, *, request=None, actor=None):
