@@ -27,10 +27,10 @@ def test_a_flood_of_failed_keys_from_one_address_writes_one_counted_row_per_minu
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"apikey": "6000/min", "anon": "6000/min"})
     assert {guess("198.51.100.7", n) for n in range(600)} == {401}
     rows = AuditEvent.objects.filter(action="api_key.auth_failed")
-    assert rows.count() == 1
-    row = rows.get()
-    assert row.ip == "198.51.100.7" and row.details["count"] == 600 and row.details["window_seconds"] == 60
-    assert row.details["reason"] == "invalid"
+    # one row per minute: a slow machine may cross one minute boundary during the flood, never more
+    assert rows.count() <= 2 and sum(row.details["count"] for row in rows) == 600
+    row = rows.latest("pk")
+    assert row.ip == "198.51.100.7" and row.details["window_seconds"] == 60 and row.details["reason"] == "invalid"
     # another address gets its own row: one noisy client cannot hide another's attempts
     guess("198.51.100.8", 1)
     assert AuditEvent.objects.get(action="api_key.auth_failed", ip="198.51.100.8").details["count"] == 1
