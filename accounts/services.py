@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts import keys
 from accounts.key_cache import key_cache
 from accounts.models import ApiKey
-from accounts.roles import ADMIN, ROLE_CHOICES, ROLE_PERMISSIONS, SCOPES, scopes_for_role
+from accounts.roles import ROLE_CHOICES, ROLE_PERMISSIONS, SCOPES, scopes_for_role
 from config.networks import parse_networks
 from dbtools.audit import audit_record, audit_record_aggregated
 
@@ -42,14 +42,6 @@ def user_sync_role_group(user):
     group = role_groups.filter(name=user.role).first()
     if group is not None:
         user.groups.add(group)
-
-
-def user_set_role(user, role):
-    user.role = role
-    user.is_staff = True
-    user.is_superuser = role == ADMIN and user.is_superuser
-    user.save(update_fields=["role", "is_staff", "is_superuser"])
-    return user
 
 
 MAX_KEY_LIFETIME = timedelta(days=3660)

@@ -77,14 +77,6 @@ def backend_signal(action, pid, *, request=None, actor=None):
     return {"pid": pid, "action": action, "result": result, "query": backend["query"] or ""}
 
 
-def backend_cancel(pid, *, request=None, actor=None):
-    return backend_signal("cancel", pid, request=request, actor=actor)
-
-
-def backend_terminate(pid, *, request=None, actor=None):
-    return backend_signal("terminate", pid, request=request, actor=actor)
-
-
 def stats_snapshot_create(*, largest_tables=20):
     """Store one snapshot: database size, connections by state, cache hit, xact counters, largest tables."""
     counters = overview.database_counters()
@@ -104,4 +96,3 @@ def stats_snapshots_prune(*, days=None):
     days = settings.MONITORING_RETENTION_DAYS if days is None else days
     deleted, _ = StatsSnapshot.objects.filter(taken_at__lt=timezone.now() - timedelta(days=days)).delete()
     return deleted
-
