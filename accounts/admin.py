@@ -26,7 +26,7 @@ class UserAdmin(DjangoUserAdmin):
         super().save_model(request, obj, form, change)
         changed = sorted(self.ROLE_FIELDS.intersection(form.changed_data))
         if changed or not change:
-            from dbtools.audit import audit_record
+            from core.audit import audit_record
 
             audit_record("user.role_change", request=request, target=obj.username, role=obj.role,
                          previous_role=form.initial.get("role") if change else None, changed=changed,

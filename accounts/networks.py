@@ -5,7 +5,7 @@ logged-in session (NetworkRulesMiddleware) and on every API-key request (ApiKeyA
 from django.conf import settings
 
 from config.networks import address_allowed, client_ip
-from dbtools.audit import audit_record_aggregated
+from core.audit import audit_record_aggregated
 
 CODE = "network_not_allowed"
 

@@ -12,7 +12,7 @@ from accounts.key_cache import key_cache
 from accounts.models import ApiKey
 from accounts.roles import ROLE_CHOICES, ROLE_PERMISSIONS, SCOPES, scopes_for_role
 from config.networks import parse_networks
-from dbtools.audit import audit_record, audit_record_aggregated
+from core.audit import audit_record, audit_record_aggregated
 
 logger = logging.getLogger("pgdeck.accounts")
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.http import FileResponse, StreamingHttpResponse
 
-from dbtools.audit import audit_record
+from core.audit import audit_record
 from dbtools.backups.errors import BackupError
 from dbtools.backups.services import require_permission
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from dbtools.audit import audit_record
+from core.audit import audit_record
 from dbtools.backups import catalog, files
 from dbtools.backups.dump import DumpPlan, run_dump
 from dbtools.backups.errors import BackupError

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from dbtools.audit import audit_record
+from core.audit import audit_record
 from dbtools.models import StatsSnapshot
 from dbtools.monitoring.queries import activity, backends, overview, tables
 from dbtools.monitoring.redaction import fingerprint
