@@ -63,7 +63,8 @@ def create_view(site, request):
         else:
             messages.info(request, f"Backup #{backup.pk} started; this page follows its progress.")
             return redirect("admin:dbtools_backup_detail", backup.pk)
-    return _render(site, request, "create.html", "Create a backup", form=form)
+    return _render(site, request, "create.html", "Create a backup", form=form,
+                   is_admin=services.is_admin(request.user))
 
 
 def detail_view(site, request, pk):
@@ -75,6 +76,8 @@ def detail_view(site, request, pk):
                    can_manage=request.user.has_perm("dbtools.manage_backups"),
                    deletable=backup.status != "running" or services.is_stale(backup),
                    can_restore=request.user.has_perm("dbtools.restore_backup"),
+                   private_data=(backup.snapshot or {}).get("private_data", not (backup.snapshot or {}).get(
+                       "excluded_data")),
                    status_url=reverse("admin:dbtools_backup_status", args=[backup.pk]))
 
 
