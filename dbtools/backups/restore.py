@@ -10,6 +10,7 @@ it can commit, so the target keeps its previous contents.
 
 import subprocess
 import tempfile
+from functools import lru_cache
 
 from dbtools.backups import crypto, plainsql
 from dbtools.backups.dump import tool_error
@@ -28,6 +29,16 @@ def restore_argv(tools, fmt, target, directory=None, clean=False):
     if clean:
         argv += ["--clean", "--if-exists"]  # replace the objects the backup holds, in the same transaction
     return argv + ([str(directory)] if directory else [])
+
+
+@lru_cache(maxsize=8)
+def psql_restricts(psql):
+    """Whether this psql has `\\restrict` (13.22, 14.19, 15.14, 16.10, 17.6, 18 and newer)."""
+    try:
+        out = subprocess.run([psql, "--help=commands"], capture_output=True, text=True, timeout=10, check=False)
+    except OSError:
+        return False
+    return "\\restrict" in out.stdout
 
 
 def plain_chunks(handle, encrypted, secret):
@@ -63,6 +74,9 @@ def run_restore(tools, source, fmt, target, *, login, encrypted=False, secret=""
     directory = source if fmt == "directory" else None
     argv = restore_argv(tools, fmt, target, directory, clean)
     env = {**client_env(target), "PGUSER": login.user, "PGPASSWORD": login.password}
+    if fmt == "plain" and not psql_restricts(argv[0]):
+        raise BackupError(f"{argv[0]} cannot enter restricted mode (\\restrict): install client tools of "
+                          "13.22, 14.19, 15.14, 16.10, 17.6 or newer to restore plain SQL")
     if directory is None:
         source.seek(0)
         chunks = plain_chunks(source, encrypted, secret)

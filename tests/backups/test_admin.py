@@ -139,3 +139,22 @@ def test_running_backup_cannot_be_deleted_until_stale(client_for, backup_dir):
     assert b"Delete" in client.get(f"/admin/dbtools/backups/{row.pk}/").content
     client.post(f"/admin/dbtools/backups/{row.pk}/delete/")
     assert not Backup.objects.filter(pk=row.pk).exists() and list(backup_dir.iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_admin_restore_over_live_needs_a_recent_verified_backup(client_for, source_db, databases, backup_dir,
+                                                                 settings, monkeypatch):
+    """The same check as dbrestore's (services.restore_authorize), answered as a form error."""
+    row = make_backup(source_db)
+    live = databases.reserve()
+    call_command("dbrestore", row.file, "--target-db", live, "--create", stdout=StringIO())
+    run_sql(live, "DELETE FROM articles")
+    monkeypatch.setitem(settings.DATABASES["default"], "NAME", live)
+    url = f"/admin/dbtools/backups/{row.pk}/restore/"
+    admin = client_for("admin", username="admin")
+    refused = admin.post(url, {"target_db": live, "confirm": live})
+    assert refused.status_code == 200 and b"needs a full backup of it, verified" in refused.content
+    assert table_counts(live) == (50, 0, 30)
+    call_command("dbbackup", "--verify", stdout=StringIO())
+    assert admin.post(url, {"target_db": live, "confirm": live}).status_code == 302
+    assert table_counts(live) == (50, 700, 30)
