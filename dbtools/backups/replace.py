@@ -142,8 +142,8 @@ def _replace(login, scratch, target, keep, empty):
     with login.connect(scratch) as src, connect(target, autocommit=False) as dst:
         leaves = _leaves(src)
         target_tables = set(_leaves(dst))
-        keep = {t for t in target_tables if t[1] in keep or catalog.qualified(*t) in keep}
         empty = {t for t in target_tables if t[1] in empty or catalog.qualified(*t) in empty}
+        keep = {t for t in target_tables if t[1] in keep or catalog.qualified(*t) in keep} - empty
         tables = [t for t in leaves if t not in keep and t not in empty]
         _check_schema(src, dst, tables, target_tables)
         dst.execute("SET CONSTRAINTS ALL DEFERRED")

@@ -188,8 +188,9 @@ def _restore_checked(source, facts, target, *, create, live):
         scratch = _scratch_name()
         _restore_new(login, facts, source, scratch)
         try:
-            return replace.replace_rows(login, scratch, target, keep=KEEP_ON_LIVE if live else (),
-                                        empty=EMPTY_ON_LIVE if live else ())
+            # Rows a non-admin's backup left out are not "no rows": the target keeps its own.
+            keep = (KEEP_ON_LIVE if live else ()) + facts.excluded
+            return replace.replace_rows(login, scratch, target, keep=keep, empty=EMPTY_ON_LIVE if live else ())
         finally:
             drop_database(scratch)
 

@@ -301,3 +301,19 @@ def test_tampered_encrypted_file_is_refused_midway(damage, message, source_db, d
         call_command("dbrestore", row.file, "--target-db", target)
     assert run_sql(target, "SELECT id FROM authors") == [(5,)]
     assert run_sql(target, "SELECT to_regclass('public.articles')")[0][0] is None
+
+
+def test_rows_a_non_admins_backup_left_out_are_kept_by_a_restore(make_user, source_db, databases, backup_dir):
+    run_sql(source_db, "CREATE TABLE django_session (session_key text PRIMARY KEY, session_data text); "
+                       "INSERT INTO django_session VALUES ('k1', 'secret-session')")
+    full, _ = backup(source_db)
+    target = databases.reserve()
+    call_command("dbrestore", full.file, "--target-db", target, "--create", stdout=StringIO())
+    make_user("operator", username="op")
+    operators, _ = backup(source_db, "--user", "op")
+    assert operators.snapshot["excluded_data"] == ["public.django_session"]
+    assert b"secret-session" not in Path(operators.file).read_bytes()
+    run_sql(target, "DELETE FROM articles")
+    call_command("dbrestore", operators.file, "--target-db", target, stdout=StringIO())
+    assert table_counts(target) == (50, 700, 30)
+    assert run_sql(target, "SELECT session_data FROM django_session") == [("secret-session",)]
