@@ -56,7 +56,7 @@ def scan(chunks, key=None):
             if OWN_RESTRICT.match(text):
                 continue
             shown = text.lstrip()[:40].decode(errors="replace")
-            raise BackupError(f"refused: line {number} is a psql meta-command ({shown!r}); pgdeck never lets "
+            raise BackupError(f"refused: line {number} is a psql meta-command ({shown}); pgdeck never lets "
                               "a backup run psql commands", code="meta_command")
         if COPY_FROM_STDIN.match(text):
             in_copy = True

@@ -53,6 +53,11 @@ def _ensure(conn, name, password):
                           "JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = %s", [name]).fetchall()
     for (group,) in groups:  # a member of nothing: no inherited or SET ROLE-able power
         conn.execute(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(group), role))
+    if not conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]:
+        # The other direction, harmless: the app's user may act as this role, to create and drop its databases
+        # (CREATE DATABASE … OWNER needs it on PostgreSQL 16+, where CREATEROLE alone grants no SET).
+        option = " WITH SET TRUE, INHERIT FALSE" if conn.info.server_version >= 160000 else ""
+        conn.execute(sql.SQL("GRANT {} TO CURRENT_USER" + option).format(role))
 
 
 @contextmanager

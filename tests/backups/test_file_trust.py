@@ -84,6 +84,7 @@ CREATE TABLE x (a int);
     ("SELECT 1; \\! touch {marker}", "backslash commands are restricted"),
     ("COPY x TO PROGRAM 'touch {marker}';", "permission denied to COPY to or from an external program"),
     ("COPY x FROM stdin;\n1\n\\.\n\\o |touch {marker}", "line 6 is a psql meta-command"),
+    ("\\! touch {marker}\nCOPY x TO PROGRAM 'touch {marker}';", "line 3 is a psql meta-command"),
 ])
 def test_crafted_plain_dump_cannot_run_code(payload, message, databases, backup_dir, tmp_path):
     marker = tmp_path / "marker"
@@ -104,6 +105,31 @@ def test_crafted_plain_dump_cannot_run_code(payload, message, databases, backup_
     assert run_sql(target, "SELECT x FROM precious") == [(7,)]
     assert run_sql(target, "SELECT to_regclass('public.x')") == [(None,)]
     assert run_sql("postgres", "SELECT count(*) FROM pg_database WHERE datname = %s", [fresh]) == [(0,)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_manage_py_dbrestore_of_a_crafted_dump_exits_non_zero(databases, backup_dir, tmp_path):
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    marker = tmp_path / "marker"
+    dump = backup_dir / "crafted.sql"
+    dump.write_text(CRAFTED.format(payload=f"\\! touch {marker}\nCOPY x TO PROGRAM 'touch {marker}2';"))
+    target = databases.new()
+    run_sql(target, "CREATE TABLE precious (x int); INSERT INTO precious VALUES (7)")
+    db = connection.settings_dict
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "BACKUP_DIR": str(backup_dir),
+           "DATABASE_URL": f"postgresql://{db['USER']}@localhost:{db['PORT']}/{db['NAME']}?host={db['HOST']}"}
+    done = subprocess.run([sys.executable, "manage.py", "dbrestore", str(dump), "--target-db", target, "--foreign"],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]  # (INFO log lines may come first)
+    assert last.startswith("CommandError: restore into") and "line 3 is a psql meta-command (\\! touch" in last
+    assert "Traceback" not in done.stderr
+    assert not marker.exists() and not Path(f"{marker}2").exists()
+    assert run_sql(target, "SELECT x FROM precious") == [(7,)]
 
 
 def test_restores_and_verifies_run_as_a_role_without_power(source_db, databases, backup_dir):
