@@ -1,5 +1,6 @@
 """Custom admin views of backups: create (background), detail + status JSON, verify, download, delete, restore."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
@@ -140,4 +141,4 @@ def restore_view(site, request, pk):
             messages.success(request, f"Backup #{backup.pk} was restored into database {target}.")
             return redirect("admin:dbtools_backup_detail", backup.pk)
     return _render(site, request, "restore.html", f"Restore backup #{backup.pk}", backup=backup, form=form,
-                   live_name=live)
+                   live_name=live, required_minutes=settings.RESTORE_REQUIRES_VERIFIED_BACKUP_MINUTES)
