@@ -20,7 +20,9 @@ from psycopg import sql
 from dbtools.backups.errors import BackupError
 from dbtools.backups.tools import connect, connection_fields, first_line
 
-ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT"
+# INHERIT: a member of no role, so it inherits nothing but its databases' implicit pg_database_owner (which
+# PostgreSQL 15 withholds from a NOINHERIT owner: no CREATE on `public`).
+ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"
 LOCK_KEY = 0x70676472  # one restore-role session at a time in the cluster ("pgdr")
 
 
@@ -91,13 +93,16 @@ def create_owned_database(name, login, extensions=()):
                 sql.Identifier(name), sql.Identifier(login.user)))
         except psycopg.Error as exc:
             raise BackupError(f"cannot create database {name}: {first_line(exc)}") from None
-    if extensions:
-        with connect(name) as conn:
-            for extension in extensions:
-                try:
-                    conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(extension)))
-                except psycopg.Error:  # noqa: S112 - the restore then names what is missing
-                    continue
+    with connect(name) as conn:
+        # PostgreSQL 15+ gives `public` to the database owner; a cluster initialised earlier may not.
+        owner = conn.execute("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'public'").fetchone()
+        if owner and owner[0] not in ("pg_database_owner", login.user):
+            conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(login.user)))
+        for extension in extensions:
+            try:
+                conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(extension)))
+            except psycopg.Error:  # noqa: S112 - the restore then names what is missing
+                continue
 
 
 def live_extensions(dbname):
