@@ -193,3 +193,24 @@ def test_file_modes_ignore_the_umask(source_db, backup_dir, settings, tmp_path):
         assert Path(path).stat().st_mode & 0o777 == 0o600, path
     assert Path(directory.file).stat().st_mode & 0o777 == 0o700
     assert {p.stat().st_mode & 0o777 for p in Path(directory.file).iterdir()} == {0o600}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_swapped_file_through_the_verify_button(make_user, source_db, backup_dir, settings, tmp_path):
+    """The admin's and the API's Verify run the same background job: the swap is refused there too."""
+    from django.test import Client
+
+    from accounts.services import api_key_create
+    from dbtools.backups import jobs
+
+    settings.BACKUP_ENCRYPTION_KEY = "k"
+    row = backup(source_db, "--encrypt")
+    marker = tmp_path / "pwned"
+    forge(row.file, f"\\! touch {marker}\n", format="plain", encrypted=False)
+    _key, plaintext = api_key_create(user=make_user("operator", username="op"), name="t", scopes=["operate"])
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {plaintext}").post(f"/api/v1/backups/{row.pk}/verify")
+    assert response.status_code == 202
+    jobs.wait_all()
+    row.refresh_from_db()
+    assert row.verify_ok is False and "checksum mismatch" in row.verify_result
+    assert row.encrypted and row.format == "custom" and not marker.exists()

@@ -6,8 +6,10 @@ This restores over the test database itself (committed data, so transactional), 
 import os
 from io import StringIO
 
+import psycopg
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -16,6 +18,7 @@ from accounts.models import ApiKey
 from accounts.services import api_key_create
 from dbtools.audit import audit_record
 from dbtools.models import AuditEvent, Backup
+from tests.catalog import conninfo_for
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -54,7 +57,11 @@ def test_restore_ends_later_keys_and_sessions_and_keeps_the_audit_trail(cache_on
     audit_record("test.after_backup", actor="os:test", target="kept")
     trail = list(AuditEvent.objects.order_by("pk").values_list("pk", "action", "actor_name"))
 
-    call_command("dbrestore", row.file, "--yes", stdout=StringIO())
+    with psycopg.connect(conninfo_for(connection.settings_dict), autocommit=True) as other_process:
+        other_process.execute("LISTEN pgdeck_api_key_auth")
+        call_command("dbrestore", row.file, "--yes", stdout=StringIO())
+        told = next(other_process.notifies(timeout=5, stop_after=1), None)
+    assert told is not None  # every other process empties its key cache too
 
     assert get(plaintext).status_code == 401  # the very next request
     assert not ApiKey.objects.filter(pk=key.pk).exists()
