@@ -20,14 +20,13 @@ from dbtools.backups.tools import client_env, stop_process
 CHUNK = 1 << 20
 
 
-def restore_argv(tools, fmt, target, directory=None, clean=False):
+def restore_argv(tools, fmt, target, directory=None):
+    """Always into a database made for the restore (new or scratch): nothing to clean first."""
     if fmt == "plain":
         return [tools.path("psql"), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "--no-password",
                 f"--dbname={target}", "--file=-"]
     argv = [tools.path("pg_restore"), "--single-transaction", "--exit-on-error", "--no-password",
             "--no-owner", "--no-privileges", "--no-comments", f"--dbname={target}"]
-    if clean:
-        argv += ["--clean", "--if-exists"]  # replace the objects the backup holds, in the same transaction
     return argv + ([str(directory)] if directory else [])
 
 
@@ -67,12 +66,12 @@ def _feed(proc, chunks):
             pass
 
 
-def run_restore(tools, source, fmt, target, *, login, encrypted=False, secret="", clean=False):
+def run_restore(tools, source, fmt, target, *, login, encrypted=False, secret=""):
     """Restore `source` (a checked open file, or a directory path) into `target` as `login`; BackupError with
     one line if anything fails."""
     tool = "psql" if fmt == "plain" else "pg_restore"
     directory = source if fmt == "directory" else None
-    argv = restore_argv(tools, fmt, target, directory, clean)
+    argv = restore_argv(tools, fmt, target, directory)
     env = {**client_env(target), "PGUSER": login.user, "PGPASSWORD": login.password}
     if fmt == "plain" and not psql_restricts(argv[0]):
         raise BackupError(f"{argv[0]} cannot enter restricted mode (\\restrict): install client tools of "
