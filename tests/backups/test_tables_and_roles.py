@@ -80,6 +80,11 @@ def test_operators_full_backup_holds_no_secrets(make_user, backup_dir):
     denied = operator.get(f"/api/v1/backups/{full.pk}/download")
     assert denied.status_code == 403 and denied.json()["error"]["code"] == "private_data"
     assert api(make_user, "admin", username="boss").get(f"/api/v1/backups/{full.pk}/download").status_code == 200
+    page = Client()
+    page.force_login(make_user("operator", username="op-page"))
+    assert b"only admins may download it" in page.get(f"/admin/dbtools/backups/{full.pk}/").content
+    assert b"left out" in page.get(f"/admin/dbtools/backups/{row.pk}/").content
+    assert page.get(f"/admin/dbtools/backups/{full.pk}/download/").status_code == 302  # refused, with a message
 
 
 @pytest.mark.django_db
