@@ -74,6 +74,12 @@ def private_tables(conn, tables):
     return sorted(private)
 
 
+def extensions(conn):
+    """The extensions a restore of this database expects (created for it in advance: the restore role may not)."""
+    rows = conn.execute("SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1").fetchall()
+    return [row[0] for row in rows]
+
+
 def qualified(schema, table):
     return f"{schema}.{table}"
 

@@ -186,7 +186,8 @@ def run_dump(plan, on_progress=None):
         if counter.error:
             raise BackupError(f"counting rows for the snapshot failed: {counter.error}")
         counts = {catalog.qualified(s, t): counter.counts.get(catalog.qualified(s, t), 0) for s, t in tables}
-        manifest = _manifest(plan, server_num, tools, digest, size, counts, private, excluded)
+        manifest = _manifest(plan, server_num, tools, digest, size, counts, (private, excluded),
+                             catalog.extensions(conn))
         files.write_sidecars(plan.path, digest, manifest)
         os.replace(partial, plan.path)
         return DumpResult(plan.path, size, digest, manifest)
@@ -197,14 +198,16 @@ def run_dump(plan, on_progress=None):
         conn.close()
 
 
-def _manifest(plan, server_num, tools, digest, size, counts, private, excluded):
-    """What the dump holds, signed (trust.py): the snapshot, and whether private rows are in it."""
+def _manifest(plan, server_num, tools, digest, size, counts, private_excluded, extensions):
+    """What the dump holds, signed (trust.py): the snapshot, whether private rows are in it, its extensions."""
+    private, excluded = private_excluded
     return trust.sign({
         "format": plan.fmt, "encrypted": bool(plan.secret), "database": plan.dbname,
         "schema_only": plan.schema_only, "server_version_num": server_num, "pg_dump_major": tools.major,
         "checksum": digest, "size": size, "tables": counts, "snapshot_consistent": True,
         "private_data": bool(private) and not excluded and not plan.schema_only,
         "excluded_data": [catalog.qualified(s, t) for s, t in excluded], "table_selection": bool(plan.tables),
+        "extensions": extensions,
     })
 
 

@@ -106,6 +106,7 @@ def create_owned_database(name, login, extensions=()):
 
 
 def live_extensions(dbname):
+    from dbtools.backups.catalog import extensions
+
     with connect(dbname) as conn:
-        rows = conn.execute("SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1").fetchall()
-    return [row[0] for row in rows]
+        return extensions(conn)

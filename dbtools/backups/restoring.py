@@ -65,7 +65,8 @@ def _secret(facts):
 def _restore_new(login, facts, source, dbname):
     """Create `dbname` owned by the restore role and restore into it; dropped again if anything fails."""
     tools = select_tools(server_version_num(), at_least=facts.pg_dump_major)
-    create_owned_database(dbname, login, live_extensions(live_database_name()))
+    extensions = facts.extensions if facts.extensions is not None else live_extensions(live_database_name())
+    create_owned_database(dbname, login, extensions)
     try:
         run_restore(tools, source, facts.fmt, dbname, login=login, encrypted=facts.encrypted, secret=_secret(facts))
     except BaseException:

@@ -54,6 +54,11 @@ class Facts:
     pg_dump_major: int
     origin: str  # "row", "manifest" or "foreign"
     excluded: tuple = ()  # tables whose rows the backup left out (a non-admin's): a restore keeps the target's
+    extensions: tuple | None = None  # the source database's; None: unknown (the live database's are used)
+
+
+def _tuple(value):
+    return tuple(value) if isinstance(value, list) else None
 
 
 def row_for(path):
@@ -67,12 +72,13 @@ def facts_for(path, backup=None, *, foreign=False):
     if backup is not None:
         snapshot = backup.snapshot or {}
         return Facts(backup.checksum, backup.format, backup.encrypted, snapshot.get("tables"),
-                     snapshot.get("pg_dump_major") or 0, "row", tuple(snapshot.get("excluded_data") or ()))
+                     snapshot.get("pg_dump_major") or 0, "row", tuple(snapshot.get("excluded_data") or ()),
+                     _tuple(snapshot.get("extensions")))
     manifest = signed_manifest(path)
     if manifest is not None:
         return Facts(manifest["checksum"], manifest["format"], bool(manifest.get("encrypted")),
                      manifest.get("tables"), manifest.get("pg_dump_major") or 0, "manifest",
-                     tuple(manifest.get("excluded_data") or ()))
+                     tuple(manifest.get("excluded_data") or ()), _tuple(manifest.get("extensions")))
     if not foreign:
         raise BackupError(f"{path.name} has no backups row and no manifest signed by this pgdeck, so nothing "
                           "says what it should contain; a dump made elsewhere restores only with "

@@ -214,3 +214,17 @@ def test_swapped_file_through_the_verify_button(make_user, source_db, backup_dir
     row.refresh_from_db()
     assert row.verify_ok is False and "checksum mismatch" in row.verify_result
     assert row.encrypted and row.format == "custom" and not marker.exists()
+
+
+@pytest.mark.parametrize("fmt", ["custom", "plain"])
+def test_extensions_of_the_source_are_made_for_the_restore_role(fmt, source_db, databases, backup_dir):
+    """pg_stat_statements is not a trusted extension: the restore role could not create it, pgdeck does first."""
+    run_sql(source_db, "CREATE EXTENSION pg_stat_statements; CREATE EXTENSION pg_trgm; "
+                       "CREATE INDEX articles_title_trgm ON articles USING gin (title gin_trgm_ops)")
+    row = backup(source_db, "--verify", "--format", fmt)
+    assert row.verify_ok is True, row.verify_result
+    assert row.snapshot["extensions"] == ["pg_stat_statements", "pg_trgm"]
+    target = databases.reserve()
+    call_command("dbrestore", row.file, "--target-db", target, "--create", stdout=StringIO())
+    assert run_sql(target, "SELECT count(*) FROM pg_indexes WHERE indexname = 'articles_title_trgm'") == [(1,)]
+    assert table_counts(target) == (50, 700, 30)
