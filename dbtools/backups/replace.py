@@ -13,6 +13,7 @@ away keep their own text (e.g. audit actor_name) and lose only the dangling link
 """
 
 import psycopg
+from django.conf import settings
 from psycopg import sql
 
 from dbtools.backups import catalog
@@ -147,6 +148,9 @@ def _replace(login, scratch, target, keep, empty):
         tables = [t for t in leaves if t not in keep and t not in empty]
         _check_schema(src, dst, tables, target_tables)
         dst.execute("SET CONSTRAINTS ALL DEFERRED")
+        # A session sitting on a lock (an idle transaction) makes the restore fail cleanly instead of hang.
+        dst.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(
+            sql.Literal(f"{settings.BACKUP_LOCK_WAIT_TIMEOUT * 1000}ms")))
         changed = _ordered(dst, set(tables) | empty)
         tables = [t for t in changed if t in set(tables)]
         before = _counts(dst, changed)

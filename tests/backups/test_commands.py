@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from dbtools.backups.tools import connect
 from dbtools.models import AuditEvent, Backup
 from tests.backups.conftest import run_sql, sample_rows, scratch_databases, table_counts
 
@@ -317,3 +318,18 @@ def test_rows_a_non_admins_backup_left_out_are_kept_by_a_restore(make_user, sour
     call_command("dbrestore", operators.file, "--target-db", target, stdout=StringIO())
     assert table_counts(target) == (50, 700, 30)
     assert run_sql(target, "SELECT session_data FROM django_session") == [("secret-session",)]
+
+
+def test_restore_blocked_by_a_lock_fails_cleanly(source_db, databases, backup_dir, settings):
+    settings.BACKUP_LOCK_WAIT_TIMEOUT = 1
+    row, _ = backup(source_db)
+    target = databases.reserve()
+    call_command("dbrestore", row.file, "--target-db", target, "--create", stdout=StringIO())
+    run_sql(target, "DELETE FROM articles WHERE id > 10")
+    with connect(target, autocommit=False) as blocker:
+        blocker.execute("LOCK TABLE articles IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(CommandError, match="rolled back: the target refused the rows: .*lock timeout") as caught:
+            call_command("dbrestore", row.file, "--target-db", target)
+        blocker.rollback()
+    assert "\n" not in str(caught.value)
+    assert table_counts(target) == (50, 10, 30)
