@@ -64,24 +64,26 @@ def _ensure(conn, name, password):
 
 @contextmanager
 def restore_login():
-    """Yield a Login for the restore role, valid until the block ends (one at a time: the password is per use)."""
+    """Yield a Login for the restore role, valid until the block ends (one at a time: the password is per use).
+
+    The lock is a transaction-level advisory lock held in an open transaction of its own connection: that pins
+    one server connection even behind PgBouncer's transaction pooling, where a session lock could be taken on
+    one server connection and "released" on another. The password is set on a second, autocommit connection so
+    the tool can log in with it at once."""
     name = role_name()
-    with connect("postgres") as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+    with connect("postgres", autocommit=False) as lock, connect("postgres") as conn:
+        lock.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        password = secrets.token_urlsafe(32)
         try:
-            password = secrets.token_urlsafe(32)
-            try:
-                _ensure(conn, name, password)
-            except psycopg.Error as exc:
-                raise BackupError(f"cannot set up the restore role {name}: {first_line(exc)} (the app's database "
-                                  "user needs CREATEROLE, or create the role as described in docs/backups.md)"
-                                  ) from None
-            try:
-                yield Login(name, password)
-            finally:
-                conn.execute(sql.SQL("ALTER ROLE {} PASSWORD NULL").format(sql.Identifier(name)))
+            _ensure(conn, name, password)
+        except psycopg.Error as exc:
+            raise BackupError(f"cannot set up the restore role {name}: {first_line(exc)} (the app's database "
+                              "user needs CREATEROLE; see docs/backups.md)") from None
+        try:
+            yield Login(name, password)
         finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+            conn.execute(sql.SQL("ALTER ROLE {} PASSWORD NULL").format(sql.Identifier(name)))
+            lock.rollback()  # releases the lock
 
 
 def create_owned_database(name, login, extensions=()):
