@@ -81,9 +81,12 @@ def _scratch_name():
 def backup_verify(*, actor, path=None, backup=None, request=None):
     """Restore into a scratch database, compare with the snapshot, drop it; returns (ok, result)."""
     require_permission(actor, "dbtools.manage_backups")
-    path = _existing(backup.file if backup else path)
-    backup = backup or trust.row_for(path)
+    if backup is None:
+        path = _existing(path)
+        backup = trust.row_for(path)
+    path = Path(backup.file if backup else path)
     try:
+        _existing(path)  # a row whose file is gone: a failed verify, recorded (not a job stuck at "running")
         facts = trust.facts_for(path, backup)
         if facts.tables is None:
             raise BackupError(f"no snapshot recorded for {path.name}: nothing to compare with")
