@@ -232,6 +232,10 @@ LOGGING["loggers"]["alembic"] = {"level": "WARNING"}  # the bridge loads Alembic
 BACKUP_PG_BIN_DIRS = env.list("BACKUP_PG_BIN_DIRS", default=[])
 # Seconds pg_dump (and the snapshot's row counts) wait for a table lock before the backup fails.
 BACKUP_LOCK_WAIT_TIMEOUT = env.int("BACKUP_LOCK_WAIT_TIMEOUT", default=60)
+# The non-superuser login role restores and verifies run as (created and reset by pgdeck on each use).
+BACKUP_RESTORE_ROLE = env("BACKUP_RESTORE_ROLE", default="pgdeck_restore")
+# Restoring over the live database needs a full, verified backup of it at most this old (0 = not needed).
+RESTORE_REQUIRES_VERIFIED_BACKUP_MINUTES = env.int("RESTORE_REQUIRES_VERIFIED_BACKUP_MINUTES", default=60)
 MONITORING_SIZE_CACHE_SECONDS = env.int("MONITORING_SIZE_CACHE_SECONDS", default=60)
 QUERY_EDITOR_MAX_BYTES = env.int("QUERY_EDITOR_MAX_BYTES", default=16 * 1024 * 1024)
 # Which alias monitoring reads ("" = the replica when configured, else default); see docs/configuration.md.

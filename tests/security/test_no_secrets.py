@@ -123,8 +123,12 @@ def backups_with_a_password(source_db, backup_dir, settings):
         call_command("dbrestore", Backup.objects.first().file, "--target-db", target, "--create", stdout=StringIO())
     finally:
         drop_database(target)
-    with pytest.raises(CommandError):  # a failing backup: its error is written to the row and the logs
+    with pytest.raises(CommandError):  # refused before any row exists (issue 18): the error goes to the logs
         call_command("dbbackup", "--source-db", "pgdeck_no_such_database", stdout=StringIO())
+    settings.BACKUP_PG_BIN_DIRS = [str(backup_dir)]  # no client tools there: a failing backup, error on its row
+    with pytest.raises(CommandError):
+        call_command("dbbackup", "--source-db", source_db, stdout=StringIO())
+    settings.BACKUP_PG_BIN_DIRS = []
     assert Backup.objects.filter(status="failed").exists() and Backup.objects.filter(verify_ok=True).exists()
 
 
