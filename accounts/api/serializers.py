@@ -1,17 +1,33 @@
-"""Serializer helpers shared by every API app."""
+"""Serializer helpers shared by every API app: one strictness rule for every request body and query string."""
 
 from collections.abc import Mapping
 
 from django.http import QueryDict
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from config.api.errors import ApiError
+
+# Validation codes that are not bad input but a clash with stored data: a taken unique value is a conflict (409),
+# a reference to a row that does not exist a 404 (the referenced object is not found, as JSON:API does).
+CONFLICT_CODES = {"unique"}
+MISSING_CODES = {"does_not_exist"}
+
+
+def _leaf_codes(codes):
+    if isinstance(codes, Mapping):
+        return {code for value in codes.values() for code in _leaf_codes(value)}
+    if isinstance(codes, (list, tuple)):
+        return {code for value in codes for code in _leaf_codes(value)}
+    return {codes}
 
 
 class StrictSerializerMixin:
     """Refuse fields the serializer does not accept (a typo must not be silently ignored).
 
     Raises ApiError (400, code `unknown_field`) with every offending name, read-only ones flagged separately.
+    The OpenAPI schema says the same (`additionalProperties: false`, accounts/api/schema.py). A body whose only
+    errors are taken unique values is a 409 `conflict`; one naming rows that do not exist a 404 `not_found`.
     """
 
     unknown_code = "unknown_field"
@@ -35,6 +51,32 @@ class StrictSerializerMixin:
                                f"Unknown or read-only {noun}(s): {', '.join(str(n)[:50] for n in extra[:20])}; "
                                f"accepted: {', '.join(sorted(writable)) or 'none'}.", details)
         return super().to_internal_value(data)
+
+    def run_validation(self, data=empty):
+        try:
+            return super().run_validation(data)
+        except serializers.ValidationError as exc:
+            if self.parent is not None:
+                raise
+            codes = _leaf_codes(exc.get_codes())
+            if codes and codes <= CONFLICT_CODES:
+                raise ApiError(409, "conflict", "The change conflicts with existing data (a unique value is taken).",
+                               exc.detail) from exc
+            if codes and codes <= CONFLICT_CODES | MISSING_CODES:
+                raise ApiError(404, "not_found", "The request names an object that does not exist.",
+                               exc.detail) from exc
+            raise
+
+
+class EmptyBodySerializer(StrictSerializerMixin, serializers.Serializer):
+    """The body of a write endpoint that takes none: absent or `{}`; any field sent is an `unknown_field`."""
+
+
+def validated_body(serializer_class, request, **kwargs):
+    """The validated body of a write request (400 on unknown fields or bad values, by the rule above)."""
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 class StrictQuerySerializer(StrictSerializerMixin, serializers.Serializer):

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from accounts.api.serializers import StrictSerializerMixin
 from dbtools.models import QueryHistory, SavedQuery
 
 
@@ -28,25 +29,25 @@ def jsonable(value):
     return str(value)
 
 
-class QueryRequestSerializer(serializers.Serializer):
+class QueryRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     sql = serializers.CharField(trim_whitespace=False)
     params = serializers.DictField(required=False, default=dict)
     limit = serializers.IntegerField(required=False, min_value=1, allow_null=True)
     mode = serializers.ChoiceField(choices=["read", "write"], default="read")
 
 
-class ExplainRequestSerializer(serializers.Serializer):
+class ExplainRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     sql = serializers.CharField(trim_whitespace=False)
     params = serializers.DictField(required=False, default=dict)
     analyze = serializers.BooleanField(default=False)
 
 
-class ExportRequestSerializer(serializers.Serializer):
+class ExportRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     sql = serializers.CharField(trim_whitespace=False)
     params = serializers.DictField(required=False, default=dict)
 
 
-class RunSavedSerializer(serializers.Serializer):
+class RunSavedSerializer(StrictSerializerMixin, serializers.Serializer):
     params = serializers.DictField(required=False, default=dict)
     limit = serializers.IntegerField(required=False, min_value=1, allow_null=True)
 
@@ -88,7 +89,7 @@ class QueryHistorySerializer(serializers.ModelSerializer):
                   "cancelled", "database_alias"]
 
 
-class SavedQuerySerializer(serializers.ModelSerializer):
+class SavedQuerySerializer(StrictSerializerMixin, serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
 
     class Meta:
