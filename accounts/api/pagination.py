@@ -1,6 +1,8 @@
 """Cursor pagination for every list endpoint: stable under inserts and O(page) on millions of rows.
 
-Bad input is a 400 with a clear code, never DRF's 404 "Invalid cursor" or a 500 from a tampered position.
+A bad `page_size` is a 400 `invalid_page_size`. A cursor that was not taken from a response (tampered, made up,
+truncated) points at no page: a 404 `invalid_cursor` with a clear message, as for any reference to nothing in the
+API — never a 500 from a tampered position. The schema documents both.
 """
 
 import re
@@ -49,6 +51,6 @@ class IdCursorPagination(CursorPagination):
             if not re.fullmatch(r"-?[0-9]{1,19}", position) or abs(int(position)) > MAX_POSITION:
                 cursor = False
         if cursor is False:
-            raise ApiError(400, "invalid_cursor",
+            raise ApiError(404, "invalid_cursor",
                            "The cursor is not valid; use the `next` or `previous` link of a previous response.")
         return cursor

@@ -20,10 +20,10 @@ ERROR_SCHEMA = {
 }
 
 ERROR_DESCRIPTIONS = {
-    "400": "Bad input: malformed JSON, wrong types, unknown fields or parameters, a bad cursor.",
+    "400": "Bad input: malformed JSON, wrong types, unknown fields or parameters, a bad page_size.",
     "401": "Missing, malformed, invalid, expired or revoked API key.",
     "403": "The key's scopes or the owner's role do not allow this.",
-    "404": "No such object (or the body names one that does not exist).",
+    "404": "No such object (or the body or cursor names one that does not exist).",
     "405": "Method not allowed.",
     "409": "The change conflicts with existing data or with the object's current state.",
     "413": "The request body is too large.",
@@ -45,6 +45,9 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
         }
 
 
+EMPTY_MARK = "x-empty-means-unset"  # moved to the parameter as `allowEmptyValue: true` by add_error_responses
+
+
 class StrictSerializerScheme(OpenApiSerializerExtension):
     """Request bodies of strict serializers refuse unknown fields: `additionalProperties: false` says so."""
 
@@ -59,21 +62,22 @@ class StrictSerializerScheme(OpenApiSerializerExtension):
             schema["additionalProperties"] = False
             if hasattr(self.target, "openapi_request"):  # rules across fields, said in the schema too
                 schema = self.target.openapi_request(schema)
+            if getattr(self.target, "unknown_code", "") == "unknown_parameter":
+                for prop in schema.get("properties", {}).values():
+                    prop[EMPTY_MARK] = True  # StrictQuerySerializer: `?name=` means no filter
         return schema
 
 
 # PostgreSQL text cannot hold NUL, so every string the API takes refuses it (DRF's CharField does); the schema
 # says so, or a generated "\u0000" would be a schema-valid request the API rejects.
 NO_NUL = "^[^\\u0000]*$"
-# A required text (minLength ≥ 1) is trimmed by DRF before its length is checked: it needs one visible character.
-NOT_BLANK = "^\\s*[^\\s\\u0000][^\\u0000]*$"
 
 
 def _refuse_nul(schema):
     """Add the no-NUL pattern to every free string in a (request or parameter) schema, recursively."""
     if isinstance(schema, dict):
         if schema.get("type") == "string" and not {"enum", "format", "pattern"} & set(schema):
-            schema["pattern"] = NOT_BLANK if schema.get("minLength", 0) >= 1 else NO_NUL
+            schema["pattern"] = NO_NUL
         for key in ("properties", "items", "additionalProperties", "oneOf", "anyOf", "allOf"):
             value = schema.get(key)
             for child in (value.values() if key == "properties" and isinstance(value, dict) else
@@ -88,6 +92,8 @@ def _request_schemas(result):
     for methods in result.get("paths", {}).values():
         for operation in methods.values():
             for param in operation.get("parameters", []):
+                if param.get("schema", {}).pop(EMPTY_MARK, False):
+                    param["allowEmptyValue"] = True
                 if param.get("in") in ("query", "header"):
                     yield param.get("schema")
             for media in operation.get("requestBody", {}).get("content", {}).values():
@@ -99,8 +105,8 @@ def _error_codes(method, path, operation):
     codes = ["429"]
     if secured:
         codes += ["401", "403"]
-    if "{" in path or any(param.get("name") == "page" for param in operation.get("parameters", [])):
-        codes.append("404")  # no such object, or a page past the last one
+    if "{" in path or any(param.get("name") in ("page", "cursor") for param in operation.get("parameters", [])):
+        codes.append("404")  # no such object, a page past the last one, or a cursor that points at no page
     if operation.get("parameters") or operation.get("requestBody"):
         codes.append("400")
     if operation.get("requestBody"):

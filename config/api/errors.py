@@ -30,9 +30,23 @@ def _first_code(detail):
     return getattr(detail, "code", None) or "invalid"
 
 
+def _first_message(detail):
+    if isinstance(detail, dict):
+        return next((_first_message(value) for value in detail.values()), "")
+    if isinstance(detail, list):
+        return _first_message(detail[0]) if detail else ""
+    return str(detail)
+
+
 def _message(exc):
+    """One line naming the API field at fault (`encrypt: …`) and its first message; details hold them all."""
     detail = exc.detail
-    if isinstance(detail, (dict, list)):
+    if isinstance(detail, dict) and detail:
+        fields = [str(name)[:50] for name in detail]
+        first = f"{fields[0]}: {_first_message(detail[fields[0]])}"[:300]
+        more = f" (and {len(fields) - 1} more field(s))" if len(fields) > 1 else ""
+        return f"The request is not valid: {first}{more}; see details."
+    if isinstance(detail, list):
         return "The request is not valid; see details."
     return str(detail)
 

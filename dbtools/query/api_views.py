@@ -20,6 +20,7 @@ from dbtools.query.runner import run_query
 from dbtools.query.serializers import (
     ExplainRequestSerializer,
     ExportRequestSerializer,
+    HistoryQuery,
     QueryHistorySerializer,
     QueryRequestSerializer,
     QueryResultSerializer,
@@ -130,17 +131,16 @@ class QueryHistoryView(ListAPIView):
     serializer_class = QueryHistorySerializer
     pagination_class = IdCursorPagination  # newest first; a bad cursor or page_size is a 400
 
-    @extend_schema(parameters=[OpenApiParameter("status", str), OpenApiParameter("mode", str),
-                               OpenApiParameter("user", str, description="username (view_all_query_history)")])
+    @extend_schema(parameters=[HistoryQuery])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
+        filters = HistoryQuery(query_params=self.request.query_params).validated_or_raise()
         entries = selectors.history_for(self.request.user)
-        params = self.request.query_params
         for field in ("status", "mode"):
-            if params.get(field):
-                entries = entries.filter(**{field: params[field]})
-        if params.get("user"):
-            entries = entries.filter(user__username=params["user"])
+            if field in filters:
+                entries = entries.filter(**{field: filters[field]})
+        if "user" in filters:
+            entries = entries.filter(user__username=filters["user"])
         return entries

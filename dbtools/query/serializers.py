@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from accounts.api.serializers import StrictSerializerMixin
+from accounts.api.serializers import StrictQuerySerializer, StrictSerializerMixin
 from dbtools.models import QueryHistory, SavedQuery
 
 
@@ -78,6 +78,14 @@ def explain_payload(result):
     return {"query_id": result.query_id, "analyze": result.analyze, "planning_ms": result.planning_ms,
             "execution_ms": result.execution_ms, "duration_ms": result.duration_ms, "nodes": result.nodes,
             "plan": result.plan}
+
+
+class HistoryQuery(StrictQuerySerializer):
+    """Filters of GET /api/v1/query-history."""
+
+    status = serializers.ChoiceField(choices=QueryHistory.STATUS_CHOICES, required=False)
+    mode = serializers.ChoiceField(choices=QueryHistory.MODE_CHOICES, required=False)
+    user = serializers.CharField(required=False, max_length=150, help_text="username (view_all_query_history)")
 
 
 class QueryHistorySerializer(serializers.ModelSerializer):

@@ -53,7 +53,7 @@ def live_gunicorn(database_name, backup_dir):
 
     port = _free_port()
     env = {**os.environ, "FUZZ_DATABASE": database_name, "DJANGO_SETTINGS_MODULE": "config.settings.test",
-           "BACKUP_DIR": str(backup_dir), "BACKUP_ENCRYPTION_KEY": ""}
+           "BACKUP_DIR": str(backup_dir), "BACKUP_ENCRYPTION_KEY": "fuzz-only-key"}
     argv = [sys.executable, "-m", "gunicorn", "tests.api.fuzz_wsgi:application", "--bind", f"127.0.0.1:{port}",
             "--workers", str(WORKERS), "--timeout", "120", "--log-level", "warning"]
     server = subprocess.Popen(argv, env=env, cwd=ROOT)

@@ -66,15 +66,16 @@ class OverviewView(MonitoringView):
 class ActivityView(MonitoringView):
     @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[
         *(OpenApiParameter(name, str, required=False)
-          for name in ("state", "username", "database", "application", "search", "all")),
-        _int_param("min_seconds", 0)])
+          for name in ("state", "username", "database", "application", "search")),
+        _int_param("min_seconds", 0),
+        OpenApiParameter("all", bool, required=False, description="true: every backend, not only client ones")])
     def get(self, request):
         return super().get(request)
 
     def read(self, request):
         filters = {name: _text(request, name) for name in ("state", "username", "database", "application", "search")}
         filters["min_seconds"] = _positive_int(request, "min_seconds", 0)
-        filters["client_only"] = request.query_params.get("all") not in ("1", "true")
+        filters["client_only"] = _choice(request, "all", ["false", "true", "0", "1"], "false") in ("false", "0")
         return selectors.activity_get(filters)
 
 
