@@ -29,6 +29,7 @@ ERROR_DESCRIPTIONS = {
     "413": "The request body is too large.",
     "415": "Unsupported Content-Type; send application/json.",
     "429": "Too many requests; retry after the number of seconds in Retry-After.",
+    "503": "The database (or a tool's database role) is unavailable; retry after the seconds in Retry-After.",
 }
 
 
@@ -102,7 +103,7 @@ def _request_schemas(result):
 
 def _error_codes(method, path, operation):
     secured = operation.get("security") not in (None, [], [{}]) and {} not in operation.get("security", [])
-    codes = ["429"]
+    codes = ["429", "503"]
     if secured:
         codes += ["401", "403"]
     if "{" in path or any(param.get("name") in ("page", "cursor") for param in operation.get("parameters", [])):

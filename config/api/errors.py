@@ -43,7 +43,7 @@ def _message(exc):
     detail = exc.detail
     if isinstance(detail, dict) and detail:
         fields = [str(name)[:50] for name in detail]
-        first = f"{fields[0]}: {_first_message(detail[fields[0]])}"[:300]
+        first = f"{fields[0]}: {_first_message(detail[fields[0]])}"[:300].rstrip(".")
         more = f" (and {len(fields) - 1} more field(s))" if len(fields) > 1 else ""
         return f"The request is not valid: {first}{more}; see details."
     if isinstance(detail, list):

@@ -41,6 +41,7 @@ def test_every_operation_documents_its_errors_with_the_shared_component(schema):
     for path, method, operation in operations(schema):
         responses = operation["responses"]
         assert responses["429"]["content"]["application/json"]["schema"] == ref, (path, method)
+        assert "503" in responses, (path, method)  # the database is down (health: its own body)
         if path != "/api/v1/health":
             assert responses["401"]["content"]["application/json"]["schema"] == ref, (path, method)
             assert "403" in responses, (path, method)
