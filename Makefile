@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: screenshots run serve test lint pytest browser-deps bench load db-start db-stop migrate demo clean-venv test-pgbouncer pgbouncer-deps test-pg15 wrk-deps
+.PHONY: screenshots run serve test lint pytest browser-deps bench load db-start db-stop migrate demo clean-venv test-pgbouncer pgbouncer-deps test-pg15 wrk-deps fuzz
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -103,3 +103,12 @@ wrk-deps:
 
 load: $(DEV_STAMP) wrk-deps
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m bench.load
+
+# API fuzzing, long budget: schemathesis with every check against a live gunicorn (tests/api/live_fuzz.py); fails
+# on any failure or when fewer than FUZZ_MIN_CASES cases ran. `make test` runs the short in-process budget
+# (tests/api/test_fuzz.py). FUZZ_SECONDS=900 by default; FUZZ_SEED=<n> replays a run.
+FUZZ_SECONDS ?= 900
+FUZZ_MIN_CASES ?= 10000
+fuzz: $(DEV_STAMP)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_MIN_CASES=$(FUZZ_MIN_CASES) DJANGO_SETTINGS_MODULE=config.settings.test \
+	  $(PY) -m tests.api.live_fuzz

@@ -60,8 +60,8 @@ urlpatterns = [
 
 # (label, unauthenticated URL, authenticated URL)
 PAIRS = [
-    ("`GET /api/v1/posts/?page_size=20` (real endpoint) vs. its public twin",
-     "/bench/public-posts/?page_size=20", "/api/v1/posts/?page_size=20"),
+    ("`GET /api/v1/posts?page_size=20` (real endpoint) vs. its public twin",
+     "/bench/public-posts/?page_size=20", "/api/v1/posts?page_size=20"),
     ("`GET /bench/whoami` (no table touched; worst case)", "/bench/whoami", "/bench/whoami"),
 ]
 

@@ -29,8 +29,8 @@ USERS, POSTS = 2_000, 20_000
 ENDPOINTS = [
     ("API health", "/api/v1/health", None),
     ("API me", "/api/v1/me", "key"),
-    ("API posts list", "/api/v1/posts/?page_size=20", "key"),
-    ("API post detail", "/api/v1/posts/{post_id}/", "key"),
+    ("API posts list", "/api/v1/posts?page_size=20", "key"),
+    ("API post detail", "/api/v1/posts/{post_id}", "key"),
     ("API monitoring overview", "/api/v1/monitoring/overview", "key"),
     ("admin index", "/admin/", "session"),
     ("admin posts changelist", "/admin/blog/post/", "session"),
@@ -39,7 +39,7 @@ ENDPOINTS = [
 # The same view without and with a key (bench/api_auth.py's twins): the authentication overhead under load.
 PAIRS = [
     ("posts list (real endpoint vs. its public twin)", "/bench/public-posts/?page_size=20",
-     "/api/v1/posts/?page_size=20"),
+     "/api/v1/posts?page_size=20"),
     ("bare endpoint, no table (worst case)", "/bench/whoami", "/bench/whoami"),
 ]
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}

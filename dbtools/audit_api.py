@@ -1,10 +1,10 @@
 """GET /api/v1/audit: the audit trail for admin-scoped keys, newest first, filterable."""
 
-from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 
 from accounts.api.permissions import require
+from accounts.api.serializers import StrictQuerySerializer
 from config.api.errors import ApiError
 from dbtools.models import AuditEvent
 
@@ -15,25 +15,33 @@ class AuditEventSerializer(serializers.ModelSerializer):
         fields = ["id", "when", "actor_name", "action", "target", "ip", "user_agent", "details"]
 
 
-@extend_schema(parameters=[
-    OpenApiParameter("action", str, description="exact action, e.g. backup.create"),
-    OpenApiParameter("actor", str, description="username of the actor"),
-    OpenApiParameter("since", str, description="ISO 8601 date-time; events at or after it"),
-])
+class SinceField(serializers.DateTimeField):
+    def to_internal_value(self, value):
+        try:
+            return super().to_internal_value(value)
+        except serializers.ValidationError:
+            raise ApiError(400, "invalid_since", "since must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z",
+                           {"since": str(value)[:100]}) from None
+
+
+class AuditQuery(StrictQuerySerializer):
+    action = serializers.CharField(required=False, max_length=64, help_text="exact action, e.g. backup.create")
+    actor = serializers.CharField(required=False, max_length=150, help_text="username of the actor")
+    since = SinceField(required=False, help_text="ISO 8601 date-time; events at or after it")
+
+
+@extend_schema(parameters=[AuditQuery])
 class AuditListView(generics.ListAPIView):
     serializer_class = AuditEventSerializer
     permission_classes = [require("dbtools.view_audit")]
 
     def get_queryset(self):
+        filters = AuditQuery(query_params=self.request.query_params).validated_or_raise()
         queryset = AuditEvent.objects.all()
-        params = self.request.query_params
-        if params.get("action"):
-            queryset = queryset.filter(action=params["action"])
-        if params.get("actor"):
-            queryset = queryset.filter(actor_name=params["actor"])
-        if params.get("since"):
-            since = parse_datetime(params["since"])
-            if since is None:
-                raise ApiError(400, "invalid_since", "since must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z")
-            queryset = queryset.filter(when__gte=since)
+        if "action" in filters:
+            queryset = queryset.filter(action=filters["action"])
+        if "actor" in filters:
+            queryset = queryset.filter(actor_name=filters["actor"])
+        if "since" in filters:
+            queryset = queryset.filter(when__gte=filters["since"])
         return queryset

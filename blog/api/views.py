@@ -5,7 +5,7 @@ Deleting a user is one DELETE; PostgreSQL's ON DELETE CASCADE removes the posts 
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 
 from accounts.api.pagination import IdCursorPagination
@@ -46,6 +46,9 @@ class BlogViewSet(viewsets.ModelViewSet):
     perform_update = _save
 
 
+NO_AUTHOR = {404: OpenApiResponse(description="No such post, or `user_id` names no blog user (`not_found`).")}
+
+
 @extend_schema_view(
     list=extend_schema(summary="List blog users (newest first)", parameters=[BlogUserQuery]),
     create=extend_schema(summary="Create a blog user"),
@@ -66,10 +69,10 @@ class BlogUserViewSet(BlogViewSet):
 
 @extend_schema_view(
     list=extend_schema(summary="List posts (newest first)", parameters=[PostQuery]),
-    create=extend_schema(summary="Create a post"),
+    create=extend_schema(summary="Create a post", responses={201: PostSerializer, **NO_AUTHOR}),
     retrieve=extend_schema(summary="Get a post"),
-    update=extend_schema(summary="Replace a post"),
-    partial_update=extend_schema(summary="Change some fields of a post"),
+    update=extend_schema(summary="Replace a post", responses={200: PostSerializer, **NO_AUTHOR}),
+    partial_update=extend_schema(summary="Change some fields of a post", responses={200: PostSerializer, **NO_AUTHOR}),
     destroy=extend_schema(summary="Delete a post"),
 )
 class PostViewSet(BlogViewSet):

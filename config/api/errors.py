@@ -30,9 +30,23 @@ def _first_code(detail):
     return getattr(detail, "code", None) or "invalid"
 
 
+def _first_message(detail):
+    if isinstance(detail, dict):
+        return next((_first_message(value) for value in detail.values()), "")
+    if isinstance(detail, list):
+        return _first_message(detail[0]) if detail else ""
+    return str(detail)
+
+
 def _message(exc):
+    """One line naming the API field at fault (`encrypt: …`) and its first message; details hold them all."""
     detail = exc.detail
-    if isinstance(detail, (dict, list)):
+    if isinstance(detail, dict) and detail:
+        fields = [str(name)[:50] for name in detail]
+        first = f"{fields[0]}: {_first_message(detail[fields[0]])}"[:300].rstrip(".")
+        more = f" (and {len(fields) - 1} more field(s))" if len(fields) > 1 else ""
+        return f"The request is not valid: {first}{more}; see details."
+    if isinstance(detail, list):
         return "The request is not valid; see details."
     return str(detail)
 
@@ -67,17 +81,35 @@ def exception_handler(exc, context):
     return response
 
 
-@csrf_exempt  # a POST to a wrong URL is a JSON 404 too, not the CSRF middleware's HTML 403
-def api_not_found(request):
-    """JSON 404 for unknown URLs under /api/, with a hint when only the trailing slash is missing."""
-    from django.http import JsonResponse
+def _other_form(path_info):
+    """The resolver match of the path with its trailing slash toggled, when that is a real endpoint."""
     from django.urls import Resolver404, resolve
 
-    message = f"No API endpoint at {request.path[:200]}."
-    if not request.path.endswith("/"):
-        try:
-            if resolve(request.path + "/").func is not api_not_found:
-                message += f" Did you mean {request.path[:200]}/ ?"
-        except Resolver404:
-            pass
-    return JsonResponse(error_body("not_found", message), status=404)
+    other = path_info[:-1] if path_info.endswith("/") else path_info + "/"
+    if not other or other.endswith("//"):
+        return None, other
+    try:
+        match = resolve(other)
+    except Resolver404:
+        return None, other
+    return (None if match.func is api_not_found else match), other
+
+
+@csrf_exempt  # a POST to a wrong URL is a JSON 404 too, not the CSRF middleware's HTML 403
+def api_not_found(request):
+    """Last route under /api/: the one trailing-slash rule, else a JSON 404.
+
+    Endpoints are named without a trailing slash (`/api/v1/posts`, `/api/v1/posts/7`). The other form of an
+    endpoint's path answers the same, for every method (no redirect: clients drop a POST body on 301/302); the
+    request is served under the canonical path, so links in the response (`next`) use it. Anything else is a
+    JSON 404, not the HTML page and not an APPEND_SLASH redirect.
+    """
+    from django.http import JsonResponse
+
+    match, other = _other_form(request.path_info)
+    if match is not None:
+        prefix = request.path[: len(request.path) - len(request.path_info)]
+        request.path_info, request.path = other, prefix + other
+        request.resolver_match = match
+        return match.func(request, *match.args, **match.kwargs)
+    return JsonResponse(error_body("not_found", f"No API endpoint at {request.path[:200]}."), status=404)

@@ -203,6 +203,12 @@ LOGGING = {
 # do not count: Django streams them to disk).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
 REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "accounts.api.pagination.IdCursorPagination"
+# The API takes JSON bodies only (form encodings lose types: "1", "true", a list as repeated keys): a form body
+# with any field is a 415, an empty one is "no body". The OpenAPI schema documents application/json alone.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["rest_framework.parsers.JSONParser", "accounts.api.parsers.EmptyFormParser",
+                                            "accounts.api.parsers.EmptyUrlencodedParser"]
+SPECTACULAR_SETTINGS["PARSER_WHITELIST"] = ["rest_framework.parsers.JSONParser"]
+REST_FRAMEWORK["TEST_REQUEST_DEFAULT_FORMAT"] = "json"
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "accounts.api.schema.add_error_responses",

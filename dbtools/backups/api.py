@@ -1,11 +1,15 @@
 """/api/v1/backups: list, create (background), detail, streamed download, verify (background)."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.conf import settings
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.pagination import IdCursorPagination
 from accounts.api.permissions import require
+from accounts.api.serializers import EmptyBodySerializer, StrictQuerySerializer, StrictSerializerMixin, validated_body
 from config.api.errors import ApiError
 from dbtools.backups import jobs, selectors
 from dbtools.backups.downloads import download_response
@@ -13,13 +17,36 @@ from dbtools.backups.errors import BackupError
 from dbtools.backups.services import FORMATS
 from dbtools.models import Backup
 
+STREAMED_FORMATS = ["custom", "plain"]
 
-class BackupCreateSerializer(serializers.Serializer):
+
+class BackupCreateSerializer(StrictSerializerMixin, serializers.Serializer):
     format = serializers.ChoiceField(choices=FORMATS, default="custom")
     schema_only = serializers.BooleanField(default=False)
     tables = serializers.ListField(child=serializers.CharField(max_length=200), default=list, max_length=200)
-    encrypt = serializers.BooleanField(default=False)
+    encrypt = serializers.BooleanField(default=False, help_text="Needs BACKUP_ENCRYPTION_KEY on the server and "
+                                                                "format custom or plain.")
     verify = serializers.BooleanField(default=False)
+
+    def validate(self, data):
+        # The same rules as the service, named by the API's fields (the service words them for the CLI).
+        if data["encrypt"] and not settings.BACKUP_ENCRYPTION_KEY:
+            raise serializers.ValidationError({"encrypt": "Encryption needs BACKUP_ENCRYPTION_KEY to be set on the "
+                                                          "server; it is not."})
+        if data["encrypt"] and data["format"] not in STREAMED_FORMATS:
+            raise serializers.ValidationError({"encrypt": "Encryption is streamed: it needs format custom or plain, "
+                                                          f"not {data['format']}."})
+        return data
+
+    @staticmethod
+    def openapi_request(schema):
+        """The schema says the same: without a key `encrypt` can only be false; with one, not with directory."""
+        if not settings.BACKUP_ENCRYPTION_KEY:
+            schema["properties"]["encrypt"]["enum"] = [False]
+        else:
+            schema["not"] = {"required": ["encrypt", "format"],
+                             "properties": {"encrypt": {"enum": [True]}, "format": {"enum": ["directory"]}}}
+        return schema
 
 
 class BackupSerializer(serializers.Serializer):
@@ -44,11 +71,8 @@ class BackupSerializer(serializers.Serializer):
     tables = serializers.DictField(child=serializers.IntegerField(), allow_null=True)
 
 
-class BackupPageSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    limit = serializers.IntegerField()
-    offset = serializers.IntegerField()
-    results = BackupSerializer(many=True)
+class NoQuery(StrictQuerySerializer):
+    """The backups list takes no filters: only `cursor` and `page_size`."""
 
 
 def _get(pk):
@@ -62,25 +86,29 @@ def _api_error(exc):
     return ApiError(exc.status, exc.code, str(exc))
 
 
-class BackupListView(APIView):
-    permission_classes = [require("dbtools.manage_backups", safe_perm="dbtools.view_backups")]
+CONFLICT = OpenApiResponse(description="The backup is not in a state that allows this (running, failed, "
+                                       "already being verified).")
 
-    @extend_schema(operation_id="backups_list", responses=BackupPageSerializer,
-                   parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int)])
+
+class BackupListView(GenericAPIView):
+    """Newest first, cursor-paginated like every list of the API (`cursor`, `page_size`)."""
+
+    permission_classes = [require("dbtools.manage_backups", safe_perm="dbtools.view_backups")]
+    pagination_class = IdCursorPagination
+    serializer_class = BackupSerializer
+
+    def get_queryset(self):
+        return Backup.objects.select_related("user")
+
+    @extend_schema(operation_id="backups_list", responses=BackupSerializer(many=True))
     def get(self, request):
-        try:
-            limit = min(max(int(request.query_params.get("limit", 50)), 1), 100)
-            offset = max(int(request.query_params.get("offset", 0)), 0)
-        except ValueError:
-            raise ApiError(400, "invalid", "limit and offset must be integers")
-        rows = [selectors.backup_status(b) for b in selectors.backup_list(limit, offset)]
-        return Response({"count": Backup.objects.count(), "limit": limit, "offset": offset, "results": rows})
+        NoQuery(query_params=request.query_params).validated_or_raise()
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([selectors.backup_status(backup) for backup in page])
 
     @extend_schema(operation_id="backups_create", request=BackupCreateSerializer, responses={202: BackupSerializer})
     def post(self, request):
-        serializer = BackupCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated_body(BackupCreateSerializer, request)
         try:
             backup = jobs.backup_start(actor=request.user, request=request, fmt=data["format"],
                                        schema_only=data["schema_only"], tables=data["tables"],
@@ -101,7 +129,10 @@ class BackupDetailView(APIView):
 class BackupDownloadView(APIView):
     permission_classes = [require("dbtools.manage_backups")]
 
-    @extend_schema(operation_id="backups_download", responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(operation_id="backups_download", responses={
+        (200, "application/octet-stream"): OpenApiResponse(bytes, description="A custom or plain dump file."),
+        (200, "application/x-tar"): OpenApiResponse(bytes, description="A directory dump, as a tar stream."),
+        409: OpenApiResponse(description="The backup has no file to download (running or failed).")})
     def get(self, request, pk):
         try:
             return download_response(_get(pk), actor=request.user, request=request)
@@ -112,8 +143,9 @@ class BackupDownloadView(APIView):
 class BackupVerifyView(APIView):
     permission_classes = [require("dbtools.manage_backups")]
 
-    @extend_schema(operation_id="backups_verify", request=None, responses={202: BackupSerializer})
+    @extend_schema(operation_id="backups_verify", request=None, responses={202: BackupSerializer, 409: CONFLICT})
     def post(self, request, pk):
+        validated_body(EmptyBodySerializer, request)
         backup = _get(pk)
         try:
             jobs.verify_start(backup, actor=request.user, request=request)

@@ -3,20 +3,22 @@
 
 from django.db import DEFAULT_DB_ALIAS
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.permissions import require
+from accounts.api.serializers import StrictSerializerMixin, validated_body
 from accounts.models import ApiKey
 from config.api.errors import ApiError
 from dbtools.migrations_bridge import selectors
 from dbtools.migrations_bridge.services import BridgeError, migrations_move
 from dbtools.models import MigrationLog
 
-ERROR_STATUS = {"unknown_revision": 400, "wrong_direction": 409, "drift": 409, "multiple_versions": 409,
+# A revision that does not exist is a 404 (the object the body names is not found), as for any API reference.
+ERROR_STATUS = {"unknown_revision": 404, "wrong_direction": 409, "drift": 409, "multiple_versions": 409,
                 "migration_failed": 409, "busy": 409}
 
 
@@ -57,7 +59,7 @@ class MigrationsStateView(APIView):
         return Response(state_payload())
 
 
-class RevisionSerializer(serializers.Serializer):
+class RevisionSerializer(StrictSerializerMixin, serializers.Serializer):
     revision = serializers.CharField(max_length=64)
 
 
@@ -65,12 +67,13 @@ class _MoveView(APIView):
     action = ""
     permission_classes = [require("dbtools.apply_migrations"), AdminScope]
 
-    @extend_schema(request=RevisionSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=RevisionSerializer, responses={
+        200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="No such revision (`unknown_revision`)."),
+        409: OpenApiResponse(description="Wrong direction, drift, several versions, a failed migration or busy.")})
     def post(self, request):
-        body = RevisionSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        revision = validated_body(RevisionSerializer, request)["revision"]
         try:
-            new = migrations_move(self.action, body.validated_data["revision"], using=DEFAULT_DB_ALIAS,
+            new = migrations_move(self.action, revision, using=DEFAULT_DB_ALIAS,
                                   request=request, user=request.user.get_username())
         except BridgeError as exc:
             raise ApiError(ERROR_STATUS.get(exc.code, 400), exc.code, str(exc))

@@ -17,8 +17,7 @@ MANAGE = "dbtools.manage_saved_queries"
 
 class SavedQueryListView(ListCreateAPIView):
     permission_classes = [require(MANAGE, safe_perm="dbtools.run_query")]
-    serializer_class = SavedQuerySerializer
-    pagination_class = None
+    serializer_class = SavedQuerySerializer  # cursor-paginated, newest first, like every list
 
     def get_queryset(self):
         return selectors.saved_queries_for(self.request.user)

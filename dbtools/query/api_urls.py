@@ -7,8 +7,8 @@ urlpatterns = [
     path("query/explain", api_views.ExplainView.as_view(), name="api-query-explain"),
     path("query/export", api_views.ExportView.as_view(), name="api-query-export"),
     path("query/<int:query_id>/cancel", api_views.CancelView.as_view(), name="api-query-cancel"),
-    path("query-history/", api_views.QueryHistoryView.as_view(), name="api-query-history"),
-    path("saved-queries/", api_saved.SavedQueryListView.as_view(), name="api-saved-queries"),
+    path("query-history", api_views.QueryHistoryView.as_view(), name="api-query-history"),
+    path("saved-queries", api_saved.SavedQueryListView.as_view(), name="api-saved-queries"),
     path("saved-queries/<int:pk>", api_saved.SavedQueryDetailView.as_view(), name="api-saved-query"),
     path("saved-queries/<int:pk>/run", api_saved.SavedQueryRunView.as_view(), name="api-saved-query-run"),
 ]

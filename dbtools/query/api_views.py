@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.generics import ListAPIView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from accounts.api.pagination import IdCursorPagination
 from accounts.api.permissions import has_api_permission, require
+from accounts.api.serializers import EmptyBodySerializer, validated_body
 from config.api.errors import ApiError
 from dbtools.query import selectors, services
 from dbtools.query.errors import QueryError
@@ -19,6 +20,7 @@ from dbtools.query.runner import run_query
 from dbtools.query.serializers import (
     ExplainRequestSerializer,
     ExportRequestSerializer,
+    HistoryQuery,
     QueryHistorySerializer,
     QueryRequestSerializer,
     QueryResultSerializer,
@@ -27,6 +29,7 @@ from dbtools.query.serializers import (
 )
 
 BODY_MARGIN = 64 * 1024  # JSON framing and params on top of the SQL itself
+EXPORT_ROWS = {"type": "array", "items": {"type": "object"}}  # ?format=json: an array of row objects
 
 
 def api_error(error):
@@ -42,9 +45,7 @@ def check_body_size(request):
 
 def validated(serializer_class, request):
     check_body_size(request)
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+    return validated_body(serializer_class, request)
 
 
 def run_for_api(request, *, sql, params, limit=None, mode="read"):
@@ -88,8 +89,9 @@ class ExplainView(APIView):
 class CancelView(APIView):
     permission_classes = [require("dbtools.run_query")]
 
-    @extend_schema(request=None, responses=dict)
+    @extend_schema(request=None, responses={200: dict, 409: OpenApiResponse(description="The query is not running.")})
     def post(self, request, query_id):
+        validated_body(EmptyBodySerializer, request)
         entry = selectors.history_for(request.user).filter(pk=query_id).first()
         if entry is None:
             raise ApiError(404, "not_found", f"No query {query_id} of yours.")
@@ -105,7 +107,10 @@ class ExportView(APIView):
         # ?format= names the export format here, not a DRF renderer; errors are always JSON.
         return JSONRenderer(), JSONRenderer.media_type
 
-    @extend_schema(request=ExportRequestSerializer, responses={(200, "text/csv"): str},
+    @extend_schema(request=ExportRequestSerializer, responses={
+        (200, FORMATS["csv"]): OpenApiResponse(str, description="format=csv"),
+        (200, FORMATS["json"]): OpenApiResponse(EXPORT_ROWS, description="format=json: the rows"),
+        (200, FORMATS["ndjson"]): OpenApiResponse(str, description="format=ndjson: one JSON object a line")},
                    parameters=[OpenApiParameter("format", str, enum=list(FORMATS), default="csv")])
     def post(self, request):
         data = validated(ExportRequestSerializer, request)
@@ -126,17 +131,16 @@ class QueryHistoryView(ListAPIView):
     serializer_class = QueryHistorySerializer
     pagination_class = IdCursorPagination  # newest first; a bad cursor or page_size is a 400
 
-    @extend_schema(parameters=[OpenApiParameter("status", str), OpenApiParameter("mode", str),
-                               OpenApiParameter("user", str, description="username (view_all_query_history)")])
+    @extend_schema(parameters=[HistoryQuery])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
+        filters = HistoryQuery(query_params=self.request.query_params).validated_or_raise()
         entries = selectors.history_for(self.request.user)
-        params = self.request.query_params
         for field in ("status", "mode"):
-            if params.get(field):
-                entries = entries.filter(**{field: params[field]})
-        if params.get("user"):
-            entries = entries.filter(user__username=params["user"])
+            if field in filters:
+                entries = entries.filter(**{field: filters[field]})
+        if "user" in filters:
+            entries = entries.filter(user__username=filters["user"])
         return entries

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from accounts.api.serializers import StrictQuerySerializer, StrictSerializerMixin
 from dbtools.models import QueryHistory, SavedQuery
 
 
@@ -28,25 +29,25 @@ def jsonable(value):
     return str(value)
 
 
-class QueryRequestSerializer(serializers.Serializer):
+class QueryRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     sql = serializers.CharField(trim_whitespace=False)
     params = serializers.DictField(required=False, default=dict)
     limit = serializers.IntegerField(required=False, min_value=1, allow_null=True)
     mode = serializers.ChoiceField(choices=["read", "write"], default="read")
 
 
-class ExplainRequestSerializer(serializers.Serializer):
+class ExplainRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     sql = serializers.CharField(trim_whitespace=False)
     params = serializers.DictField(required=False, default=dict)
     analyze = serializers.BooleanField(default=False)
 
 
-class ExportRequestSerializer(serializers.Serializer):
+class ExportRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     sql = serializers.CharField(trim_whitespace=False)
     params = serializers.DictField(required=False, default=dict)
 
 
-class RunSavedSerializer(serializers.Serializer):
+class RunSavedSerializer(StrictSerializerMixin, serializers.Serializer):
     params = serializers.DictField(required=False, default=dict)
     limit = serializers.IntegerField(required=False, min_value=1, allow_null=True)
 
@@ -79,6 +80,14 @@ def explain_payload(result):
             "plan": result.plan}
 
 
+class HistoryQuery(StrictQuerySerializer):
+    """Filters of GET /api/v1/query-history."""
+
+    status = serializers.ChoiceField(choices=QueryHistory.STATUS_CHOICES, required=False)
+    mode = serializers.ChoiceField(choices=QueryHistory.MODE_CHOICES, required=False)
+    user = serializers.CharField(required=False, max_length=150, help_text="username (view_all_query_history)")
+
+
 class QueryHistorySerializer(serializers.ModelSerializer):
     user = serializers.CharField(source="user.username", default=None, read_only=True)
 
@@ -88,7 +97,7 @@ class QueryHistorySerializer(serializers.ModelSerializer):
                   "cancelled", "database_alias"]
 
 
-class SavedQuerySerializer(serializers.ModelSerializer):
+class SavedQuerySerializer(StrictSerializerMixin, serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
 
     class Meta:

@@ -38,7 +38,7 @@ def test_both_header_spellings_authenticate(key_for, keyword):
 ])
 def test_missing_or_bad_keys_are_401_with_json(header, code):
     PostFactory()
-    response = call(header, "/api/v1/posts/")
+    response = call(header, "/api/v1/posts")
     assert response.status_code == 401
     assert error_of(response)["code"] == code
     assert response["WWW-Authenticate"].startswith("Bearer")
@@ -62,12 +62,12 @@ def test_failed_attempts_are_audited_without_the_key(key_for):
 
 
 @pytest.mark.parametrize("role,scopes,method,url,status", [
-    ("viewer", ["read"], "get", "/api/v1/posts/", 200),
-    ("viewer", ["monitor"], "get", "/api/v1/posts/", 403),  # role allows, scope does not
-    ("viewer", ["read"], "post", "/api/v1/posts/", 403),  # scope and role both lack write
-    ("admin", ["read"], "post", "/api/v1/posts/", 403),  # role allows, scope does not
-    ("admin", ["write"], "get", "/api/v1/posts/", 403),  # write does not imply read
-    ("admin", ["admin"], "get", "/api/v1/users/", 200),
+    ("viewer", ["read"], "get", "/api/v1/posts", 200),
+    ("viewer", ["monitor"], "get", "/api/v1/posts", 403),  # role allows, scope does not
+    ("viewer", ["read"], "post", "/api/v1/posts", 403),  # scope and role both lack write
+    ("admin", ["read"], "post", "/api/v1/posts", 403),  # role allows, scope does not
+    ("admin", ["write"], "get", "/api/v1/posts", 403),  # write does not imply read
+    ("admin", ["admin"], "get", "/api/v1/users", 200),
     ("operator", ["monitor"], "get", "/api/v1/me", 200),  # /me needs only a valid key
 ])
 def test_scope_and_role_missing_is_403(api_as, role, scopes, method, url, status):
@@ -80,16 +80,16 @@ def test_scope_and_role_missing_is_403(api_as, role, scopes, method, url, status
 
 def test_session_login_works_and_role_decides(client_for):
     viewer = client_for("viewer")
-    assert viewer.get("/api/v1/posts/").status_code == 200
+    assert viewer.get("/api/v1/posts").status_code == 200
     assert viewer.get("/api/v1/me").json()["scopes"] is None
-    response = viewer.post("/api/v1/posts/", {}, content_type="application/json")
+    response = viewer.post("/api/v1/posts", {}, content_type="application/json")
     assert response.status_code == 403
 
 
 def test_session_post_without_csrf_token_is_a_json_403(make_user):
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(make_user("admin", username="root"))
-    response = client.post("/api/v1/users/", {"username": "u", "email": "u@example.com"}, format="json")
+    response = client.post("/api/v1/users", {"username": "u", "email": "u@example.com"}, format="json")
     assert response.status_code == 403
     assert "CSRF" in error_of(response)["message"]
 
@@ -120,19 +120,19 @@ def test_a_key_request_costs_one_query_for_key_owner_and_permissions(api_as, dja
     api = api_as("viewer", scopes=["read"])
     api.get("/api/v1/me")  # the first use writes last_used; later ones within the minute do not
     with django_assert_num_queries(2):  # key + owner + permissions, then the page of posts
-        assert api.get("/api/v1/posts/").status_code == 200
+        assert api.get("/api/v1/posts").status_code == 200
 
 
 def test_group_and_user_permission_changes_apply_to_keys_on_the_next_request(api_as, make_user):
     from django.contrib.auth.models import Group, Permission
 
     api = api_as("viewer", scopes=["read", "monitor"])
-    assert api.get("/api/v1/posts/").status_code == 200
+    assert api.get("/api/v1/posts").status_code == 200
     view_post = Permission.objects.get(codename="view_post", content_type__app_label="blog")
     Group.objects.get(name="viewer").permissions.remove(view_post)  # an admin edits the group in the admin
-    assert api.get("/api/v1/posts/").status_code == 403
+    assert api.get("/api/v1/posts").status_code == 403
     make_user("viewer", username="viewer-keyholder").user_permissions.add(view_post)  # …or grants it directly
-    assert api.get("/api/v1/posts/").status_code == 200
+    assert api.get("/api/v1/posts").status_code == 200
 
 
 def test_key_guessing_from_one_ip_ends_in_429_and_stops_auditing(low_rates):
@@ -143,14 +143,20 @@ def test_key_guessing_from_one_ip_ends_in_429_and_stops_auditing(low_rates):
     assert AuditEvent.objects.get(action="api_key.auth_failed").details["count"] == 2
 
 
-def test_browsable_api_renders_and_its_form_posts_work(make_user):
+def test_browsable_api_renders_and_its_raw_json_form_posts_work(make_user):
+    """The API takes JSON only: the browsable API's "Raw data" form posts JSON; a form encoding is a 415."""
     from rest_framework.test import APIClient as Client
+
+    from blog.models import BlogUser
 
     client = Client()
     client.force_login(make_user("admin", username="root"))
-    page = client.get("/api/v1/posts/", HTTP_ACCEPT="text/html")
+    page = client.get("/api/v1/posts", HTTP_ACCEPT="text/html")
     assert page.status_code == 200 and b"Post List" in page.content
-    response = client.post("/api/v1/users/", {"username": "formuser", "email": "f@example.com",
-                                              "csrfmiddlewaretoken": "ignored-by-force-login"}, format="multipart")
+    assert b'name="_content"' in page.content  # the raw-data form
+    response = client.post("/api/v1/users", {"username": "jsonuser", "email": "j@example.com"}, format="json")
     assert response.status_code == 201, response.content
-    assert client.options("/api/v1/posts/").status_code == 200
+    refused = client.post("/api/v1/users", {"username": "formuser", "email": "f@example.com"}, format="multipart")
+    assert refused.status_code == 415 and refused.json()["error"]["code"] == "unsupported_media_type"
+    assert not BlogUser.objects.filter(username="formuser").exists()
+    assert client.options("/api/v1/posts").status_code == 200

@@ -80,8 +80,10 @@ def test_api_errors(make_user, source_db, backup_dir, settings):
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid"
     nokey = client.post("/api/v1/backups", {"encrypt": True}, content_type="application/json")
     assert nokey.status_code == 400 and "BACKUP_ENCRYPTION_KEY" in nokey.json()["error"]["message"]
+    assert nokey.json()["error"]["message"].startswith("The request is not valid: encrypt: ")  # the API's field
+    assert "--encrypt" not in nokey.content.decode() and list(nokey.json()["error"]["details"]) == ["encrypt"]
     assert client.get("/api/v1/backups/999999").json()["error"]["code"] == "not_found"
-    assert client.get("/api/v1/backups?limit=x").status_code == 400
+    assert client.get("/api/v1/backups?limit=x").json()["error"]["code"] == "unknown_parameter"  # cursor paging
     Backup.objects.create(file=str(backup_dir / "gone.dump"), status="failed", error="boom")
     failed = Backup.objects.get()
     conflict = client.post(f"/api/v1/backups/{failed.pk}/verify")

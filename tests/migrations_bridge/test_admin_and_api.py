@@ -149,7 +149,9 @@ def test_api_downgrade_and_upgrade_with_an_admin_key(api_client):
 def test_api_bad_input_is_a_json_4xx_and_changes_nothing(api_client):
     client = api_client("admin", ["admin"])
     unknown = client.post("/api/v1/migrations/upgrade", {"revision": "zzz"}, content_type="application/json")
-    assert unknown.status_code == 400 and unknown.json()["error"]["code"] == "unknown_revision"
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_revision"
     missing = client.post("/api/v1/migrations/upgrade", {}, content_type="application/json")
     assert missing.status_code == 400 and missing.json()["error"]["code"] == "invalid"
+    typo = client.post("/api/v1/migrations/upgrade", {"revison": "head"}, content_type="application/json")
+    assert typo.status_code == 400 and typo.json()["error"]["code"] == "unknown_field"
     assert table_exists("posts") and versions() == ["def456"]

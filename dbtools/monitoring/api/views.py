@@ -1,17 +1,26 @@
 """/api/v1/monitoring/…: thin views over the monitoring selectors and services, same error format as the API."""
 
+import re
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.permissions import require
+from accounts.api.serializers import EmptyBodySerializer, validated_body
 from config.api.errors import ApiError
 from dbtools.monitoring import selectors, services
 from dbtools.monitoring.queries.base import MonitoringQueryError
 from dbtools.monitoring.visibility import visibility_for
 
 VIEW = require("dbtools.view_monitoring")
+INT4_MAX = 2**31 - 1
+
+
+def _int_param(name, minimum):
+    """A whole-number query parameter, documented with the bounds _positive_int enforces."""
+    return OpenApiParameter(name, {"type": "integer", "minimum": minimum, "maximum": INT4_MAX}, required=False)
 
 
 def _choice(request, name, choices, default):
@@ -32,7 +41,7 @@ def _text(request, name):
 
 def _positive_int(request, name, default):
     value = request.query_params.get(name, str(default))
-    if not value.isdigit() or int(value) < (1 if name == "page" else 0):
+    if not re.fullmatch(r"[0-9]{1,10}", value) or not (1 if name == "page" else 0) <= int(value) <= INT4_MAX:
         raise ApiError(400, "invalid_parameter", f"{name} must be a {'positive' if name == 'page' else 'whole'} "
                        "number.", {name: value[:100]})
     return int(value)
@@ -57,15 +66,17 @@ class OverviewView(MonitoringView):
 
 class ActivityView(MonitoringView):
     @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[
-        OpenApiParameter(name, str, required=False)
-        for name in ("state", "username", "database", "application", "search", "min_seconds", "all")])
+        *(OpenApiParameter(name, str, required=False)
+          for name in ("state", "username", "database", "application", "search")),
+        _int_param("min_seconds", 0),
+        OpenApiParameter("all", bool, required=False, description="true: every backend, not only client ones")])
     def get(self, request):
         return super().get(request)
 
     def read(self, request):
         filters = {name: _text(request, name) for name in ("state", "username", "database", "application", "search")}
         filters["min_seconds"] = _positive_int(request, "min_seconds", 0)
-        filters["client_only"] = request.query_params.get("all") not in ("1", "true")
+        filters["client_only"] = _choice(request, "all", ["false", "true", "0", "1"], "false") in ("false", "0")
         return selectors.activity_get(filters, visibility_for(request))
 
 
@@ -77,7 +88,7 @@ class LocksView(MonitoringView):
 class TablesView(MonitoringView):
     @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[
         OpenApiParameter("sort", str, enum=selectors.TABLE_SORTS), OpenApiParameter("dir", str, enum=["asc", "desc"]),
-        OpenApiParameter("page", int), OpenApiParameter("q", str)])
+        _int_param("page", 1), OpenApiParameter("q", str)])
     def get(self, request):
         return super().get(request)
 
@@ -119,6 +130,7 @@ class BackendActionView(APIView):
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request, pid):
+        validated_body(EmptyBodySerializer, request)
         try:
             outcome = services.backend_signal(self.action_name, pid, request=request)
             return Response({**outcome, "query": visibility_for(request).query(outcome["query"])})
