@@ -7,15 +7,22 @@ Where the URL comes from, first match wins:
    i.e. DATABASE_URL or the embedded PostgreSQL.
 
 Each revision applied is logged in migrations_log when that table exists (`-x user=NAME` names who ran it).
+
+upgrade, downgrade and stamp first take pgdeck's migration lock (dbtools/migrations_bridge/lock.py: the advisory
+lock `manage.py migrate` and `manage.py alembic` take too) inside their transaction, waiting up to
+MIGRATION_LOCK_TIMEOUT seconds (`-x lock_timeout=N`); Alembic reads alembic_version only once it holds it.
 """
 
 import os
 from logging.config import fileConfig
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from alembic.util import CommandError
+from sqlalchemy import create_engine, pool, text
+from sqlalchemy.exc import OperationalError
 
-from dbtools.migrations_bridge.alembic_log import CliLog, cli_user
+from dbtools.migrations_bridge import lock
+from dbtools.migrations_bridge.alembic_log import WRITE_COMMANDS, CliLog, cli_user
 from dbtools.migrations_bridge.urls_sqlalchemy import sqlalchemy_url_from_fields, sqlalchemy_url_from_libpq_url
 
 if context.config.config_file_name:
@@ -40,6 +47,8 @@ def database_url():
 def run_migrations_offline():
     context.configure(url=database_url(), target_metadata=None, literal_binds=True)
     with context.begin_transaction():
+        if _command()[0] in WRITE_COMMANDS:  # the script takes pgdeck's migration lock too, wherever it runs
+            context.execute(lock.LOCK_SQL)
         context.run_migrations()
 
 
@@ -47,20 +56,36 @@ def _command():
     """(action, target revision) of this CLI run, for the failure's log row."""
     options = context.config.cmd_opts
     name = getattr(getattr(options, "cmd", (None,))[0], "__name__", "") if options else ""
-    return (name if name in ("upgrade", "downgrade", "stamp") else "upgrade"), getattr(options, "revision", "")
+    return name, getattr(options, "revision", "")
+
+
+def take_lock(connection, cli_log):
+    """The migration lock, in this run's transaction; then where alembic_version stands (for the failure row)."""
+    seconds = lock.timeout_seconds(context.get_x_argument(as_dictionary=True).get("lock_timeout"))
+    try:
+        for statement in lock.lock_statements(seconds):
+            connection.execute(text(statement))
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", "") == lock.LOCK_NOT_AVAILABLE:
+            raise CommandError(lock.busy_message(seconds)) from None
+        raise
+    cli_log.position = sorted(context.get_context().get_current_heads())
 
 
 def run_migrations_online():
     engine = create_engine(database_url(), poolclass=pool.NullPool)
     cli_log = CliLog(cli_user(context.get_x_argument(as_dictionary=True)))
+    action, target = _command()
     try:
         with engine.connect() as connection:
             context.configure(connection=connection, target_metadata=None, transactional_ddl=True,
                               on_version_apply=cli_log.on_version_apply)
             with context.begin_transaction():
+                if action in WRITE_COMMANDS:
+                    take_lock(connection, cli_log)
                 context.run_migrations()
     except Exception as exc:
-        cli_log.failed(engine, *_command(), exc)
+        cli_log.failed(engine, action, cli_log.failed_revision(context.script, action, target), exc)
         raise
     finally:
         engine.dispose()

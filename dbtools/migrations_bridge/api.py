@@ -17,7 +17,7 @@ from dbtools.migrations_bridge.services import BridgeError, migrations_move
 from dbtools.models import MigrationLog
 
 ERROR_STATUS = {"unknown_revision": 400, "wrong_direction": 409, "drift": 409, "multiple_versions": 409,
-                "migration_failed": 409, "busy": 409}
+                "migration_failed": 409, "busy": 409, "version_conflict": 409}
 
 
 class AdminScope(BasePermission):

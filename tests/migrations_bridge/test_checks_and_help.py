@@ -96,16 +96,19 @@ def test_every_subcommand_has_help(sub, capsys):
 
 
 @pytest.mark.django_db
-def test_a_move_while_another_runs_is_refused():
+def test_a_move_while_another_runs_is_refused(settings):
     import psycopg
     from django.db import connection
 
     from dbtools.migrations_bridge.catalog import conninfo_for
-    from dbtools.migrations_bridge.services import MIGRATION_LOCK_KEY
+    from dbtools.migrations_bridge.lock import MIGRATION_LOCK_KEY
+
+    settings.MIGRATION_LOCK_TIMEOUT = 1
 
     with psycopg.connect(conninfo_for(connection.settings_dict), autocommit=True) as other:
         other.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
-        with pytest.raises(CommandError, match="another migration is running on this database"):
+        with pytest.raises(CommandError, match="another migration held the migration lock .* for 1 s; nothing was "
+                                               "changed"):
             call_command("alembic", "downgrade", "base", stdout=StringIO())
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass('public.posts') IS NOT NULL")

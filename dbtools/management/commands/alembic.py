@@ -16,7 +16,7 @@ from dbtools.migrations_bridge.services import (
     migrations_sync,
     migrations_upgrade,
 )
-from dbtools.migrations_bridge.version_table import MultipleVersionRows
+from dbtools.migrations_bridge.version_table import MultipleVersionRows, VersionConflict
 
 SUBCOMMANDS = {
     "current": "Show alembic_version's revision, its Django migration, and whether both sides agree.",
@@ -63,7 +63,7 @@ class Command(BaseCommand):
         except AdoptRefused as exc:
             self.stderr.write("\n".join(exc.diff))
             raise CommandError(str(exc))
-        except (BridgeError, MultipleVersionRows) as exc:
+        except (BridgeError, MultipleVersionRows, VersionConflict) as exc:
             raise CommandError(str(exc))
 
     def _line(self, pair, state):
