@@ -17,7 +17,8 @@ from dbtools.migrations_bridge.services import BridgeError, migrations_move
 from dbtools.models import MigrationLog
 
 ERROR_STATUS = {"unknown_revision": 400, "wrong_direction": 409, "drift": 409, "multiple_versions": 409,
-                "migration_failed": 409, "busy": 409, "version_conflict": 409}
+                "migration_failed": 409, "busy": 409, "version_conflict": 409, "permission_denied": 403,
+                "admin_required": 403, "backup_required": 409, "confirmation_required": 400}
 
 
 class AdminScope(BasePermission):
@@ -59,6 +60,9 @@ class MigrationsStateView(APIView):
 
 class RevisionSerializer(serializers.Serializer):
     revision = serializers.CharField(max_length=64)
+    confirm = serializers.CharField(max_length=64, required=False, allow_blank=True, default="",
+                                    help_text="For a downgrade that drops rows: the phrase the refusal names, "
+                                              "e.g. “drop 12 rows”.")
 
 
 class _MoveView(APIView):
@@ -71,7 +75,8 @@ class _MoveView(APIView):
         body.is_valid(raise_exception=True)
         try:
             new = migrations_move(self.action, body.validated_data["revision"], using=DEFAULT_DB_ALIAS,
-                                  request=request, user=request.user.get_username())
+                                  request=request, user=request.user.get_username(),
+                                  confirmation=body.validated_data["confirm"])
         except BridgeError as exc:
             raise ApiError(ERROR_STATUS.get(exc.code, 400), exc.code, str(exc))
         return Response({"revision": new, **state_payload()})

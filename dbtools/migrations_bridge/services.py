@@ -1,11 +1,13 @@
 """Writes of the bridge: upgrade, downgrade, stamp, sync (adopt is in adopt.py). Each one is logged in
 migrations_log; upgrades and downgrades run Django's own `migrate`, whose hooks move alembic_version."""
 
+import logging
 from contextlib import contextmanager
 from io import StringIO
 
 from django.conf import settings
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connections, transaction
 from django.db.utils import OperationalError
 
@@ -15,6 +17,8 @@ from dbtools.migrations_bridge.hooks import applied_mirrored, bridge_context, ex
 from dbtools.migrations_bridge.revisions import BASE, HEAD, UnknownRevision, position, resolve, revision_chain
 from dbtools.migrations_bridge.selectors import version_drift
 from dbtools.migrations_bridge.version_table import MultipleVersionRows, guarded_write, version_rows
+
+logger = logging.getLogger("pgdeck.migrations")
 
 
 class BridgeError(Exception):
@@ -85,14 +89,34 @@ def _run_migrate(targets, *, using, action, user, stdout):
     return expected_revision(applied_mirrored(connections[using]), revision_chain())
 
 
-def migrations_upgrade(revision=HEAD, *, using="default", user="", stdout=None):
+def reapply_query_grants(using, stdout=None):
+    """Tables a downgrade dropped come back without the query roles' grants: run setup_query_role's grant code
+    again (its own command, which knows when roles are managed elsewhere). A failure is reported, not raised:
+    the migration itself has committed."""
+    out = StringIO()
+    try:
+        call_command("setup_query_role", database=using, stdout=out)
+    except CommandError as exc:
+        message = f"the query roles' grants were not re-applied ({exc}); run `manage.py setup_query_role`"
+        logger.warning(message)
+        if stdout:
+            stdout.write(message)
+
+
+def migrations_upgrade(revision=HEAD, *, using="default", user="", stdout=None, actor=None):
     """Run the mirrored Django migrations up to `revision` (head by default); returns the new revision."""
+    from dbtools.migrations_bridge.authorization import migrations_authorize
+
     chain = revision_chain()
     target = _resolve(revision, chain)
+    migrations_authorize("upgrade", revision, using=using, actor=actor)
     connection = connections[using]
     with migration_lock(connection):
         current = _current_in_step(connection, chain, alembic_ahead_ok=True)
-        return _upgrade_locked(revision, target, current, chain, using=using, user=user, stdout=stdout)
+        new = _upgrade_locked(revision, target, current, chain, using=using, user=user, stdout=stdout)
+    if new != current:
+        reapply_query_grants(using, stdout)
+    return new
 
 
 def _upgrade_locked(revision, target, current, chain, *, using, user, stdout):
@@ -119,8 +143,11 @@ def downgrade_targets(target_index, chain, applied):
     return calls
 
 
-def migrations_downgrade(revision, *, using="default", user="", stdout=None):
-    """Unapply the mirrored Django migrations after `revision` (or all, for base); returns the new revision."""
+def migrations_downgrade(revision, *, using="default", user="", stdout=None, actor=None, confirmation=None):
+    """Unapply the mirrored Django migrations after `revision` (or all, for base); returns the new revision.
+    Refused by migrations_authorize (admin, backup, confirmation) when it would drop rows."""
+    from dbtools.migrations_bridge.authorization import migrations_authorize
+
     chain = revision_chain()
     target = _resolve(revision, chain)
     connection = connections[using]
@@ -130,6 +157,7 @@ def migrations_downgrade(revision, *, using="default", user="", stdout=None):
         if target_index > position(current, chain):
             raise BridgeError(f"'{revision}' is ahead of the current revision {current or BASE}: use upgrade",
                               "wrong_direction")
+        migrations_authorize("downgrade", revision, using=using, actor=actor, confirmation=confirmation)
         calls = downgrade_targets(target_index, chain, applied_mirrored(connection))
         return _run_migrate(calls, using=using, action="downgrade", user=user, stdout=stdout)
 
@@ -164,15 +192,19 @@ def migrations_sync(*, using="default", user=""):
     return new
 
 
-def migrations_move(action, revision, *, using="default", request=None, user=""):
-    """upgrade/downgrade for the admin and the API, audited as migration.<action> whether it worked or not."""
+def migrations_move(action, revision, *, using="default", request=None, user="", confirmation=None):
+    """upgrade/downgrade for the admin and the API, audited as migration.<action> whether it worked or not;
+    the request's user is the actor migrations_authorize judges."""
     from dbtools.audit import audit_record
 
-    service = migrations_upgrade if action == "upgrade" else migrations_downgrade
+    actor = getattr(request, "user", None)
     versions = version_rows(connections[using])
     before = ",".join(versions) or BASE
     try:
-        new = service(revision, using=using, user=user)
+        if action == "upgrade":
+            new = migrations_upgrade(revision, using=using, user=user, actor=actor)
+        else:
+            new = migrations_downgrade(revision, using=using, user=user, actor=actor, confirmation=confirmation)
     except BridgeError as exc:
         audit_record(f"migration.{action}", request=request, target=revision, from_revision=before,
                      outcome="failed", error=str(exc))

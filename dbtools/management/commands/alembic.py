@@ -7,6 +7,7 @@ from config.dbcheck import check_connection
 from config.errors import ConfigError
 from dbtools.migrations_bridge import log
 from dbtools.migrations_bridge.adopt import AdoptRefused, migrations_adopt
+from dbtools.migrations_bridge.authorization import YES
 from dbtools.migrations_bridge.checks import bridge_problems
 from dbtools.migrations_bridge.selectors import bridge_state
 from dbtools.migrations_bridge.services import (
@@ -49,6 +50,10 @@ class Command(BaseCommand):
                                  help=f"An Alembic revision id (e.g. abc123), app.migration, or {words}.")
             if name == "stamp":
                 sub.add_argument("--purge", action="store_true", help="Delete every row of alembic_version first.")
+            if name == "downgrade":
+                sub.add_argument("--yes", action="store_true",
+                                 help="Confirm a downgrade that drops tables or columns holding rows (it also needs "
+                                      "a recently verified backup; the refusal shows the row counts).")
 
     def handle(self, *args, subcommand, database, user, **options):
         if database not in connections:
@@ -109,8 +114,9 @@ class Command(BaseCommand):
         new = migrations_upgrade(revision, using=database, user=user, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"alembic_version is now {new or '<base>'}"))
 
-    def do_downgrade(self, *, database, user, revision, **options):
-        new = migrations_downgrade(revision, using=database, user=user, stdout=self.stdout)
+    def do_downgrade(self, *, database, user, revision, yes=False, **options):
+        new = migrations_downgrade(revision, using=database, user=user, stdout=self.stdout,
+                                   confirmation=YES if yes else None)
         self.stdout.write(self.style.SUCCESS(f"alembic_version is now {new or '<base>'}"))
 
     def do_stamp(self, *, database, user, revision, purge=False, **options):
