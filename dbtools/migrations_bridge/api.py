@@ -44,6 +44,8 @@ def state_payload():
         "django": {"expected_revision": state.expected,
                    "chain": [{"revision": e.pair.revision, "migration": e.pair.django_name, "applied": e.applied,
                               "in_alembic": e.in_alembic} for e in state.entries]},
+        "alembic_only": [{"revision": r.revision, "down_revision": r.down_revision, "doc": r.doc,
+                          "in_alembic": r.in_alembic} for r in state.alembic_only],
         "in_sync": state.in_sync,
         "drift": state.drift,
         "log": LogSerializer(selectors.log_entries(limit=20), many=True).data,
