@@ -29,19 +29,37 @@ if context.config.config_file_name:
     fileConfig(context.config.config_file_name, disable_existing_loggers=False)
 
 
-def database_url():
-    url = context.get_x_argument(as_dictionary=True).get("dburl") or os.environ.get("ALEMBIC_DATABASE_URL")
-    if url:
-        return sqlalchemy_url_from_libpq_url(url)
+def setup_django():
     import django
+    from django.apps import apps
 
+    if apps.ready:
+        return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     django.setup()
     if context.config.config_file_name:  # django.setup() applied Django's LOGGING: keep Alembic's own output
         fileConfig(context.config.config_file_name, disable_existing_loggers=False)
+
+
+def database_url():
+    url = context.get_x_argument(as_dictionary=True).get("dburl") or os.environ.get("ALEMBIC_DATABASE_URL")
+    if url:
+        return sqlalchemy_url_from_libpq_url(url)
+    setup_django()
     from django.conf import settings
 
     return sqlalchemy_url_from_fields(settings.DATABASES["default"])
+
+
+def target_metadata():
+    """The Django models of the mirrored apps, for `alembic check` and `alembic revision --autogenerate` (only
+    those commands set Django up for it; upgrade/downgrade stay Django-free with -x dburl)."""
+    if _command()[0] not in ("check", "revision"):
+        return None
+    setup_django()
+    from dbtools.migrations_bridge.metadata import bridged_metadata
+
+    return bridged_metadata()
 
 
 def run_migrations_offline():
@@ -72,14 +90,26 @@ def take_lock(connection, cli_log):
     cli_log.position = sorted(context.get_context().get_current_heads())
 
 
+def _compare_options(metadata):
+    if metadata is None:
+        return {}
+    from dbtools.migrations_bridge.metadata import include_object
+
+    include = include_object(metadata)
+    return {"include_object": include,
+            "include_name": lambda name, type_, parents: type_ != "table" or include(None, name, "table", True, None)}
+
+
 def run_migrations_online():
     engine = create_engine(database_url(), poolclass=pool.NullPool)
     cli_log = CliLog(cli_user(context.get_x_argument(as_dictionary=True)))
     action, target = _command()
     try:
         with engine.connect() as connection:
-            context.configure(connection=connection, target_metadata=None, transactional_ddl=True,
-                              on_version_apply=cli_log.on_version_apply)
+            metadata = target_metadata()
+            context.configure(connection=connection, target_metadata=metadata, transactional_ddl=True,
+                              on_version_apply=cli_log.on_version_apply, compare_type=True,
+                              **_compare_options(metadata))
             with context.begin_transaction():
                 if action in WRITE_COMMANDS:
                     take_lock(connection, cli_log)

@@ -54,6 +54,8 @@ def migrations_pair(revision, *, app_label=None):
     loader = disk_loader()
     migration = migrations.Migration(_name(loader, app_label, revision), app_label)
     migration.dependencies = list(loader.graph.leaf_nodes(app_label))
+    if chain and chain[-1].app_label != app_label:  # the chain's order is the revisions' order
+        migration.dependencies.append(chain[-1].key)
     migration.operations = [migrations.SeparateDatabaseAndState(
         database_operations=[RunAlembicRevision(revision)],
         state_operations=_state_operations(loader, app_label))]
