@@ -7,6 +7,7 @@
    change is in the schema) — or refuse with VersionConflict, before any SQL ran.
 """
 
+from django.conf import settings
 from django.core.management.base import CommandError
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.utils import OperationalError
@@ -34,8 +35,6 @@ class LockBusy(MigrationRefused):
 def take_lock(connection, seconds=None):
     """pg_advisory_xact_lock on the migration key, waiting up to the timeout; MigrationRefused when it expires.
     Must run inside a transaction (the lock is released when it ends)."""
-    from django.conf import settings
-
     seconds = lock.timeout_seconds(seconds if seconds is not None else getattr(settings, "MIGRATION_LOCK_TIMEOUT",
                                                                                 None))
     try:

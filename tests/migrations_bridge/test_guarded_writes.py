@@ -95,6 +95,9 @@ def test_read_only_alembic_commands_never_write_log_rows(scratch_db):
     for args in (["current"], ["history"], ["check"]):
         db.alembic(*args)
     assert "Can't locate revision identified by 'zzz999'" in db.alembic("current").stderr
+    assert failed(db.manage("alembic", "current")).strip() == (
+        "CommandError: alembic_version is 'zzz999', which no Alembic script knows (nor any Django migration): see "
+        "`manage.py alembic check`")  # was: exit 0
     assert len(db.log()) == rows
 
 
