@@ -1,9 +1,11 @@
 """What a downgrade would destroy: the tables and columns its migrations drop, with the rows they hold now.
 
-Read from Django's migration states (before/after each step unapplied) rather than from the SQL text, so a
-RunSQL-built table (the seed's) counts as well as one a model operation created.
+Read from Django's migration states (before/after each step unapplied), and from the SQL each step would run
+(as `sqlmigrate --backwards` prints it: RunSQL, a paired Alembic revision's downgrade()) for a table or column
+the models never described. Either finding only adds a requirement; the row counts come from PostgreSQL.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -82,6 +84,29 @@ def dropped(executor, plan):
     return found
 
 
+DROP_TABLE = re.compile(r"^\s*DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?([\w\".]+(?:\s*,\s*[\w\".]+)*)", re.I)
+DROP_COLUMN = re.compile(r"^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?([\w\".]+)\s+DROP\s+"
+                         r"(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?([\w\"]+)", re.I)
+
+
+def _name(text):
+    return text.strip().strip('"').removeprefix("public.").strip('"')
+
+
+def dropped_by_sql(executor, plan):
+    """[(table, column or "")] named by DROP TABLE / ALTER TABLE ... DROP COLUMN in the plan's backwards SQL."""
+    found = []
+    for migration, backwards in plan:
+        if not backwards:
+            continue
+        for statement in executor.loader.collect_sql([(migration, backwards)]):
+            if match := DROP_TABLE.match(statement):
+                found += [(_name(t), "") for t in match.group(1).split(",")]
+            elif (match := DROP_COLUMN.match(statement)) and match.group(2).upper() != "CONSTRAINT":
+                found.append((_name(match.group(1)), _name(match.group(2))))
+    return found
+
+
 def _count(cursor, table, column):
     cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [f"public.{table}"])
     if not cursor.fetchone()[0]:
@@ -96,9 +121,11 @@ def _count(cursor, table, column):
 def downgrade_data_loss(revision, using="default"):
     """The DataLoss of downgrading to `revision` (items only for tables/columns that exist)."""
     executor, plan = downgrade_plan(revision, using)
+    found = list(dict.fromkeys(dropped(executor, plan) + dropped_by_sql(executor, plan)))
+    tables = {table for table, column in found if not column}
     with connections[using].cursor() as cursor:
-        return DataLoss([Loss(table, column, _count(cursor, table, column))
-                         for table, column in dropped(executor, plan)])
+        return DataLoss([Loss(table, column, _count(cursor, table, column)) for table, column in found
+                         if not (column and table in tables)])  # a column of a dropped table: counted there
 
 
 def recent_verified_backup():

@@ -95,5 +95,14 @@ def test_alembic_only_revision_is_a_warning_then_pair_makes_the_histories_meet(s
     assert fresh.db.versions() == ["ghi789"]
     assert fresh.db.catalog() == team.db.catalog()
     assert ok(fresh.alembic("current")).strip() == "ghi789 (head)"
-    ok(fresh.manage("alembic", "downgrade", "def456"))
+    # Dropping a column that holds values is a downgrade that destroys rows: counted, and confirmed.
+    ok(fresh.db.psql("INSERT INTO users (username, email) VALUES ('a', 'a@x'); "
+                     "INSERT INTO posts (title, content, user_id, slug) SELECT 't', 'c', id, 's' FROM users; "
+                     "INSERT INTO posts (title, content, user_id) SELECT 'u', 'c', id FROM users"))
+    ok(fresh.db.psql("INSERT INTO backups (file, format, checksum, encrypted, started_at, finished_at, status, "
+                     "error, snapshot, progress_bytes, verified_at, verify_result, verify_ok) VALUES ('b.dump', "
+                     "'custom', '', false, now(), now(), 'success', '', '{}', 0, now(), 'ok', true)"))
+    assert failed(fresh.manage("alembic", "downgrade", "def456")).strip().splitlines()[-1] == (
+        "CommandError: downgrading to def456 drops posts.slug (1 row): pass --yes; nothing was changed")
+    ok(fresh.manage("alembic", "downgrade", "def456", "--yes"))
     assert fresh.db.versions() == ["def456"] and "slug" not in str(fresh.db.catalog()["columns"])
