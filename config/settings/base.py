@@ -232,6 +232,10 @@ METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
 # Alembic bridge (docs/migrations.md): apps whose Django migrations are mirrored in alembic_version.
 ALEMBIC_MIRRORED_APPS = env.list("ALEMBIC_MIRRORED_APPS", default=["blog"])
 ALEMBIC_CONFIG = env("ALEMBIC_CONFIG", default=str(BASE_DIR / "dbtools" / "alembic" / "alembic.ini"))
+# Seconds a writer of alembic_version waits for the migration lock (docs/migrations.md); env.py reads the same var.
+MIGRATION_LOCK_TIMEOUT = env.int("MIGRATION_LOCK_TIMEOUT", default=60)
+# A downgrade dropping tables/columns that hold rows needs a backup verified OK and finished this recently.
+MIGRATION_DOWNGRADE_BACKUP_MAX_AGE_MINUTES = env.int("MIGRATION_DOWNGRADE_BACKUP_MAX_AGE_MINUTES", default=60)
 LOGGING["loggers"]["alembic"] = {"level": "WARNING"}  # the bridge loads Alembic's scripts; its INFO is noise here
 # Backups (docs/backups.md): folders searched for pg_dump/pg_restore/psql
 # (default: the embedded server's, /usr/lib/postgresql/*/bin, PATH).

@@ -4,10 +4,11 @@ Revision ID: ${up_revision}
 Revises: ${down_revision | comma,n}
 Create Date: ${create_date}
 
-pgdeck mirrors this history with Django migrations: pair this revision with a Django migration of a mirrored
-app (its `alembic_revision` attribute) that applies the same SQL. See docs/migrations.md.
+pgdeck mirrors this history with Django migrations: after `alembic upgrade`, run
+`manage.py alembic pair ${up_revision}` to write the paired Django migration. See docs/migrations.md.
 """
 
+import sqlalchemy as sa
 from alembic import op
 ${imports if imports else ""}
 

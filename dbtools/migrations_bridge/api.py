@@ -19,7 +19,8 @@ from dbtools.models import MigrationLog
 
 # A revision that does not exist is a 404 (the object the body names is not found), as for any API reference.
 ERROR_STATUS = {"unknown_revision": 404, "wrong_direction": 409, "drift": 409, "multiple_versions": 409,
-                "migration_failed": 409, "busy": 409}
+                "migration_failed": 409, "busy": 409, "version_conflict": 409, "permission_denied": 403,
+                "admin_required": 403, "backup_required": 409, "confirmation_required": 400}
 
 
 class AdminScope(BasePermission):
@@ -45,6 +46,8 @@ def state_payload():
         "django": {"expected_revision": state.expected,
                    "chain": [{"revision": e.pair.revision, "migration": e.pair.django_name, "applied": e.applied,
                               "in_alembic": e.in_alembic} for e in state.entries]},
+        "alembic_only": [{"revision": r.revision, "down_revision": r.down_revision, "doc": r.doc,
+                          "in_alembic": r.in_alembic} for r in state.alembic_only],
         "in_sync": state.in_sync,
         "drift": state.drift,
         "log": LogSerializer(selectors.log_entries(limit=20), many=True).data,
@@ -61,6 +64,9 @@ class MigrationsStateView(APIView):
 
 class RevisionSerializer(StrictSerializerMixin, serializers.Serializer):
     revision = serializers.CharField(max_length=64)
+    confirm = serializers.CharField(max_length=64, required=False, allow_blank=True, default="",
+                                    help_text="For a downgrade that drops rows: the phrase the refusal names, "
+                                              "e.g. “drop 12 rows”.")
 
 
 class _MoveView(APIView):
@@ -69,12 +75,16 @@ class _MoveView(APIView):
 
     @extend_schema(request=RevisionSerializer, responses={
         200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="No such revision (`unknown_revision`)."),
-        409: OpenApiResponse(description="Wrong direction, drift, several versions, a failed migration or busy.")})
+        400: OpenApiResponse(description="A downgrade that drops rows needs `confirm` (`confirmation_required`)."),
+        403: OpenApiResponse(description="Dropping rows needs an admin (`admin_required`)."),
+        409: OpenApiResponse(description="Wrong direction, drift, several versions, a failed migration, busy, "
+                                         "a changed version or no recent verified backup.")})
     def post(self, request):
-        revision = validated_body(RevisionSerializer, request)["revision"]
+        body = validated_body(RevisionSerializer, request)
         try:
-            new = migrations_move(self.action, revision, using=DEFAULT_DB_ALIAS,
-                                  request=request, user=request.user.get_username())
+            new = migrations_move(self.action, body["revision"], using=DEFAULT_DB_ALIAS,
+                                  request=request, user=request.user.get_username(),
+                                  confirmation=body["confirm"])
         except BridgeError as exc:
             raise ApiError(ERROR_STATUS.get(exc.code, 400), exc.code, str(exc))
         return Response({"revision": new, **state_payload()})

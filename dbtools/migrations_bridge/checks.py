@@ -1,5 +1,6 @@
 """Start-up checks of the revision map (`manage.py check` fails on them): every migration of a mirrored app is
-paired, ids are unique and fit alembic_version, and the Alembic scripts form the same single chain."""
+paired, ids are unique and fit alembic_version, and the Alembic scripts form the same single chain. An Alembic
+revision no Django migration pairs with yet is only a warning (W007)."""
 
 from collections import Counter
 
@@ -50,11 +51,19 @@ def _script_errors(chain):
                 f"Alembic revision '{pair.revision}' revises '{known[pair.revision][0]}', but the Django chain puts "
                 f"'{previous}' before it.", id="pgdeck.alembic.E006"))
         previous = pair.revision
-    paired = {p.revision for p in chain}
-    for revision in sorted(set(known) - paired):
-        errors.append(checks.Error(f"Alembic revision '{revision}' is paired with no Django migration.",
-                                   id="pgdeck.alembic.E007"))
+    for revision in alembic_only(chain, known):
+        # A warning, not an error: a team that ran `alembic revision` + `alembic upgrade` must still be able to
+        # start the console (and see the drift there) before it pairs the revision.
+        errors.append(checks.Warning(f"Alembic revision '{revision}' is paired with no Django migration.",
+                                     hint=f"Run `manage.py alembic pair {revision}` to write its Django migration.",
+                                     id="pgdeck.alembic.W007"))
     return errors
+
+
+def alembic_only(chain, known):
+    """Alembic revisions no Django migration pairs with, oldest first."""
+    paired = {p.revision for p in chain}
+    return [revision for revision in reversed(list(known)) if revision not in paired]
 
 
 def bridge_problems():

@@ -1,11 +1,13 @@
 """What keeps plain `manage.py migrate` in step with Alembic.
 
-- Recording a mirrored migration as applied (post_save on Django's migration recorder row) rewrites
-  alembic_version in the same transaction as the migration; unapplying does it right after (Django records
-  unapplied migrations outside the migration's transaction). post_migrate re-syncs once more when the run
-  changed a mirrored app (and only then: migrating other apps leaves an unadopted Alembic database alone).
-- pre_migrate wraps the planned mirrored migrations' apply/unapply to time them; a failure writes its `failed`
-  row at once on a separate connection (it survives the rollback); successes are logged at post_migrate.
+- Each mirrored migration runs inside guard.py: in its own transaction it takes the migration lock, checks that
+  alembic_version holds the revision it expects to replace, runs its SQL and compare-and-sets alembic_version —
+  or, when Alembic already applied that revision, applies Django's state only — or refuses (one line, a failed
+  log row, exit 1) before any SQL ran. Unapplying unrecords the migration in that same transaction.
+- Recording or unrecording outside a migration (`migrate --fake`, adopt) goes through the same compare-and-set
+  (post_save/post_delete on Django's migration recorder row).
+- pre_migrate wraps the planned mirrored migrations' apply/unapply; a failure writes its `failed` row at once on a
+  separate connection (it survives the rollback); successes are logged at post_migrate.
 """
 
 import contextvars
@@ -13,12 +15,13 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.migrations.recorder import MigrationRecorder
+from django.db.models.signals import post_delete
 
-from dbtools.migrations_bridge import log
+from dbtools.migrations_bridge import guard, log, scripts
 from dbtools.migrations_bridge.revisions import mirrored_apps, revision_chain
-from dbtools.migrations_bridge.version_table import write_version
+from dbtools.migrations_bridge.version_table import VersionConflict, as_rows, guarded_write, version_rows
 
 _context = contextvars.ContextVar("migrations_bridge_context", default=None)
 _runs = {}  # database alias → the MigrateRun between pre_migrate and post_migrate
@@ -48,11 +51,6 @@ def expected_revision(applied, chain):
     return latest
 
 
-def sync_version(connection, chain=None):
-    chain = revision_chain() if chain is None else chain
-    return write_version(connection, expected_revision(applied_mirrored(connection), chain))
-
-
 @dataclass
 class MigrateRun:
     using: str
@@ -62,15 +60,18 @@ class MigrateRun:
     user: str = ""
     timings: dict = field(default_factory=dict)
     logged: set = field(default_factory=set)
+    skipped: set = field(default_factory=set)  # applied by Alembic already: Django's state only (logged as adopt)
 
     def revision_before(self, pair):
         index = self.chain.index(pair)
         return next((p.revision for p in reversed(self.chain[:index]) if p.revision), "")
 
-    def row(self, pair, backwards, status, duration=None, error=""):
+    def row(self, pair, backwards, status, duration=None, error="", found=None):
         moved_to, moved_from = (self.revision_before(pair), pair.revision) if backwards else \
             (pair.revision, self.revision_before(pair))
-        return log.LogRow(action=self.action, status=status, revision=moved_to, from_revision=moved_from,
+        action = "adopt" if pair.key in self.skipped else self.action
+        moved_from = ",".join(found) if found is not None else moved_from
+        return log.LogRow(action=action, status=status, revision=moved_to, from_revision=moved_from,
                           user=self.user, app_label=pair.app_label, django_migration=pair.name,
                           duration_ms=duration, error=error)
 
@@ -90,7 +91,8 @@ class MigrateRun:
         connection = connections[self.using]
         done = set(self.timings)
         after = (self.before | done) if not backwards else (self.before - done)
-        rows = self.changed_rows(after) + [self.row(pair, backwards, "failed", duration, str(exc).strip())]
+        found = exc.found if isinstance(exc, VersionConflict) else None
+        rows = self.changed_rows(after) + [self.row(pair, backwards, "failed", duration, str(exc).strip(), found)]
         self.logged.add(pair.key)
         _runs.pop(self.using, None)  # no post_migrate follows a failure
         log.write_rows(rows, connection.alias)
@@ -99,27 +101,36 @@ class MigrateRun:
         pair = next(p for p in self.chain if p.key == (migration.app_label, migration.name))
         method = "unapply" if backwards else "apply"
         original = getattr(migration, method)
+        connection, previous = connections[self.using], self.revision_before(pair)
 
-        def timed(project_state, schema_editor, collect_sql=False):
+        def guarded(project_state, schema_editor, collect_sql=False):
             if collect_sql:
                 return original(project_state, schema_editor, collect_sql)
             start = time.perf_counter()
             try:
-                result = original(project_state, schema_editor, collect_sql)
+                if guard.before_step(connection, pair, previous, backwards) == guard.SKIP:
+                    self.skipped.add(pair.key)
+                    result = guard.state_only(migration, project_state)
+                else:
+                    result = original(project_state, schema_editor, collect_sql)
+                    guard.after_step(connection, pair, previous, backwards)
+            except VersionConflict as exc:
+                self.failed(pair, backwards, (time.perf_counter() - start) * 1000, exc)
+                raise guard.MigrationRefused(str(exc)) from None
             except Exception as exc:
                 self.failed(pair, backwards, (time.perf_counter() - start) * 1000, exc)
                 raise
             self.timings[pair.key] = (time.perf_counter() - start) * 1000
             return result
 
-        setattr(migration, method, timed)
+        setattr(migration, method, guarded)
 
 
 def on_pre_migrate(sender, using="default", plan=None, **kwargs):
     if plan is None:
         return
     chain = revision_chain()
-    keys = {pair.key for pair in chain}
+    keys = {pair.key for pair in chain if pair.revision}  # an unpaired one is check error E001, not ours to move
     context = _context.get() or {"action": "migrate", "user": ""}
     run = MigrateRun(using=using, chain=chain, before=applied_mirrored(connections[using]), **context)
     for migration, backwards in plan:
@@ -135,15 +146,38 @@ def on_post_migrate(sender, using="default", **kwargs):
         return
     after = applied_mirrored(connection)
     if after != run.before:
-        # Only when this migrate changed a mirrored app: a database Alembic built and nobody adopted yet keeps
-        # its alembic_version while other apps are migrated.
-        sync_version(connection, run.chain)
         log.write_rows(run.changed_rows(after), using)
 
 
-def on_recorder_change(sender, instance, using="default", **kwargs):
-    if instance.app in mirrored_apps():
-        connection = connections[using]
-        run = _runs.get(using)
-        sync_version(connection, run.chain if run else None)
+def _recorder_write(connection, chain, key, unrecorded):
+    after = applied_mirrored(connection)
+    before = (after | {key}) if unrecorded else (after - {key})
+    old, new = expected_revision(before, chain), expected_revision(after, chain)
+    if old == new:
+        return
+    with transaction.atomic(using=connection.alias):
+        guard.take_lock(connection)
+        rows = version_rows(connection)
+        if rows == as_rows(new):
+            return
+        if not unrecorded and len(rows) == 1 and scripts.is_at_or_past(rows[0], new):
+            return  # Alembic is ahead (adopt, or a migration Alembic applied first)
+        guarded_write(connection, as_rows(old), new)
 
+
+def on_recorder_change(sender, instance, using="default", **kwargs):
+    """A mirrored migration recorded (post_save) or unrecorded (post_delete) outside guard.py's steps."""
+    if instance.app not in mirrored_apps():
+        return
+    connection = connections[using]
+    run = _runs.get(using)
+    unrecorded = kwargs.get("signal") is post_delete
+    try:
+        _recorder_write(connection, run.chain if run else revision_chain(), (instance.app, instance.name),
+                        unrecorded)
+    except VersionConflict as exc:
+        log.write_rows([log.LogRow(action=run.action if run else "migrate", status="failed", revision=exc.new or "",
+                                   from_revision=",".join(exc.found), user=run.user if run else "",
+                                   app_label=instance.app, django_migration=instance.name, error=str(exc))],
+                       using)
+        raise guard.MigrationRefused(str(exc)) from None

@@ -35,3 +35,22 @@ def script_revisions():
     """{revision id: (down_revision, doc)} of every Alembic revision script."""
     return {script.revision: (script.down_revision, script.doc or "")
             for script in script_directory().walk_revisions()}
+
+
+def ancestors(revision):
+    """`revision` and every revision below it in Alembic's scripts (empty when no script knows it)."""
+    known = script_revisions()
+    seen, todo = set(), [revision]
+    while todo:
+        current = todo.pop()
+        if current in seen or current not in known:
+            continue
+        seen.add(current)
+        down = known[current][0]
+        todo.extend(down if isinstance(down, (tuple, list)) else [down] if down else [])
+    return seen
+
+
+def is_at_or_past(current, revision):
+    """True when Alembic's scripts put `revision` at or below `current` (Alembic has applied it)."""
+    return bool(current) and revision in ancestors(current)

@@ -9,6 +9,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.state import ProjectState
 
 from dbtools.migrations_bridge import scripts
+from dbtools.migrations_bridge.checks import alembic_only
 from dbtools.migrations_bridge.hooks import applied_mirrored, expected_revision
 from dbtools.migrations_bridge.revisions import mirrored_apps, position, revision_chain
 from dbtools.migrations_bridge.version_table import version_rows
@@ -24,6 +25,15 @@ class ChainEntry:
 
 
 @dataclass
+class AlembicOnly:
+    """An Alembic revision script no Django migration pairs with (yet: `manage.py alembic pair REV`)."""
+    revision: str
+    down_revision: str
+    doc: str
+    in_alembic: bool  # alembic_version is at or past it
+
+
+@dataclass
 class BridgeState:
     versions: list
     expected: str | None
@@ -31,6 +41,7 @@ class BridgeState:
     script_heads: list
     entries: list = field(default_factory=list)
     drift: list = field(default_factory=list)
+    alembic_only: list = field(default_factory=list)
 
     @property
     def current(self):
@@ -63,7 +74,10 @@ def version_drift(versions, applied, chain):
         return [f"alembic_version has {len(versions)} rows ({', '.join(versions)}); pgdeck expects one."]
     current, expected = (versions[0] if versions else None), expected_revision(applied, chain)
     messages = []
-    if current and position(current, chain) is None:
+    if current and position(current, chain) is None and current in scripts.script_revisions():
+        messages.append(f"alembic_version is '{current}', an Alembic revision no Django migration pairs with: "
+                        f"run `manage.py alembic pair {current}`.")
+    elif current and position(current, chain) is None:
         messages.append(f"alembic_version is '{current}', which no Django migration of "
                         f"{', '.join(mirrored_apps())} pairs with.")
     elif current != expected:
@@ -91,6 +105,14 @@ def bridge_state(using="default", *, with_models=True):
     state = BridgeState(versions=versions, expected=expected_revision(applied, chain),
                         head=chain[-1].revision if chain else None, script_heads=heads, entries=entries)
     state.drift = version_drift(versions, applied, chain)
+    current = versions[0] if len(versions) == 1 else None
+    for revision in alembic_only(chain, docs):
+        down = docs[revision][0]
+        state.alembic_only.append(AlembicOnly(revision, ",".join(down) if isinstance(down, tuple) else down or "",
+                                              docs[revision][1], scripts.is_at_or_past(current, revision)))
+        if revision != current:
+            state.drift.append(f"Alembic revision '{revision}' is paired with no Django migration: run "
+                               f"`manage.py alembic pair {revision}`.")
     if len(heads) > 1:
         state.drift.append(f"Alembic has {len(heads)} heads ({', '.join(sorted(heads))}); merge them.")
     if with_models:

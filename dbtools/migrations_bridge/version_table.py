@@ -40,14 +40,42 @@ def current_version(connection):
     return rows[0] if rows else None
 
 
-def write_version(connection, revision):
-    """Make alembic_version hold exactly `revision` (no row for None, like Alembic at base)."""
+def as_rows(revision):
+    """The rows alembic_version holds at `revision` (none at base)."""
+    return [revision] if revision else []
+
+
+def _shown(rows):
+    return ", ".join(rows) if rows else "empty (base)"
+
+
+class VersionConflict(RuntimeError):
+    """alembic_version does not hold what the writer expected to replace: nothing was written."""
+
+    def __init__(self, found, expected, new, exists=True):
+        self.found, self.expected, self.new = found, expected, new
+        where = f"holds {_shown(found)}" if exists else "does not exist"
+        super().__init__(
+            f"alembic_version {where} where {_shown(expected)} was expected (moving to "
+            f"{new or 'base'}); nothing was written: another tool moved it — see `manage.py alembic check`")
+
+
+def guarded_write(connection, expected, new):
+    """Compare-and-set: replace exactly the rows `expected` (a list) by `new` (None = base) in alembic_version;
+    VersionConflict when the table holds anything else. Returns False when it already holds `new`."""
+    exists = table_exists(connection)
+    rows = version_rows(connection) if exists else []
+    if rows == as_rows(new):
+        return False
+    if sorted(rows) != sorted(expected) or (expected and not exists):
+        raise VersionConflict(rows, expected, new, exists)
     with connection.cursor() as cursor:
         cursor.execute(CREATE_SQL)
-        cursor.execute("SELECT version_num FROM alembic_version")
-        if [row[0] for row in cursor.fetchall()] == ([revision] if revision else []):
-            return False
-        cursor.execute("DELETE FROM alembic_version")
-        if revision:
-            cursor.execute("INSERT INTO alembic_version (version_num) VALUES (%s)", [revision])
+        for old in expected:
+            # Each DELETE names the row it replaces; a row changed since it was read is a conflict, not lost.
+            cursor.execute("DELETE FROM alembic_version WHERE version_num = %s", [old])
+            if cursor.rowcount != 1:
+                raise VersionConflict(version_rows(connection), expected, new)
+        if new:
+            cursor.execute("INSERT INTO alembic_version (version_num) VALUES (%s)", [new])
     return True

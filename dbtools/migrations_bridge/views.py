@@ -1,6 +1,7 @@
 """Admin screen /admin/dbtools/migrations/: both sides' state, drift, the log, and (with
 dbtools.apply_migrations) apply pending / downgrade behind a confirmation that shows the SQL first."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -10,10 +11,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from dbtools.migrations_bridge import selectors
+from dbtools.migrations_bridge.authorization import is_admin
+from dbtools.migrations_bridge.data_loss import downgrade_data_loss, downgrade_plan, recent_verified_backup
 from dbtools.migrations_bridge.forms import ActionForm, LogFilterForm, downgrade_choices
-from dbtools.migrations_bridge.hooks import applied_mirrored
-from dbtools.migrations_bridge.revisions import BASE, position, resolve, revision_chain
-from dbtools.migrations_bridge.services import BridgeError, downgrade_targets, migrations_move
+from dbtools.migrations_bridge.revisions import BASE, revision_chain
+from dbtools.migrations_bridge.services import BridgeError, migrations_move
 
 VIEW_PERM, APPLY_PERM = "dbtools.view_migrations", "dbtools.apply_migrations"
 
@@ -44,16 +46,25 @@ def migrations_index(request, site, action_form=None):
 
 
 def _plan(action, revision):
-    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
     if action == "upgrade":
+        executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
         return executor, selectors.pending_plan(executor)
-    chain = revision_chain()
-    target = resolve(revision, chain)
-    index = -1 if target is None else position(target.revision, chain)
-    plan = []
-    for app, name in downgrade_targets(index, chain, applied_mirrored(connections[DEFAULT_DB_ALIAS])):
-        plan += executor.migration_plan([(app, None if name == "zero" else name)])
-    return executor, plan
+    return downgrade_plan(revision, DEFAULT_DB_ALIAS)
+
+
+def _confirm_page(request, site, action, revision, error=""):
+    executor, plan = _plan(action, revision)
+    mirrored = {pair.app_label for pair in revision_chain()}
+    cascade = [f"{m.app_label}.{m.name}" for m, backwards in plan if backwards and m.app_label not in mirrored]
+    loss = downgrade_data_loss(revision, DEFAULT_DB_ALIAS) if action == "downgrade" else None
+    context = {
+        **site.each_context(request), "title": f"Confirm {action}", "action": action,
+        "revision": revision, "steps": selectors.plan_sql(executor, plan), "cascade": cascade,
+        "state": selectors.bridge_state(DEFAULT_DB_ALIAS, with_models=False), "loss": loss,
+        "may_drop_rows": is_admin(request.user), "backup": recent_verified_backup() if loss else None,
+        "backup_max_age": settings.MIGRATION_DOWNGRADE_BACKUP_MAX_AGE_MINUTES, "confirm_error": error,
+    }
+    return TemplateResponse(request, "dbtools/migrations/confirm.html", context)
 
 
 def migrations_confirm(request, site):
@@ -64,23 +75,17 @@ def migrations_confirm(request, site):
         return migrations_index(request, site, action_form=form)
     action, revision = form.cleaned_data["action"], form.cleaned_data["revision"]
     if request.method == "POST":
-        return _run(request, action, revision)
-    executor, plan = _plan(action, revision)
-    mirrored = {pair.app_label for pair in revision_chain()}
-    cascade = [f"{m.app_label}.{m.name}" for m, backwards in plan if backwards and m.app_label not in mirrored]
-    context = {
-        **site.each_context(request), "title": f"Confirm {action}", "action": action,
-        "revision": revision, "steps": selectors.plan_sql(executor, plan), "cascade": cascade,
-        "state": selectors.bridge_state(DEFAULT_DB_ALIAS, with_models=False),
-    }
-    return TemplateResponse(request, "dbtools/migrations/confirm.html", context)
+        return _run(request, site, action, revision)
+    return _confirm_page(request, site, action, revision)
 
 
-def _run(request, action, revision):
+def _run(request, site, action, revision):
     try:
         new = migrations_move(action, revision, using=DEFAULT_DB_ALIAS, request=request,
-                              user=request.user.get_username())
+                              user=request.user.get_username(), confirmation=request.POST.get("confirm", ""))
     except BridgeError as exc:
+        if exc.code in ("confirmation_required", "admin_required", "backup_required"):
+            return _confirm_page(request, site, action, revision, error=str(exc))  # a form error, nothing ran
         messages.error(request, str(exc))
     else:
         messages.success(request, f"{action.capitalize()} done: alembic_version is now {new or BASE}.")

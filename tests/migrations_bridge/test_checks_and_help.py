@@ -49,7 +49,7 @@ def test_check_fails_on_a_second_alembic_head(two_heads):
     with pytest.raises(SystemCheckError) as error:
         call_command("check", stdout=StringIO(), stderr=StringIO())
     assert "pgdeck.alembic.E005) Alembic has 2 heads (def456, ghi789)" in str(error.value)
-    assert "pgdeck.alembic.E007) Alembic revision 'ghi789' is paired with no Django migration" in str(error.value)
+    assert "pgdeck.alembic.W007) Alembic revision 'ghi789' is paired with no Django migration" in str(error.value)
 
 
 @pytest.mark.django_db
@@ -57,7 +57,7 @@ def test_alembic_check_exits_1_on_multiple_heads(two_heads):
     err = StringIO()
     with pytest.raises(CommandError) as error:
         call_command("alembic", "check", stdout=StringIO(), stderr=err)
-    assert str(error.value).startswith("3 problem(s): pgdeck.alembic.E005: Alembic has 2 heads")
+    assert str(error.value).startswith("4 problem(s): pgdeck.alembic.E005: Alembic has 2 heads")
     assert "drift: Alembic has 2 heads (def456, ghi789); merge them." in err.getvalue()
 
 
@@ -86,7 +86,7 @@ def test_current_and_history_on_the_test_database():
 
 
 @pytest.mark.parametrize("sub", ["current", "history", "heads", "upgrade", "downgrade", "stamp", "check", "sync",
-                                 "adopt"])
+                                 "adopt", "pair"])
 def test_every_subcommand_has_help(sub, capsys):
     with pytest.raises(SystemExit) as exit_:
         call_command("alembic", sub, "--help")
@@ -96,17 +96,51 @@ def test_every_subcommand_has_help(sub, capsys):
 
 
 @pytest.mark.django_db
-def test_a_move_while_another_runs_is_refused():
+def test_a_move_while_another_runs_is_refused(settings):
     import psycopg
     from django.db import connection
 
     from dbtools.migrations_bridge.catalog import conninfo_for
-    from dbtools.migrations_bridge.services import MIGRATION_LOCK_KEY
+    from dbtools.migrations_bridge.lock import MIGRATION_LOCK_KEY
+
+    settings.MIGRATION_LOCK_TIMEOUT = 1
 
     with psycopg.connect(conninfo_for(connection.settings_dict), autocommit=True) as other:
         other.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
-        with pytest.raises(CommandError, match="another migration is running on this database"):
+        with pytest.raises(CommandError, match="another migration held the migration lock .* for 1 s; nothing was "
+                                               "changed"):
             call_command("alembic", "downgrade", "base", stdout=StringIO())
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass('public.posts') IS NOT NULL")
         assert cursor.fetchone()[0]
+
+
+@pytest.fixture
+def alembic_only(tmp_path, settings):
+    """pgdeck's scripts plus ghi789 on top of def456 (linear), which no Django migration pairs with."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    for path in (ROOT / "dbtools" / "alembic" / "versions").glob("*.py"):
+        (versions / path.name).write_text(path.read_text())
+    (versions / "003_ghi789_slug.py").write_text(
+        '"""Add a slug"""\nrevision = "ghi789"\ndown_revision = "def456"\nbranch_labels = None\n'
+        "depends_on = None\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n")
+    (tmp_path / "alembic.ini").write_text(
+        f"[alembic]\nscript_location = {tmp_path}\nprepend_sys_path = {ROOT}\npath_separator = os\n")
+    settings.ALEMBIC_CONFIG = str(tmp_path / "alembic.ini")
+
+
+def test_alembic_only_revision_shows_in_the_screen_and_the_api(alembic_only, client_for):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE alembic_version SET version_num = 'ghi789'")
+    call_command("check", stdout=StringIO(), stderr=StringIO())  # a warning: the console starts
+    client = client_for("analyst")
+    html = client.get("/admin/dbtools/migrations/").content.decode()
+    assert 'id="alembic-only-ghi789"' in html and "manage.py alembic pair ghi789" in html
+    body = client.get("/api/v1/migrations").json()
+    assert body["alembic"]["script_heads"] == ["ghi789"] and body["in_sync"] is False
+    assert body["alembic_only"] == [{"revision": "ghi789", "down_revision": "def456", "doc": "Add a slug",
+                                     "in_alembic": True}]
+    assert any("pair ghi789" in message for message in body["drift"])

@@ -113,7 +113,7 @@ def test_real_alembic_cli_runs_are_logged_and_a_failure_row_survives(scratch_db)
     assert not db.exists("users") and db.versions() == []  # abc123 rolled back with the failure
     cli = [(r[0], r[1], r[4], r[5]) for r in db.log() if r[6] == "ci (alembic CLI)"]
     assert cli == [("downgrade", "success", "abc123", "def456"), ("downgrade", "success", "", "abc123"),
-                   ("upgrade", "failed", "head", "")]
+                   ("upgrade", "failed", "def456", "")]  # the revision whose step failed, not "head"
     assert 'relation "posts" already exists' in db.log()[-1][7]
 
 

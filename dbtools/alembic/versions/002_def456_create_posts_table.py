@@ -18,8 +18,10 @@ depends_on = None
 
 def _run(script):
     # One statement per execute, as Django's RunSQL does: the driver refuses several in a prepared statement.
+    # Without its own ";": `alembic upgrade --sql` ends every statement with one already.
     for statement in sqlparse.split(script):
-        op.execute(statement)
+        if statement.strip().rstrip(";").strip():
+            op.execute(statement.strip().rstrip(";"))
 
 
 def upgrade():

@@ -7,7 +7,10 @@ from config.dbcheck import check_connection
 from config.errors import ConfigError
 from dbtools.migrations_bridge import log
 from dbtools.migrations_bridge.adopt import AdoptRefused, migrations_adopt
+from dbtools.migrations_bridge.authorization import YES
 from dbtools.migrations_bridge.checks import bridge_problems
+from dbtools.migrations_bridge.pairing import migrations_pair
+from dbtools.migrations_bridge.scripts import script_revisions
 from dbtools.migrations_bridge.selectors import bridge_state
 from dbtools.migrations_bridge.services import (
     BridgeError,
@@ -16,7 +19,7 @@ from dbtools.migrations_bridge.services import (
     migrations_sync,
     migrations_upgrade,
 )
-from dbtools.migrations_bridge.version_table import MultipleVersionRows
+from dbtools.migrations_bridge.version_table import MultipleVersionRows, VersionConflict
 
 SUBCOMMANDS = {
     "current": "Show alembic_version's revision, its Django migration, and whether both sides agree.",
@@ -30,6 +33,8 @@ SUBCOMMANDS = {
     "sync": "Write alembic_version from Django's applied migrations.",
     "adopt": "For a database built by Alembic or the seed's SQL: verify its schema, then record the paired "
              "Django migrations as applied.",
+    "pair": "Write the Django migration pairing an Alembic-only revision (made with `alembic revision`): it runs "
+            "the revision's script and records the models' current state.",
 }
 
 
@@ -43,12 +48,20 @@ class Command(BaseCommand):
             sub = subparsers.add_parser(name, help=text, description=text)
             sub.add_argument("--database", default=DEFAULT_DB_ALIAS, help="Database alias (default: default).")
             sub.add_argument("--user", default="", help="Who to log in migrations_log (default: the OS user).")
+            if name == "pair":
+                sub.add_argument("revision", metavar="REV", help="The Alembic revision id to pair (e.g. ghi789).")
+                sub.add_argument("--app", default=None, help="App label for the migration (default: the app of "
+                                                             "the latest mirrored migration).")
             if name in ("upgrade", "downgrade", "stamp"):
                 words = {"upgrade": "head", "downgrade": "base", "stamp": "head or base"}[name]
                 sub.add_argument("revision", metavar="REV",
                                  help=f"An Alembic revision id (e.g. abc123), app.migration, or {words}.")
             if name == "stamp":
                 sub.add_argument("--purge", action="store_true", help="Delete every row of alembic_version first.")
+            if name == "downgrade":
+                sub.add_argument("--yes", action="store_true",
+                                 help="Confirm a downgrade that drops tables or columns holding rows (it also needs "
+                                      "a recently verified backup; the refusal shows the row counts).")
 
     def handle(self, *args, subcommand, database, user, **options):
         if database not in connections:
@@ -63,7 +76,7 @@ class Command(BaseCommand):
         except AdoptRefused as exc:
             self.stderr.write("\n".join(exc.diff))
             raise CommandError(str(exc))
-        except (BridgeError, MultipleVersionRows) as exc:
+        except (BridgeError, MultipleVersionRows, VersionConflict) as exc:
             raise CommandError(str(exc))
 
     def _line(self, pair, state):
@@ -74,6 +87,9 @@ class Command(BaseCommand):
         state = bridge_state(database, with_models=False)
         if len(state.versions) > 1:
             raise MultipleVersionRows(state.versions)
+        if state.current and state.current not in script_revisions():
+            raise CommandError(f"alembic_version is '{state.current}', which no Alembic script knows (nor any "
+                               "Django migration): see `manage.py alembic check`")
         entry = state.entry_for(state.current) if state.current else None
         if entry:
             self.stdout.write(self._line(entry.pair, state))
@@ -87,6 +103,12 @@ class Command(BaseCommand):
     def do_history(self, *, database, user, **options):
         state = bridge_state(database, with_models=False)
         self.stdout.write(f"{'alembic':<10} {'django':<45} {'django':<8} {'alembic':<8}")
+        for only in reversed(state.alembic_only):
+            marks = (" (head)" if only.revision in state.script_heads else "") + \
+                (" (current)" if only.revision == state.current else "")
+            self.stdout.write(f"{only.revision:<10} {'<unpaired: manage.py alembic pair ' + only.revision + '>':<45} "
+                              f"{'-':<8} {'[X]' if only.in_alembic else '[ ]':<8}{marks}  "
+                              f"{only.doc.splitlines()[0] if only.doc else ''}".rstrip())
         for entry in reversed(state.entries):
             pair = entry.pair
             marks = (" (head)" if pair.revision == state.head else "") + \
@@ -109,8 +131,9 @@ class Command(BaseCommand):
         new = migrations_upgrade(revision, using=database, user=user, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"alembic_version is now {new or '<base>'}"))
 
-    def do_downgrade(self, *, database, user, revision, **options):
-        new = migrations_downgrade(revision, using=database, user=user, stdout=self.stdout)
+    def do_downgrade(self, *, database, user, revision, yes=False, **options):
+        new = migrations_downgrade(revision, using=database, user=user, stdout=self.stdout,
+                                   confirmation=YES if yes else None)
         self.stdout.write(self.style.SUCCESS(f"alembic_version is now {new or '<base>'}"))
 
     def do_stamp(self, *, database, user, revision, purge=False, **options):
@@ -127,6 +150,11 @@ class Command(BaseCommand):
             self.stdout.write(f"nothing to adopt: Django already has the migrations up to {result.revision}")
             return
         self.stdout.write(self.style.SUCCESS(f"schema matches; recorded as applied: {', '.join(result.recorded)}"))
+
+    def do_pair(self, *, database, user, revision, app=None, **options):
+        path = migrations_pair(revision, app_label=app)
+        self.stdout.write(self.style.SUCCESS(f"wrote {path}: `manage.py migrate` applies it, or records it as "
+                                             f"applied where Alembic already ran {revision}"))
 
     def do_check(self, *, database, user, **options):
         problems = [f"{p.id}: {p.msg}" for p in bridge_problems()]
