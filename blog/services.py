@@ -1,4 +1,4 @@
-"""Writes for the blog tables: bulk demo data through COPY."""
+"""Writes for the blog tables: bulk demo data through COPY, and audited changes from the admin and the API."""
 
 import random
 import secrets
@@ -8,6 +8,7 @@ from django.db import connection, transaction
 WORDS = ("postgres index vacuum query planner tuple replica backup restore schema table column "
          "cursor lock transaction snapshot wal checkpoint buffer cache estimate").split()
 CHUNK = 50_000
+AUDIT_IDS = 100  # ids listed in one audit event; `rows` has the full count
 
 
 def _paragraph(rng, words=24):
@@ -54,3 +55,56 @@ def blog_seed(*, users, posts, progress=lambda n: None, seed=None):
         cursor.execute("ANALYZE users")
         cursor.execute("ANALYZE posts")
     return users, posts
+
+
+def _audit_target(model, ids, count):
+    table = model._meta.db_table
+    return f"{table}:{ids[0]}" if count == 1 and ids else f"{table}: {count} rows"
+
+
+def blog_record_save(*, request, instance, created, fields=()):
+    """Audit a post or user created or changed through the admin or the API (call inside the write's transaction)."""
+    from dbtools.audit import audit_record
+
+    action = f"blog.{instance._meta.model_name}.{'create' if created else 'update'}"
+    audit_record(action, request=request, target=_audit_target(type(instance), [instance.pk], 1),
+                 fields=sorted(fields))
+
+
+def blog_update(*, request, queryset, **values):
+    """One UPDATE of `values` (and updated_at) on the rows of queryset, audited; returns the row count."""
+    from django.db.models.functions import Now
+
+    from dbtools.audit import audit_record
+
+    model = queryset.model
+    with transaction.atomic():
+        sample = list(queryset.order_by("pk").values_list("pk", flat=True)[:AUDIT_IDS])
+        count = queryset.update(**values, updated_at=Now())
+        audit_record(f"blog.{model._meta.model_name}.update", request=request,
+                     target=_audit_target(model, sample, count), fields=sorted(values), ids=sample, rows=count)
+    return count
+
+
+def blog_posts_of_users(users):
+    """How many posts PostgreSQL's ON DELETE CASCADE removes with these users (a queryset or a list)."""
+    from blog.models import Post
+
+    return Post.objects.filter(user__in=users).count()
+
+
+def blog_delete(*, request, queryset):
+    """One DELETE of the rows of queryset, audited; users take their posts with them (ON DELETE CASCADE, the
+    model's FK is DO_NOTHING). Returns (rows, cascaded posts)."""
+    from blog.models import BlogUser
+    from dbtools.audit import audit_record
+
+    model = queryset.model
+    with transaction.atomic():
+        sample = list(queryset.order_by("pk").values_list("pk", flat=True)[:AUDIT_IDS])
+        posts = blog_posts_of_users(queryset.values("pk")) if model is BlogUser else 0
+        count = queryset.order_by().delete()[0]
+        details = {"posts": posts} if model is BlogUser else {}
+        audit_record(f"blog.{model._meta.model_name}.delete", request=request,
+                     target=_audit_target(model, sample, count), ids=sample, rows=count, **details)
+    return count, posts
