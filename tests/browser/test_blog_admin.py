@@ -35,7 +35,15 @@ def test_login_browse_add_post_and_delete_user_cascades(page, login, live_server
     assert Post.objects.filter(title="Written in the browser", user_id=doomed.user_id).exists()
     screenshot(page, "post-added")
 
+    page.goto(f"{live_server.url}/admin/blog/post/")
+    page.fill("#searchbar", "DOOMED")  # any case, any part of the title
+    page.press("#searchbar", "Enter")
+    page.wait_for_selector("#result_list")
+    assert page.locator("#result_list tbody tr").count() == 1
+    screenshot(page, "posts-search")
+
     page.goto(f"{live_server.url}/admin/blog/bloguser/{doomed.user_id}/delete/")
+    assert "Posts: 2" in page.inner_text("#content")  # the cascade is named before it happens
     screenshot(page, "user-delete-confirm")
     page.click("input[type=submit]")
     page.wait_for_selector(".messagelist .success")
