@@ -5,10 +5,12 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 
+from config.commands import CommandMixin
+
 DEMO_USERS, DEMO_POSTS = 200, 2000
 
 
-class Command(BaseCommand):
+class Command(CommandMixin, BaseCommand):
     requires_system_checks = []  # runserver checks right after; running them twice costs ~0.5 s per start
     help = ("Migrate, create pg_stat_statements, the query editor's roles, the demo admin and (when the seed's "
             "tables are empty) demo data: what `make run` does before it serves.")
