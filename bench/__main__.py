@@ -13,6 +13,8 @@ MODULES = [
     "bench.api_auth",
     "bench.monitoring",
     "bench.export",
+    "bench.search",
+    "bench.warm_start",
 ]
 
 

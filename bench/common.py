@@ -20,6 +20,8 @@ def bench_database(name="bench_pgdeck"):
         yield
     finally:
         connection.close()
+        if hasattr(connection, "close_pool"):  # pooled connections would keep the database "in use"
+            connection.close_pool()
         connection.creation.destroy_test_db(old_name, verbosity=0)
         teardown_test_environment()
 
