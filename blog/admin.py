@@ -4,9 +4,11 @@ from django.db.models import Q
 
 from blog.models import BlogUser, Post
 from blog.services import blog_delete, blog_posts_of_users, blog_record_save, blog_update
-from dbtools.pagination import EstimatedCountPaginator
+from dbtools.pagination import EstimatedCountPaginator, planner_row_estimate
 
 INT4_MAX = 2**31 - 1
+# Searches matching up to this many rows (planner estimate, then counted) fetch the matching ids first.
+SEARCH_IDS_MAX = 20_000
 
 
 class LargeTableChangeList(ChangeList):
@@ -45,7 +47,18 @@ class LargeTableAdmin(admin.ModelAdmin):
             condition |= Q(**{f"{field}__icontains": term})
         if term.isdigit() and int(term) <= INT4_MAX:
             condition |= Q(pk=int(term))
-        return queryset.filter(condition), False
+        return self._selective_search(queryset, queryset.filter(condition)), False
+
+    def _selective_search(self, queryset, matches):
+        # Ordered by id with a LIMIT, the planner walks the primary key backwards and filters every row: instant
+        # for a term found all over the table, but seconds for one whose rows sit together far from the newest
+        # (seed titles are numbered). A term with few matches is instead found once through the trigram index
+        # (one bitmap scan); the page and its exact count then use the primary key.
+        unordered = matches.order_by()
+        if planner_row_estimate(unordered) > SEARCH_IDS_MAX:
+            return matches
+        ids = list(unordered.values_list("pk", flat=True)[:SEARCH_IDS_MAX + 1])
+        return matches if len(ids) > SEARCH_IDS_MAX else queryset.filter(pk__in=ids)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

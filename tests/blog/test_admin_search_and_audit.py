@@ -118,3 +118,13 @@ def test_admin_changes_to_posts_are_audited(client_for):
                                         ("blog.post.delete", f"posts:{post.pk}")]
     assert events[1][2]["fields"] == ["is_published", "title"]
     assert events[2][2]["fields"] == ["is_published"]
+
+
+def test_search_and_filter_together_and_an_empty_result(client_for):
+    published = PostFactory(title="Tuning vacuum", is_published=True)
+    PostFactory(title="Tuning vacuum again", is_published=False)
+    client = client_for("admin")
+    assert listed(client.get("/admin/blog/post/", {"q": "VACUUM", "is_published__exact": "1"})) == {published.pk}
+    empty = client.get("/admin/blog/post/", {"q": "no such title"})
+    assert empty.status_code == 200 and listed(empty) == set()
+    assert "0 results" in empty.content.decode()
