@@ -108,13 +108,13 @@ def _run(program, args, data_dir, timeout=START_TIMEOUT):
 
 @contextmanager
 def _locked(data_dir):
-    lock_path = data_dir.with_name(data_dir.name + ".lock")
-    with open(lock_path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    # Read-only is enough for flock, and lets another user share a lock file root created.
+    fd = os.open(data_dir.with_name(data_dir.name + ".lock"), os.O_RDONLY | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _ensure_server_user(data_dir):
