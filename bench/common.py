@@ -25,9 +25,7 @@ def bench_database(name="bench_pgdeck"):
         try:
             connection.creation.destroy_test_db(old_name, verbosity=0)
         except DatabaseError:  # a session still open (a pool's, an autovacuum): end it with the database
-            settings.DATABASES["default"]["NAME"] = old_name
-            connection.close()
-            with connection.cursor() as cursor:
+            with connection.creation._nodb_cursor() as cursor:
                 cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(name)} WITH (FORCE)")
         teardown_test_environment()
 

@@ -4,10 +4,12 @@ from django.db.models import Lookup, Q
 
 from blog.models import BlogUser, Post
 from blog.services import blog_delete, blog_posts_of_users, blog_record_save, blog_update
-from dbtools.pagination import EstimatedCountPaginator, planner_row_estimate
+from dbtools.pagination import EstimatedCountPaginator
 
 INT4_MAX = 2**31 - 1
-# Searches matching up to this many rows (planner estimate, then counted) fetch the matching ids first.
+# A search whose term does not fill a page among the NEWEST_PROBE newest rows fetches its matching ids first
+# (up to SEARCH_IDS_MAX; more, and it filters as usual).
+NEWEST_PROBE = 5_000
 SEARCH_IDS_MAX = 20_000
 
 
@@ -66,17 +68,19 @@ class LargeTableAdmin(admin.ModelAdmin):
             condition |= Q(**{f"{field}__icontains": term})
         if term.isdigit() and int(term) <= INT4_MAX:
             condition |= Q(pk=int(term))
-        return self._selective_search(queryset, queryset.filter(condition)), False
+        return self._selective_search(queryset, condition), False
 
-    def _selective_search(self, queryset, matches):
+    def _selective_search(self, queryset, condition):
         # Ordered by id with a LIMIT, the planner walks the primary key backwards and filters every row: instant
-        # for a term found all over the table, but seconds for one whose rows sit together far from the newest
-        # (seed titles are numbered). A term with few matches is instead found once through the trigram index
-        # (one bitmap scan); the page and its exact count then use the primary key.
-        unordered = matches.order_by()
-        if planner_row_estimate(unordered) > SEARCH_IDS_MAX:
+        # for a term found among the newest rows, but seconds for one whose rows sit together far from them
+        # (seed titles are numbered). So look at the newest rows first; a term that cannot fill a page there is
+        # found once through the trigram index (one bitmap scan) and the page and its count use the primary key.
+        matches = queryset.filter(condition)
+        newest = queryset.order_by("-pk").values("pk")[:NEWEST_PROBE]
+        on_top = queryset.model.objects.filter(condition, pk__in=newest)[:self.list_per_page].count()
+        if on_top >= self.list_per_page:
             return matches
-        ids = list(unordered.values_list("pk", flat=True)[:SEARCH_IDS_MAX + 1])
+        ids = list(matches.order_by().values_list("pk", flat=True)[:SEARCH_IDS_MAX + 1])
         return matches if len(ids) > SEARCH_IDS_MAX else queryset.filter(pk__in_array=ids)
 
     def save_model(self, request, obj, form, change):

@@ -128,3 +128,12 @@ def test_search_and_filter_together_and_an_empty_result(client_for):
     empty = client.get("/admin/blog/post/", {"q": "no such title"})
     assert empty.status_code == 200 and listed(empty) == set()
     assert "0 results" in empty.content.decode()
+
+
+def test_a_term_that_fills_a_page_among_the_newest_rows_finds_them_all(client_for):
+    # 60 matches: enough to fill a page (50) among the newest rows, the path that filters as usual.
+    wanted = {post.pk for post in PostFactory.create_batch(60, title="About VACUUM")}
+    PostFactory.create_batch(5, title="Other")
+    response = client_for("admin").get("/admin/blog/post/", {"q": "vacuum"})
+    assert response.context["cl"].result_count == 60
+    assert listed(response) <= wanted and len(listed(response)) == 50
