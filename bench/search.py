@@ -1,6 +1,7 @@
 """Admin search on posts at 1k vs 1M rows, in one run: the same searches, p50/p95 and the ratio (issue 18 goal:
 1M within 3× of 1k, p95 ≤ 300 ms). The pg_trgm indexes of blog/search_schema.py serve the substring match."""
 
+import os
 import statistics
 import time
 
@@ -68,7 +69,8 @@ def render(terms, small, large, seed_seconds):
         lines.append(f"| {label} | `{term}` | {s['p50']:.1f} | {s['p95']:.1f} | {m['p50']:.1f} | {m['p95']:.1f} "
                      f"| {m['p50'] / s['p50']:.2f}× | {s['sql']:.1f} → {m['sql']:.1f} |")
     lines.append("")
-    lines.append(f"`/admin/blog/post/?q=…` in-process with Django's test client (the whole changelist page, "
+    lines.append(f"Load average at the end: {os.getloadavg()[0]:.1f} (2 cores, shared with other jobs). "
+                 f"`/admin/blog/post/?q=…` in-process with Django's test client (the whole changelist page, "
                  f"template included), {REPEAT} requests per cell after one warm-up, 1k and 1M measured in the same "
                  f"run on the same database. Search = the whole term as a case-insensitive substring of the title "
                  f"(`UPPER(title) LIKE UPPER('%term%')`), served by `idx_posts_title_trgm` (pg_trgm GIN). Goal: "
