@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: screenshots run serve test lint pytest browser-deps bench load db-start db-stop migrate demo clean-venv test-pgbouncer pgbouncer-deps test-pg15 wrk-deps fuzz
+.PHONY: screenshots run serve test lint pytest browser-deps bench load db-start db-stop migrate demo manage alembic clean-venv test-pgbouncer pgbouncer-deps test-pg15 wrk-deps fuzz
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,11 +32,18 @@ db-stop: $(RUN_STAMP)
 migrate: $(RUN_STAMP)
 	$(PY) manage.py migrate --noinput
 
-# Demo admin, query role and a small demo data set; every step is a no-op when already done.
-demo: migrate
-	$(PY) manage.py setup_query_role
-	$(PY) manage.py ensure_demo_admin
-	$(PY) manage.py seed_demo --users 200 --posts 2000 --if-empty
+# Migrations, pg_stat_statements, query role, demo admin and a small demo data set, in one process (one Django
+# start-up instead of four); every step is a no-op when already done.
+demo: $(RUN_STAMP)
+	$(PY) manage.py prepare_demo
+
+# Any manage.py command without activating the virtualenv: make manage ARGS="list_api_keys"
+manage: $(RUN_STAMP)
+	$(PY) manage.py $(ARGS)
+
+# The Alembic bridge (docs/migrations.md): make alembic ARGS="current"
+alembic: $(RUN_STAMP)
+	$(PY) manage.py alembic $(ARGS)
 
 run: demo
 	@echo "pgdeck is serving http://$(HOST):$(PORT)/admin/ — log in as admin (password printed above on first run, or DEMO_ADMIN_PASSWORD). Ctrl-C stops it; make db-stop stops PostgreSQL."

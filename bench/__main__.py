@@ -14,6 +14,8 @@ MODULES = [
     "bench.monitoring",
     "bench.export",
     "bench.editor_boundary",
+    "bench.search",
+    "bench.warm_start",
 ]
 
 

@@ -5,7 +5,7 @@ import statistics
 import time
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 
 
 @contextlib.contextmanager
@@ -20,7 +20,13 @@ def bench_database(name="bench_pgdeck"):
         yield
     finally:
         connection.close()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        if hasattr(connection, "close_pool"):  # pooled connections would keep the database "in use"
+            connection.close_pool()
+        try:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
+        except DatabaseError:  # a session still open (a pool's, an autovacuum): end it with the database
+            with connection.creation._nodb_cursor() as cursor:
+                cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(name)} WITH (FORCE)")
         teardown_test_environment()
 
 

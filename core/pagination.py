@@ -3,6 +3,7 @@
 import json
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
@@ -10,7 +11,10 @@ from django.utils.functional import cached_property
 
 def planner_row_estimate(queryset):
     """The planner's row estimate for `queryset` (EXPLAIN, no execution); reltuples-based for a bare table."""
-    sql, params = queryset.query.sql_with_params()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # e.g. pk__in=[]: Django knows without asking the server
+        return 0
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]

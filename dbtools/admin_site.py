@@ -47,7 +47,9 @@ class PgDeckAdminSite(admin.AdminSite):
         records = next((app for app in app_list if app["app_label"] == "dbtools"), None)
         if records is not None:
             app_list.remove(records)
-        tools = {"name": "Database tools", "app_label": "dbtools", "app_url": links[0]["admin_url"],
+        # The header links to this section on its own page (/admin/dbtools/), as every app's header does.
+        tools = {"name": "Database tools", "app_label": "dbtools", "app_url": reverse(f"{self.name}:app_list",
+                                                                                       args=["dbtools"]),
                  "has_module_perms": True, "models": links + (records["models"] if records else [])}
         app_list.insert(0, tools)
         return app_list

@@ -91,3 +91,68 @@ class AppServer:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+class MakeRun:
+    """`make run` in its own process group (as a terminal starts it) on a free port, with its embedded server in
+    `data_dir`; the way a user stops it is `kill(signal)` on the whole group."""
+
+    def __init__(self, data_dir, target="run"):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/admin/login/"
+        inherited = {k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL")}
+        env = {**inherited, "PORT": str(self.port), "EMBEDDED_PGDATA": str(data_dir), "PYTHONUNBUFFERED": "1",
+               "DJANGO_SETTINGS_MODULE": "config.settings.local"}
+        self.output = tempfile.TemporaryFile("w+")
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(["make", "--no-print-directory", target], cwd=ROOT, env=env,
+                                        start_new_session=True, stdout=self.output, stderr=subprocess.STDOUT)
+
+    def serves_login_page(self, timeout=120):
+        """Seconds from start until the login page answered 200, or None if it never did within timeout."""
+        import requests
+
+        deadline = self.started + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                response = requests.get(self.url, timeout=5)
+                if response.status_code == 200 and 'name="username"' in response.text:
+                    return time.monotonic() - self.started
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+        return None
+
+    def kill(self, sig, timeout=20):
+        """Send sig to the group, then wait until no process of it is left (SIGKILL after timeout)."""
+        import signal
+
+        pgid = self.process.pid
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + timeout
+        while _group_members(pgid):
+            if time.monotonic() > deadline:
+                os.killpg(pgid, signal.SIGKILL)
+                deadline += timeout
+            time.sleep(0.05)
+        self.process.wait()
+
+    def text(self):
+        self.output.seek(0)
+        return self.output.read()
+
+
+def _group_members(pgid):
+    """Live (non-zombie) processes of process group pgid, from /proc."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            members.append(int(stat.parent.name))
+    return members

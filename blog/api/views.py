@@ -1,4 +1,4 @@
-"""/api/v1/users/ and /api/v1/posts/: the seed's blog tables over REST.
+"""/api/v1/users/ and /api/v1/posts/: the seed's blog tables over REST; every write is in the audit trail.
 
 Deleting a user is one DELETE; PostgreSQL's ON DELETE CASCADE removes the posts (the FK is DO_NOTHING in Django).
 """
@@ -12,6 +12,7 @@ from accounts.api.pagination import IdCursorPagination
 from accounts.api.permissions import require_model_perms
 from blog.api.serializers import BlogUserQuery, BlogUserSerializer, PostQuery, PostSerializer
 from blog.models import BlogUser, Post
+from blog.services import blog_delete, blog_record_save
 from config.api.errors import ApiError
 
 
@@ -35,15 +36,21 @@ class BlogViewSet(viewsets.ModelViewSet):
         return queryset.filter(**filters)
 
     def _save(self, serializer):
+        created = serializer.instance is None
+        fields = set(serializer.validated_data)
         try:
             with transaction.atomic():
-                serializer.save()
+                instance = serializer.save()
+                blog_record_save(request=self.request, instance=instance, created=created, fields=fields)
         except IntegrityError as exc:
             raise ApiError(409, "conflict", "The change conflicts with existing data (a unique value is taken).",
                            {"database": str(exc).splitlines()[0][:200]})
 
     perform_create = _save
     perform_update = _save
+
+    def perform_destroy(self, instance):
+        blog_delete(request=self.request, queryset=type(instance).objects.filter(pk=instance.pk))
 
 
 NO_AUTHOR = {404: OpenApiResponse(description="No such post, or `user_id` names no blog user (`not_found`).")}

@@ -104,4 +104,6 @@ def compare(expected, actual):
                ([f"row counts differ: {', '.join(differ)}"] if differ else [])
     if problems:
         return False, "; ".join(problems)[:2000]
-    return True, f"ok: {len(expected)} tables, {sum(expected.values())} rows match the snapshot"
+    # Shown after "ok at <time>:" (detail page) and "verified:" (CLI): the verdict is not repeated here.
+    tables, rows = len(expected), sum(expected.values())
+    return True, f"{tables:,} table{'' if tables == 1 else 's'} and {rows:,} rows match the snapshot"

@@ -3,8 +3,6 @@
 from functools import lru_cache
 from pathlib import Path
 
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from django.conf import settings
 
 DEFAULT_INI = Path(__file__).resolve().parent.parent / "alembic" / "alembic.ini"
@@ -14,12 +12,19 @@ def ini_path():
     return str(getattr(settings, "ALEMBIC_CONFIG", "") or DEFAULT_INI)
 
 
+# Alembic (and SQLAlchemy under it) is imported on first use: loading it at app start-up cost every
+# manage.py process ~0.4 s, and `make run` starts several.
 def alembic_config():
+    from alembic.config import Config
+
     return Config(ini_path())
 
 
 @lru_cache(maxsize=4)
 def _script_directory(path):
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(Config(path))
 
 

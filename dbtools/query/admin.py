@@ -62,7 +62,7 @@ class QueryHistoryAdmin(admin.ModelAdmin):
         text = " ".join(obj.query.split())
         return text[:70] + ("…" if len(text) > 70 else "")
 
-    @admin.display(description="")
+    @admin.display(description="editor")  # a label: the detail page showed a bare ":"
     def open_in_editor(self, obj):
         return _editor_link(f"history={obj.pk}")
 
@@ -100,7 +100,7 @@ class SavedQueryAdmin(admin.ModelAdmin):
             actions.pop("delete_selected", None)
         return actions
 
-    @admin.display(description="")
+    @admin.display(description="editor")  # a label: the detail page showed a bare ":"
     def open_in_editor(self, obj):
         return _editor_link(f"saved={obj.pk}", "Open / run") if obj and obj.pk else ""
 

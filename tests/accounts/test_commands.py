@@ -1,5 +1,9 @@
 """create_api_key / revoke_api_key / list_api_keys: the key printed once, one-line errors, nothing lost."""
 
+import logging
+import os
+import subprocess
+import sys
 from io import StringIO
 
 import pytest
@@ -9,6 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiKey
 from dbtools.models import AuditEvent
+from tests.servers import ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +93,29 @@ def test_revoke_and_list_errors(make_user):
         run("list_api_keys", "--user", "nobody")
     assert ApiKey.objects.get().revoked_at is None
     assert run("list_api_keys", "--user", "op")[0].count("pgd_") == 1
+
+
+def test_info_log_lines_only_with_verbosity_2(make_user, caplog):
+    make_user("analyst", username="ana")
+    before = logging.getLogger().level
+    with caplog.at_level(logging.NOTSET, logger="pgdeck"):  # capture whatever passes the command's levels
+        run("create_api_key", "--user", "ana", "--name", "quiet")
+        assert [r.getMessage() for r in caplog.records if r.levelno < logging.WARNING] == []
+        call_command("create_api_key", "--user", "ana", "--name", "chatty", verbosity=2, stdout=StringIO(),
+                     stderr=StringIO())
+    prefix = ApiKey.objects.get(name="chatty").prefix
+    assert f"audit api_key.create by manage.py create_api_key on pgd_{prefix}" in caplog.messages
+    assert ApiKey.objects.count() == 2  # quiet, not skipped
+    assert logging.getLogger().level == before  # the command's level does not leak
+
+
+def test_list_api_keys_into_a_closed_pipe_ends_without_a_traceback(db):
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+    process = subprocess.Popen([sys.executable, "manage.py", "list_api_keys"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process.stdout.close()  # as `| head` does once it has its lines: every write now fails with EPIPE
+    stderr = process.stderr.read()
+    process.wait(60)
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+    assert process.returncode == 1

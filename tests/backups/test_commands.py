@@ -211,8 +211,8 @@ def test_verify_records_result_and_drops_scratch(source_db, backup_dir):
     before = set(scratch_databases())
     row, out = backup(source_db, "--verify")
     row.refresh_from_db()
-    assert row.verify_ok is True and row.verified_at and "3 tables, 780 rows" in row.verify_result
-    assert "verified: ok" in out
+    assert row.verify_ok is True and row.verified_at and "3 tables and 780 rows" in row.verify_result
+    assert "verified: 3 tables and 780 rows match the snapshot" in out
     assert set(scratch_databases()) == before
     assert AuditEvent.objects.filter(action="backup.verify", details__result="success").count() == 1
 
@@ -241,7 +241,7 @@ def test_verify_from_the_file_alone(source_db, backup_dir, settings):
     Backup.objects.all().delete()
     out = StringIO()
     call_command("dbbackup", "verify", row.file, stdout=out)
-    assert "verified: ok: 3 tables, 780 rows" in out.getvalue()
+    assert "verified: 3 tables and 780 rows match the snapshot" in out.getvalue()
     settings.BACKUP_ENCRYPTION_KEY = "other"
     with pytest.raises(CommandError, match="wrong encryption key"):
         call_command("dbbackup", "verify", row.file, stdout=StringIO())

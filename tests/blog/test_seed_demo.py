@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -34,3 +36,15 @@ def test_posts_without_any_user_is_a_clear_error_and_loads_nothing(db):
 def test_negative_counts_are_refused(db):
     with pytest.raises(CommandError, match="zero or more"):
         call_command("seed_demo", users=-1, posts=0, verbosity=0)
+
+
+def test_seed_demo_says_what_runs_after_its_progress_bar(db):
+    err = io.StringIO()
+    call_command("seed_demo", users=5, posts=50, stdout=io.StringIO(), stderr=err)
+    text = err.getvalue()
+    bar_end = text.rindex("55/55")
+    for message in ("foreign keys and updating the indexes", "ANALYZE users, posts", "Committing"):
+        assert text.index(message) > bar_end, text
+    quiet = io.StringIO()
+    call_command("seed_demo", users=1, posts=1, verbosity=0, stdout=io.StringIO(), stderr=quiet)
+    assert quiet.getvalue() == ""

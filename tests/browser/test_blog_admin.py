@@ -1,6 +1,7 @@
 """A person's path through the blog admin in Chromium."""
 
 import pytest
+from django.db import connection
 
 from blog.models import Post
 from tests.browser.conftest import screenshot
@@ -35,7 +36,15 @@ def test_login_browse_add_post_and_delete_user_cascades(page, login, live_server
     assert Post.objects.filter(title="Written in the browser", user_id=doomed.user_id).exists()
     screenshot(page, "post-added")
 
+    page.goto(f"{live_server.url}/admin/blog/post/")
+    page.fill("#searchbar", "DOOMED")  # any case, any part of the title
+    page.press("#searchbar", "Enter")
+    page.wait_for_selector("#result_list")
+    assert page.locator("#result_list tbody tr").count() == 1
+    screenshot(page, "posts-search")
+
     page.goto(f"{live_server.url}/admin/blog/bloguser/{doomed.user_id}/delete/")
+    assert "Posts: 2" in page.inner_text("#content")  # the cascade is named before it happens
     screenshot(page, "user-delete-confirm")
     page.click("input[type=submit]")
     page.wait_for_selector(".messagelist .success")
@@ -45,3 +54,16 @@ def test_login_browse_add_post_and_delete_user_cascades(page, login, live_server
     assert page.locator("#result_list tbody tr").count() == 3
     screenshot(page, "posts-after-user-deleted")
     assert not page.console_errors
+
+
+def test_an_estimated_count_reads_as_one(page, login, live_server, admin_user, settings):
+    settings.ESTIMATED_COUNT_THRESHOLD = 1
+    PostFactory.create_batch(3)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE posts")
+        cursor.execute("UPDATE pg_class SET reltuples = 1001908 WHERE relname = 'posts'")
+    login(admin_user)
+    page.goto(f"{live_server.url}/admin/blog/post/")
+    assert "≈ 1,001,908 posts" in page.inner_text(".paginator")
+    assert "Show all" not in page.inner_text("#changelist-search")
+    screenshot(page, "posts-estimated-count")

@@ -51,8 +51,8 @@ def test_operator_downgrades_after_seeing_the_sql_then_upgrades(client_for):
     client = client_for("operator")
     page = client.get(CONFIRM, {"action": "downgrade", "revision": "abc123"}).content.decode()
     assert "Unapply blog.0002_create_posts_table" in page and "DROP TABLE posts;" in page
-    # No other app's migration depends on blog's, so nothing else is rolled back (the roles stay).
-    assert 'id="cascade-warning"' not in page
+    # Only the search indexes on posts/users depend on blog's migrations (dbtools.0003); the roles stay.
+    assert "other apps that depend on these: dbtools.0004_blog_search_indexes." in page
     assert table_exists("posts")  # the preview changed nothing
     response = client.post(CONFIRM, {"action": "downgrade", "revision": "abc123"})
     assert response.status_code == 302
@@ -68,6 +68,9 @@ def test_operator_downgrades_after_seeing_the_sql_then_upgrades(client_for):
     client.post(CONFIRM, {"action": "upgrade"})
     assert table_exists("posts") and versions() == ["def456"]
     assert "Upgrade done: alembic_version is now def456" in client.get(URL).content.decode()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_posts_title_trgm'")
+        assert cursor.fetchone()[0] == 1  # applied again with the rest of head
 
 
 def test_bad_revision_is_a_form_error_and_changes_nothing(client_for):

@@ -2,9 +2,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.management.commands._keyargs import user_by_name
 from accounts.services import ApiKeyError, api_key_create, parse_duration
+from config.commands import CommandMixin
 
 
-class Command(BaseCommand):
+class Command(CommandMixin, BaseCommand):
     help = "Create an API key for a user and print it once (only its hash is stored)."
 
     def add_arguments(self, parser):

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from accounts.management.commands._keyargs import user_by_name
 from accounts.selectors import api_key_list
+from config.commands import CommandMixin
 
 COLUMNS = ("prefix", "name", "owner", "scopes", "created", "expires", "last used", "status")
 
@@ -10,7 +11,7 @@ def _when(value):
     return f"{value:%Y-%m-%d %H:%M}" if value else "-"
 
 
-class Command(BaseCommand):
+class Command(CommandMixin, BaseCommand):
     help = "List API keys (prefix, name, owner, scopes, dates, status); never shows a key or its hash."
 
     def add_arguments(self, parser):

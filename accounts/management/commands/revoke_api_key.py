@@ -2,9 +2,10 @@ from django.core.management.base import BaseCommand
 
 from accounts.management.commands._keyargs import key_by_prefix
 from accounts.services import api_key_revoke
+from config.commands import CommandMixin
 
 
-class Command(BaseCommand):
+class Command(CommandMixin, BaseCommand):
     help = "Revoke an API key by its prefix (irreversible; takes effect on the key's next request)."
 
     def add_arguments(self, parser):

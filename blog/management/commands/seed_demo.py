@@ -3,9 +3,10 @@ from tqdm import tqdm
 
 from blog.models import BlogUser
 from blog.services import blog_reset, blog_seed
+from config.commands import CommandMixin
 
 
-class Command(BaseCommand):
+class Command(CommandMixin, BaseCommand):
     help = "Load demo users and posts into the seed's tables through COPY (1M posts load in seconds)."
 
     def add_arguments(self, parser):
@@ -25,8 +26,15 @@ class Command(BaseCommand):
             blog_reset()
         show = options["verbosity"] > 0
         with tqdm(total=users + posts, unit="rows", disable=not show, file=self.stderr._out) as bar:
+
+            def stage(message):
+                # The bar reaches 100% when the last row is sent; the server's work after that is named.
+                bar.close()
+                if show:
+                    self.stderr.write(message)
+
             try:
-                added = blog_seed(users=users, posts=posts, progress=bar.update, seed=seed)
+                added = blog_seed(users=users, posts=posts, progress=bar.update, seed=seed, stage=stage)
             except ValueError as exc:
                 raise CommandError(str(exc))
         self.stdout.write(self.style.SUCCESS(f"Loaded {added[0]} users and {added[1]} posts."))

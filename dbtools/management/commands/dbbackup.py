@@ -4,12 +4,13 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from config.commands import CommandMixin
 from dbtools.backups import services
 from dbtools.backups.cli import ProgressPrinter, human_size, resolve_actor
 from dbtools.backups.errors import BackupError
 
 
-class Command(BaseCommand):
+class Command(CommandMixin, BaseCommand):
     help = "Back up the database with pg_dump (checksummed, optionally encrypted and verified), or verify a backup."
 
     def add_arguments(self, parser):

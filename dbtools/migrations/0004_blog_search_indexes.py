@@ -1,0 +1,19 @@
+"""pg_trgm GIN indexes for substring search on the seed's `posts.title`, `users.username` and `users.email`.
+
+They live here, not in blog's migrations: blog's chain is mirrored one-to-one by the Alembic revisions that create
+the seed's schema (docs/migrations.md), and these indexes are pgdeck's own addition on top of it. Django's model
+state does not list them (RunSQL only), so the seed's models stay exactly the seed's DDL.
+"""
+
+from django.db import migrations
+
+from blog.search_schema import SEARCH_INDEXES_DDL, SEARCH_INDEXES_DROP
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("dbtools", "0003_monitoring_permissions"),
+        ("blog", "0002_create_posts_table"),
+    ]
+
+    operations = [migrations.RunSQL(SEARCH_INDEXES_DDL, SEARCH_INDEXES_DROP)]
