@@ -72,11 +72,15 @@ def _table(model, metadata):
 
 def include_object(metadata):
     """Alembic's include_object: only the mirrored apps' tables (Django's own tables are Django's business), and
-    no comparison of a foreign key whose ON DELETE the model leaves to the database."""
+    no comparison of a foreign key whose ON DELETE the model leaves to the database, nor of pgdeck's own search
+    indexes on the seed's tables (blog/search_schema.py: added by a dbtools migration, not part of any model)."""
+    from blog.search_schema import SEARCH_INDEXES
 
     def include(obj, name, type_, reflected, compare_to):
         if type_ == "table":
             return name in metadata.tables
+        if type_ == "index" and reflected and name in SEARCH_INDEXES:
+            return False
         if type_ == "foreign_key_constraint":
             table = metadata.tables.get(obj.parent.name)
             columns = [c.name for c in obj.columns]

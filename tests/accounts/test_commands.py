@@ -109,9 +109,19 @@ def test_info_log_lines_only_with_verbosity_2(make_user, caplog):
     assert logging.getLogger().level == before  # the command's level does not leak
 
 
+def _test_database_url():
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["HOST"].startswith("/"):
+        return f"postgresql://{db['USER']}@/{db['NAME']}?host={db['HOST']}&port={db['PORT']}"
+    return f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
 def test_list_api_keys_into_a_closed_pipe_ends_without_a_traceback(db):
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+    env["DATABASE_URL"] = _test_database_url()  # the migrated test database, not the (maybe empty) dev one
     process = subprocess.Popen([sys.executable, "manage.py", "list_api_keys"], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     process.stdout.close()  # as `| head` does once it has its lines: every write now fails with EPIPE
