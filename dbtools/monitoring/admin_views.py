@@ -18,6 +18,7 @@ SCREENS = [
     ("dbtools_monitoring_indexes", "Indexes"),
     ("dbtools_monitoring_checks", "Health checks"),
     ("dbtools_monitoring_query_stats", "Query stats"),
+    ("dbtools_monitoring_query_history", "Query history"),
 ]
 ACTIVITY_FILTERS = ("state", "username", "database", "application", "search")
 
