@@ -6,6 +6,7 @@ from django.urls import path
 
 from dbtools.monitoring import admin_actions, admin_views
 from dbtools.monitoring.history import views as history_views
+from dbtools.monitoring.index_advice import views as index_advice_views
 
 PAGES = [
     ("", admin_views.overview_view, "dbtools_monitoring"),
@@ -17,6 +18,7 @@ PAGES = [
     ("query-stats/", admin_views.query_stats_view, "dbtools_monitoring_query_stats"),
     ("query-history/", history_views.query_history_view, "dbtools_monitoring_query_history"),
     ("query-history/statement/", history_views.query_history_detail_view, "dbtools_monitoring_query_history_detail"),
+    ("index-advice/", index_advice_views.index_advice_view, "dbtools_monitoring_index_advice"),
     ("chart-data/", admin_views.chart_data_view, "dbtools_monitoring_chart_data"),
     ("backends/<int:pid>/<str:action>/", admin_actions.backend_action_view, "dbtools_monitoring_backend_action"),
 ]

@@ -19,6 +19,7 @@ SCREENS = [
     ("dbtools_monitoring_checks", "Health checks"),
     ("dbtools_monitoring_query_stats", "Query stats"),
     ("dbtools_monitoring_query_history", "Query history"),
+    ("dbtools_monitoring_index_advice", "Suggested indexes"),
 ]
 ACTIVITY_FILTERS = ("state", "username", "database", "application", "search")
 
