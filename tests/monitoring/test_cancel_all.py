@@ -87,3 +87,4 @@ def test_viewers_may_not_cancel(client_for, db):
 def test_the_activity_page_links_to_it_for_operators(client_for, two_sleepers):
     assert b'id="cancel-all-link"' in client_for("operator").get("/admin/dbtools/monitoring/activity/").content
     assert b'id="cancel-all-link"' not in client_for("viewer").get("/admin/dbtools/monitoring/activity/").content
+
