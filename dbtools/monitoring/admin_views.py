@@ -20,6 +20,7 @@ SCREENS = [
     ("dbtools_monitoring_query_stats", "Query stats"),
     ("dbtools_monitoring_query_history", "Query history"),
     ("dbtools_monitoring_index_advice", "Suggested indexes"),
+    ("dbtools_monitoring_bloat", "Bloat"),
 ]
 ACTIVITY_FILTERS = ("state", "username", "database", "application", "search")
 
