@@ -4,7 +4,7 @@ from functools import partial, update_wrapper
 
 from django.urls import path
 
-from dbtools.monitoring import admin_actions, admin_views, bloat, cancel_all
+from dbtools.monitoring import admin_actions, admin_views, bloat, cancel_all, tuning
 from dbtools.monitoring.history import views as history_views
 from dbtools.monitoring.index_advice import views as index_advice_views
 
@@ -21,6 +21,7 @@ PAGES = [
     ("index-advice/", index_advice_views.index_advice_view, "dbtools_monitoring_index_advice"),
     ("activity/cancel-long-running/", cancel_all.cancel_all_view, "dbtools_monitoring_cancel_all"),
     ("bloat/", bloat.bloat_view, "dbtools_monitoring_bloat"),
+    ("tuning/", tuning.tuning_view, "dbtools_monitoring_tuning"),
     ("chart-data/", admin_views.chart_data_view, "dbtools_monitoring_chart_data"),
     ("backends/<int:pid>/<str:action>/", admin_actions.backend_action_view, "dbtools_monitoring_backend_action"),
 ]

@@ -21,6 +21,7 @@ SCREENS = [
     ("dbtools_monitoring_query_history", "Query history"),
     ("dbtools_monitoring_index_advice", "Suggested indexes"),
     ("dbtools_monitoring_bloat", "Bloat"),
+    ("dbtools_monitoring_tuning", "Settings tune"),
 ]
 ACTIVITY_FILTERS = ("state", "username", "database", "application", "search")
 
