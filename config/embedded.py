@@ -55,8 +55,22 @@ def _ensure_database(conninfo, name):
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+def ensure_extension(conninfo):
+    """pg_stat_statements in the app's database, so Query stats and Query history work from the first run.
+
+    Only for the embedded server, which preloads its library; a server configured by DATABASE_URL is the
+    operator's to change (the Query stats page says how)."""
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_extension WHERE extname = %s", [PRELOAD]).fetchone():
+            conn.execute(f"CREATE EXTENSION IF NOT EXISTS {PRELOAD}")
+
+
 def ensure_running(name, data_dir=None):
     """Start the embedded server if needed, make sure database `name` exists, and return Django's fields."""
+    from psycopg.conninfo import make_conninfo
+
     data_dir = Path(data_dir or DEFAULT_DATA_DIR)
     server = _server(data_dir)
     info = server.get_postmaster_info()
@@ -64,6 +78,7 @@ def ensure_running(name, data_dir=None):
     conninfo = f"host={socket_dir} port={info.port} user={SUPERUSER} dbname=postgres"
     _ensure_preload(server, conninfo)
     _ensure_database(conninfo, name)
+    ensure_extension(make_conninfo(conninfo, dbname=name))
     return {"NAME": name, "USER": SUPERUSER, "PASSWORD": "", "HOST": socket_dir, "PORT": str(info.port)}
 
 

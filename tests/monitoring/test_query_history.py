@@ -155,3 +155,14 @@ def test_history_pages_need_view_monitoring(client, db):
     client.force_login(UserFactory(username="nobody", role="nobody"))
     assert client.get(ADMIN).status_code == 403
     assert client.get(f"{ADMIN}statement/", {"queryid": "1"}).status_code == 403
+
+
+def test_the_embedded_server_gets_pg_stat_statements_in_the_apps_database(scratch_db):
+    import psycopg
+
+    from config.embedded import ensure_extension
+
+    ensure_extension(scratch_db)
+    ensure_extension(scratch_db)  # the second start finds it and changes nothing
+    with psycopg.connect(scratch_db) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'").fetchone() == (1,)
