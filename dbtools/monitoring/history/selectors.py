@@ -94,21 +94,38 @@ def series_level(start, end):
     return "raw" if span <= timedelta(hours=6) else "hour" if span <= timedelta(days=4) else "day"
 
 
-def series(queryids, start, end):
-    """{queryid: [(bucket, calls, total_ms), …]} at the level series_level picks."""
-    if not queryids:
-        return {}
+def _series_source(start, end):
     level = series_level(start, end)
     table, column = LEVELS[level]
+    first = {"raw": start, "hour": _floor(start, HOUR), "day": _floor(start, DAY)}[level]
+    return table, column, first
+
+
+def series(queryids, start, end):
+    """{queryid: [{bucket, calls, total_ms, rows}, …]} at the level series_level picks (one statement's chart)."""
+    if not queryids:
+        return {}
+    table, column, first = _series_source(start, end)
     statement = sql.SQL(
         "SELECT queryid, {column} AS bucket, calls, total_ms, rows FROM {table}"
         " WHERE queryid = ANY(%s) AND {column} >= %s AND {column} < %s ORDER BY queryid, {column}").format(
         table=sql.Identifier(table), column=sql.Identifier(column))
     result = {queryid: [] for queryid in queryids}
-    first = {"raw": start, "hour": _floor(start, HOUR), "day": _floor(start, DAY)}[level]
     for row in _fetch(statement, [list(queryids), first, end]):
         result[row["queryid"]].append(row)
     return result
+
+
+def sparklines(queryids, start, end):
+    """{queryid: "3.1,0.4,…"}: total time per bucket, joined in SQL (50 short strings instead of ~1,500 rows)."""
+    if not queryids:
+        return {}
+    table, column, first = _series_source(start, end)
+    statement = sql.SQL(
+        "SELECT queryid, string_agg(round(total_ms::numeric, 3)::text, ',' ORDER BY {column}) AS points"
+        " FROM {table} WHERE queryid = ANY(%s) AND {column} >= %s AND {column} < %s GROUP BY queryid").format(
+        table=sql.Identifier(table), column=sql.Identifier(column))
+    return {row["queryid"]: row["points"] for row in _fetch(statement, [list(queryids), first, end])}
 
 
 def statement_text(queryid):

@@ -15,7 +15,8 @@ from dbtools.monitoring.history import partitions
 # Sub-statements of one WITH all see the same snapshot, so `delta` reads the counters of the previous run while
 # `counters` overwrites them. A statement is "fresh" (its whole cumulative value is this interval's delta) when it
 # is new, when its calls went down (evicted and re-added, or reset by queryid), or after a reset of the whole view
-# or a server restart; GREATEST keeps rounding of total time from ever giving a negative delta.
+# or a server restart; GREATEST keeps rounding of total time from ever giving a negative delta. Only statements
+# that ran are written (counters, last_seen): with 5,000 statements most runs touch a few dozen rows.
 SNAPSHOT_SQL = """
 WITH cur AS (
     SELECT queryid, sum(calls)::bigint AS calls, sum({total})::float8 AS total_ms, sum(rows)::bigint AS rows,
@@ -24,7 +25,8 @@ WITH cur AS (
     WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND queryid IS NOT NULL
     GROUP BY queryid
 ), delta AS (
-    SELECT c.queryid,
+    SELECT c.queryid, c.calls AS cum_calls, c.total_ms AS cum_total_ms, c.rows AS cum_rows,
+           c.blks_hit AS cum_blks_hit, c.blks_read AS cum_blks_read, f.fresh,
            CASE WHEN f.fresh THEN c.calls ELSE c.calls - p.calls END AS calls,
            CASE WHEN f.fresh THEN c.total_ms ELSE greatest(c.total_ms - p.total_ms, 0) END AS total_ms,
            CASE WHEN f.fresh THEN c.rows ELSE greatest(c.rows - p.rows, 0) END AS rows,
@@ -43,33 +45,34 @@ WITH cur AS (
     ON CONFLICT (bucket, queryid) DO UPDATE SET calls = h.calls + EXCLUDED.calls,
         total_ms = h.total_ms + EXCLUDED.total_ms, rows = h.rows + EXCLUDED.rows,
         blks_hit = h.blks_hit + EXCLUDED.blks_hit, blks_read = h.blks_read + EXCLUDED.blks_read
-    RETURNING 1
 ), daily AS (
     INSERT INTO statement_history_daily AS d
     SELECT %(day)s, queryid, calls, total_ms, rows, blks_hit, blks_read FROM kept
     ON CONFLICT (bucket, queryid) DO UPDATE SET calls = d.calls + EXCLUDED.calls,
         total_ms = d.total_ms + EXCLUDED.total_ms, rows = d.rows + EXCLUDED.rows,
         blks_hit = d.blks_hit + EXCLUDED.blks_hit, blks_read = d.blks_read + EXCLUDED.blks_read
-    RETURNING 1
 ), counters AS (
-    INSERT INTO statement_counters AS s SELECT * FROM cur
+    INSERT INTO statement_counters AS s
+    SELECT queryid, cum_calls, cum_total_ms, cum_rows, cum_blks_hit, cum_blks_read FROM delta
+    WHERE fresh OR calls > 0
     ON CONFLICT (queryid) DO UPDATE SET calls = EXCLUDED.calls, total_ms = EXCLUDED.total_ms,
         rows = EXCLUDED.rows, blks_hit = EXCLUDED.blks_hit, blks_read = EXCLUDED.blks_read
-    RETURNING 1
+), seen AS (
+    UPDATE statement_texts t SET last_seen = %(taken_at)s FROM kept k
+    WHERE t.queryid = k.queryid AND t.last_seen < %(taken_at)s - interval '1 hour'
 )
-SELECT (SELECT count(*) FROM cur), (SELECT count(*) FROM raw), (SELECT count(*) FROM hourly),
-       (SELECT count(*) FROM daily), (SELECT count(*) FROM counters)
+SELECT (SELECT count(*) FROM cur), (SELECT count(*) FROM raw),
+       (SELECT count(*) FROM cur c WHERE NOT EXISTS (SELECT 1 FROM statement_texts t WHERE t.queryid = c.queryid))
 """
 
-# Texts are kept per queryid; last_seen moves at most hourly so 5,000 statements are not rewritten every run.
+# Reading texts makes pg_stat_statements load its whole query-text file: only done when a statement is new.
 TEXTS_SQL = """
-INSERT INTO statement_texts AS t (queryid, query, first_seen, last_seen)
-SELECT DISTINCT ON (queryid) queryid, query, %(taken_at)s, %(taken_at)s FROM pg_stat_statements(true)
+INSERT INTO statement_texts (queryid, query, first_seen, last_seen)
+SELECT DISTINCT ON (queryid) queryid, query, %(taken_at)s, %(taken_at)s FROM pg_stat_statements(true) s
 WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND queryid IS NOT NULL
-  AND query IS NOT NULL
+  AND query IS NOT NULL AND NOT EXISTS (SELECT 1 FROM statement_texts t WHERE t.queryid = s.queryid)
 ORDER BY queryid
-ON CONFLICT (queryid) DO UPDATE SET last_seen = EXCLUDED.last_seen
-WHERE t.last_seen < EXCLUDED.last_seen - interval '1 hour'
+ON CONFLICT (queryid) DO NOTHING
 """
 
 STALE_COUNTERS_SQL = """
@@ -131,9 +134,11 @@ def statement_snapshot_create(*, taken_at=None):
         hour = taken_at.replace(minute=0, second=0, microsecond=0)
         params = {"reset": reset, "baseline": baseline, "taken_at": taken_at, "hour": hour,
                   "day": hour.replace(hour=0)}
-        statements, stored, *_ = _one(SNAPSHOT_SQL.format(total=total), params)
-        _run(TEXTS_SQL, params)
-        _run(STALE_COUNTERS_SQL)
+        statements, stored, new_texts = _one(SNAPSHOT_SQL.format(total=total), params)
+        if new_texts:
+            _run(TEXTS_SQL, params)
+        if reset or statements < _one("SELECT count(*) FROM statement_counters")[0]:
+            _run(STALE_COUNTERS_SQL)  # entries were evicted or reset: forget their old counters
         _run("INSERT INTO statement_snapshots (taken_at, server_started, stats_reset, statements, reset_detected)"
              " VALUES (%s, %s, %s, %s, %s)", [taken_at, server_started, stats_reset, statements, reset])
     return {"taken_at": taken_at, "statements": statements, "stored": stored, "baseline": baseline,

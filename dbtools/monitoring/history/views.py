@@ -1,8 +1,10 @@
 """Query history screens: top statements in a window, one statement's history. Thin: parse, select, render."""
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from dbtools.monitoring.admin_views import monitoring_view
@@ -65,12 +67,24 @@ def query_history_view(request):
     sort = request.GET.get("sort", "total")
     sort = sort if sort in selectors.SORTS else "total"
     rows = selectors.top_statements(context["start"], context["end"], sort=sort)
-    lines = selectors.series([row["queryid"] for row in rows], context["start"], context["end"])
-    for row in rows:
-        row["text"] = shown_text(request.user, row["query"])
-        row["spark"] = _points(lines.get(row["queryid"], []), "total_ms")
-    return {**context, "rows": rows, "sort": sort, "sorts": list(selectors.SORTS),
+    lines = selectors.sparklines([row["queryid"] for row in rows], context["start"], context["end"])
+    for row in rows:  # formatted here: 50 rows × a few filters were a third of the page's time
+        row.update(text=_short(shown_text(request.user, row["query"])), spark=lines.get(row["queryid"], ""),
+                   total_label=f"{row['total_ms']:,.1f}", mean_label=f"{row['mean_ms'] or 0:,.2f}",
+                   hit_label=_hit_percent(row))
+    window = urlencode({"window": context["window"], "start": context["start_value"], "end": context["end_value"]})
+    return {**context, "rows": rows, "sort": sort, "sorts": list(selectors.SORTS), "window_query": window,
+            "detail_base": f"{reverse('admin:dbtools_monitoring_query_history_detail')}?{window}&queryid=",
             "full_text": can_read_text(request.user), "last_snapshot": selectors.last_snapshot()}
+
+
+def _short(text, limit=300):
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _hit_percent(row):
+    total = row["blks_hit"] + row["blks_read"]
+    return f"{100 * row['blks_hit'] / total:.0f}%" if total else "—"
 
 
 @monitoring_view("dbtools_monitoring_query_history_detail", "Statement history", "query_history_detail.html")
