@@ -166,3 +166,14 @@ def test_the_embedded_server_gets_pg_stat_statements_in_the_apps_database(scratc
     ensure_extension(scratch_db)  # the second start finds it and changes nothing
     with psycopg.connect(scratch_db) as conn:
         assert conn.execute("SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'").fetchone() == (1,)
+
+
+@pytest.mark.parametrize("sort, key", [("total", "total_ms"), ("mean", "mean_ms"), ("calls", "calls")])
+def test_each_sort_orders_the_window_by_its_column(probe, client_for, sort, key):
+    services.statement_snapshot_create()
+    probe(4)
+    run("SELECT pg_sleep(0.05)")  # a slow statement, so the three orders differ
+    services.statement_snapshot_create()
+    rows = client_for("viewer").get(ADMIN, {"window": "1h", "sort": sort}).context["rows"]
+    values = [row[key] for row in rows]
+    assert len(rows) >= 2 and values == sorted(values, reverse=True)
