@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: run serve test lint pytest browser-deps bench load db-start db-stop migrate demo clean-venv test-pgbouncer pgbouncer-deps test-pg15 wrk-deps
+.PHONY: screenshots run serve test lint pytest browser-deps bench load db-start db-stop migrate demo clean-venv test-pgbouncer pgbouncer-deps test-pg15 wrk-deps
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,11 +54,16 @@ browser-deps:
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 pytest: $(DEV_STAMP) browser-deps
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint pytest test-pgbouncer test-pg15
+
+# Refresh the screenshots in docs/screenshots/ on purpose (make test writes them to the ignored test-results/).
+screenshots: $(DEV_STAMP) browser-deps
+	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest -q tests/browser
 
 bench: $(DEV_STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m bench

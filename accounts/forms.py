@@ -1,11 +1,14 @@
 """Admin form that creates an API key through services.api_key_create (the model form never saves itself)."""
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
 
+from accounts import networks
 from accounts.models import ApiKey, User
 from accounts.roles import SCOPES, scopes_for_role
 from accounts.selectors import user_manages_all_keys
-from accounts.services import ApiKeyError, api_key_check_scopes, parse_duration
+from accounts.services import ApiKeyError, api_key_check_networks, api_key_check_scopes, parse_duration
 
 EXPIRY_CHOICES = [("7d", "7 days"), ("30d", "30 days"), ("90d", "90 days"), ("365d", "1 year"), ("", "Never")]
 SCOPE_HELP = {
@@ -26,10 +29,14 @@ class ApiKeyCreateForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, initial=["read"],
                                        help_text="A key can never do more than its owner's role.")
     expires_in = forms.ChoiceField(choices=EXPIRY_CHOICES, initial="90d", required=False, label="Expires in")
+    allowed_networks = forms.CharField(
+        required=False, label="Allowed networks", widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One IP network per line or comma-separated (CIDR, e.g. 10.0.0.0/8 or 203.0.113.7); "
+                  "empty: from anywhere the owner's role allows.")
 
     class Meta:
         model = ApiKey
-        fields = ["user", "name", "scopes", "expires_in"]
+        fields = ["user", "name", "scopes", "expires_in", "allowed_networks"]
         help_texts = {"name": "What the key is for, e.g. “nightly export script”."}
 
     def __init__(self, *args, **kwargs):
@@ -49,6 +56,13 @@ class ApiKeyCreateForm(forms.ModelForm):
         value = self.cleaned_data.get("expires_in")
         return parse_duration(value) if value else None
 
+    def clean_allowed_networks(self):
+        text = self.cleaned_data.get("allowed_networks") or ""
+        try:
+            return api_key_check_networks(text.replace(",", "\n").split())
+        except ApiKeyError as exc:
+            raise ValidationError(str(exc), code="invalid_network")
+
     def clean(self):
         cleaned = super().clean()
         owner = self.owner()
@@ -58,3 +72,14 @@ class ApiKeyCreateForm(forms.ModelForm):
             except ApiKeyError as exc:
                 self.add_error("scopes", str(exc))
         return cleaned
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's login form, refusing a correct password from a network the user's role may not use."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        message = networks.network_refusal(self.request, user)
+        if message:
+            networks.network_refused_record(self.request, user=user, surface="admin_login")
+            raise ValidationError(message, code=networks.CODE)

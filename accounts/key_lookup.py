@@ -12,7 +12,7 @@ from accounts.models import ApiKey, User
 # groups', as Django's ModelBackend computes them), so `has_perm` needs no further query. The %(…)s names are
 # filled once from the models' own (quoted) table and column names, never from input; the prefix is a parameter.
 KEY_LOOKUP_SQL = """
-SELECT k.id, k.name, k.key_hash, k.scopes, k.created_at, k.expires_at, k.last_used, k.revoked_at,
+SELECT k.id, k.name, k.key_hash, k.scopes, k.allowed_networks, k.created_at, k.expires_at, k.last_used, k.revoked_at,
        ARRAY(SELECT ct.app_label || '.' || p.codename
                FROM auth_permission p
                JOIN django_content_type ct ON ct.id = p.content_type_id
@@ -27,7 +27,10 @@ SELECT k.id, k.name, k.key_hash, k.scopes, k.created_at, k.expires_at, k.last_us
   JOIN %(users)s u ON u.id = k.user_id
  WHERE k.prefix = %%s
 """
-KEY_FIELDS = ["id", "name", "key_hash", "scopes", "created_at", "expires_at", "last_used", "revoked_at"]
+# In the model's field order: Model.from_db pairs values with fields by position when some are deferred.
+KEY_FIELDS = ["id", "name", "key_hash", "scopes", "allowed_networks", "created_at", "expires_at", "last_used",
+              "revoked_at"]
+JSON_FIELDS = ("scopes", "allowed_networks")
 
 
 @functools.cache
@@ -95,10 +98,11 @@ def key_row(prefix):
 def api_key_from_row(prefix, row):
     """A new ApiKey with its owner (permission cache filled, so has_perm asks nothing more) from key_row()."""
     _sql, user_fields = _lookup_sql()
-    key_values, perms, user_values = row[:8], row[8], row[9:]
+    fields = len(KEY_FIELDS)
+    key_values, perms, user_values = row[:fields], row[fields], row[fields + 1:]
     owner = User.from_db("default", user_fields, user_values)
     api_key = ApiKey.from_db("default", KEY_FIELDS, [
-        _json(value) if name == "scopes" else value for name, value in zip(KEY_FIELDS, key_values, strict=True)
+        _json(value) if name in JSON_FIELDS else value for name, value in zip(KEY_FIELDS, key_values, strict=True)
     ])
     api_key.prefix, api_key.user_id = prefix, owner.pk
     api_key.user = owner

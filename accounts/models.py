@@ -28,6 +28,8 @@ class ApiKey(models.Model):
     key_hash = models.CharField(max_length=64)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
     scopes = models.JSONField(default=list)
+    # CIDR strings the key may be used from (config.networks.parse_networks); empty: from anywhere.
+    allowed_networks = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used = models.DateTimeField(null=True, blank=True)

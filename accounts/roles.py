@@ -20,6 +20,8 @@ DBTOOLS_PERMISSIONS = [
     ("manage_saved_queries", "Create and share saved queries"),
     ("view_all_query_history", "See every user's query history"),
     ("view_monitoring", "See monitoring screens"),
+    ("view_all_backends", "See every session of the app's database in monitoring"),
+    ("view_query_text", "See other sessions' SQL text in monitoring"),
     ("cancel_backend", "Cancel a backend's running statement"),
     ("terminate_backend", "Terminate a backend"),
     ("view_backups", "See backups"),
@@ -43,6 +45,8 @@ ROLE_PERMISSIONS = {
     OPERATOR: BLOG_READ
     + _dbtools(
         "view_monitoring",
+        "view_all_backends",
+        "view_query_text",
         "cancel_backend",
         "terminate_backend",
         "view_backups",
@@ -52,16 +56,17 @@ ROLE_PERMISSIONS = {
     ),
     ANALYST: BLOG_READ
     + _dbtools("run_query", "export_query", "manage_saved_queries", "view_monitoring", "view_migrations"),
-    VIEWER: BLOG_READ + _dbtools("view_monitoring"),
+    VIEWER: BLOG_READ + _dbtools("view_monitoring", "view_all_backends"),
 }
 
 # API key scopes and the permissions each one unlocks (still subject to the owner's role).
 SCOPES = {
-    "read": BLOG_READ + _dbtools("view_monitoring", "view_backups", "view_migrations"),
+    "read": BLOG_READ + _dbtools("view_monitoring", "view_all_backends", "view_backups", "view_migrations"),
     "write": BLOG_WRITE,
     "query": _dbtools("run_query", "export_query", "manage_saved_queries"),
-    "monitor": _dbtools("view_monitoring"),
+    "monitor": _dbtools("view_monitoring", "view_all_backends"),
     "operate": _dbtools(
+        "view_query_text",  # the SQL of the sessions an operator may cancel; never part of read/monitor
         "cancel_backend", "terminate_backend", "view_backups", "manage_backups", "view_migrations", "apply_migrations"
     ),
     "admin": None,  # None: any permission the owner's role has

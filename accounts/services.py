@@ -10,8 +10,9 @@ from django.utils import timezone
 from accounts import keys
 from accounts.key_cache import key_cache
 from accounts.models import ApiKey
-from accounts.roles import ADMIN, ROLE_CHOICES, ROLE_PERMISSIONS, SCOPES, scopes_for_role
-from dbtools.audit import audit_record
+from accounts.roles import ROLE_CHOICES, ROLE_PERMISSIONS, SCOPES, scopes_for_role
+from config.networks import parse_networks
+from core.audit import audit_record, audit_record_aggregated
 
 logger = logging.getLogger("pgdeck.accounts")
 
@@ -41,14 +42,6 @@ def user_sync_role_group(user):
     group = role_groups.filter(name=user.role).first()
     if group is not None:
         user.groups.add(group)
-
-
-def user_set_role(user, role):
-    user.role = role
-    user.is_staff = True
-    user.is_superuser = role == ADMIN and user.is_superuser
-    user.save(update_fields=["role", "is_staff", "is_superuser"])
-    return user
 
 
 MAX_KEY_LIFETIME = timedelta(days=3660)
@@ -86,23 +79,34 @@ def api_key_check_scopes(user, scopes):
     return scopes
 
 
-def api_key_create(*, user, name, scopes=None, expires_in=None, actor=None, request=None):
-    """Create a key; returns (ApiKey, plaintext). The plaintext exists only in this return value."""
+def api_key_check_networks(values):
+    """The networks as canonical CIDR strings, or ApiKeyError naming the first one that is not a network."""
+    try:
+        return parse_networks(list(values or []))
+    except ValueError as exc:
+        raise ApiKeyError(f"allowed networks: {exc}")
+
+
+def api_key_create(*, user, name, scopes=None, expires_in=None, actor=None, request=None, allowed_networks=None):
+    """Create a key; returns (ApiKey, plaintext). The plaintext exists only in this return value.
+    `allowed_networks` (CIDR strings) binds the key to those networks; empty: wherever the owner's role may be."""
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ApiKeyError("a key needs a name of 1 to 100 characters")
     if not user.is_active:
         raise ApiKeyError(f"user {user.username} is deactivated")
     scopes = api_key_check_scopes(user, scopes_for_role(user.role) if scopes is None else scopes)
+    allowed_networks = api_key_check_networks(allowed_networks)
     prefix, plaintext = keys.generate_key()
     expires_at = timezone.now() + expires_in if expires_in else None
     with transaction.atomic():
         api_key = ApiKey.objects.create(
             user=user, name=name, prefix=prefix, key_hash=keys.hash_key(plaintext), scopes=scopes,
-            expires_at=expires_at,
+            expires_at=expires_at, allowed_networks=allowed_networks,
         )
         audit_record("api_key.create", actor=actor, request=request, target=f"pgd_{prefix}", owner=user.username,
-                     name=name, scopes=scopes, expires_at=expires_at.isoformat() if expires_at else None)
+                     name=name, scopes=scopes, expires_at=expires_at.isoformat() if expires_at else None,
+                     allowed_networks=allowed_networks)
     logger.info("api key created: prefix=%s user=%s", prefix, user.username)
     return api_key, plaintext
 
@@ -121,9 +125,10 @@ def api_key_revoke(api_key, *, actor=None, request=None):
 
 
 def api_key_auth_failed(*, reason, claimed_prefix, request):
-    """Record a rejected key (its claimed prefix and why, never the key) in the audit trail."""
-    audit_record("api_key.auth_failed", actor="", request=request, target=f"pgd_{claimed_prefix}",
-                 reason=reason, path=request.path[:200])
+    """Record a rejected key (its claimed prefix and why, never the key) in the audit trail: one row per client
+    address and minute with a count, so a flood of guesses cannot fill the trail."""
+    audit_record_aggregated("api_key.auth_failed", request=request, target=f"pgd_{claimed_prefix}",
+                            reason=reason, path=request.path[:200])
 
 
 LAST_USED_EVERY = timedelta(minutes=1)

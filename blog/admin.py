@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from blog.models import BlogUser, Post
-from dbtools.pagination import EstimatedCountPaginator
+from core.pagination import EstimatedCountPaginator
 
 
 class LargeTableAdmin(admin.ModelAdmin):

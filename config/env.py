@@ -47,15 +47,3 @@ def parse_database_url(url, *, variable="DATABASE_URL"):
         "PORT": str(port or ""),
         "EXTRA": query,
     }
-
-
-def redact_url(url):
-    """A connection URL safe to print: the password is replaced."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<malformed url>"
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()

@@ -10,6 +10,12 @@ class PgDeckAdminSite(admin.AdminSite):
     index_title = "PostgreSQL console"
     site_url = None  # no public site: hide "View site"
 
+    @property
+    def login_form(self):
+        from accounts.forms import AdminLoginForm  # refuses logins from networks the user's role may not use
+
+        return AdminLoginForm
+
     def get_urls(self):
         from dbtools.admin_urls import tool_urlpatterns
 

@@ -4,12 +4,22 @@ import logging
 
 from rest_framework import authentication, exceptions
 
+from accounts import networks
 from accounts.api.throttling import AnonRateThrottle
 from accounts.selectors import KeyRejected, api_key_authenticate
 from accounts.services import api_key_auth_failed, api_key_touch
+from config.networks import client_ip
 
 logger = logging.getLogger("pgdeck.api.auth")
 KEYWORDS = ("bearer", "api-key")
+
+
+class NetworkNotAllowed(exceptions.APIException):
+    """403 {"error": {"code": "network_not_allowed"}}: a valid key from a network it may not be used from.
+    (Not config.api.errors.ApiError: that module imports DRF's views, which import this one.)"""
+
+    status_code = 403
+    default_code = networks.CODE
 
 
 def claimed_prefix(plaintext):
@@ -34,15 +44,24 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             api_key = api_key_authenticate(plaintext)
         except KeyRejected as rejected:
             self.reject(request, rejected, claimed_prefix(plaintext))
+        self.check_network(request, api_key)
         api_key_touch(api_key)
         return api_key.user, api_key
+
+    def check_network(self, request, api_key):
+        """A valid key from a network its owner's role or the key itself is not bound to: 403, audited."""
+        message = networks.network_refusal(request, api_key.user, api_key)
+        if message:
+            django_request = getattr(request, "_request", request)
+            networks.network_refused_record(django_request, user=api_key.user, surface="api_key", api_key=api_key)
+            raise NetworkNotAllowed(message, code=networks.CODE)
 
     def reject(self, request, rejected, prefix):
         """401, audited; a failed attempt also spends the IP's anonymous rate, so guessing ends in 429s."""
         # The Django request, not DRF's: asking DRF's request for .user here would re-enter authentication.
         django_request = getattr(request, "_request", request)  # metrics calls this with a Django request
         logger.warning("api key rejected: reason=%s prefix=%s ip=%s", rejected.reason, prefix,
-                       request.META.get("REMOTE_ADDR"))
+                       client_ip(django_request))
         throttle = AnonRateThrottle()
         if not throttle.allow_request(django_request, None):
             raise exceptions.Throttled(throttle.wait())

@@ -1,5 +1,6 @@
 """One permission check for the API: the user's role must grant the permission and the key's scope cover it."""
 
+from django.conf import settings
 from rest_framework.permissions import BasePermission
 
 from accounts.models import ApiKey
@@ -48,3 +49,15 @@ def require_model_perms(app_label, model_name):
 
     ModelPermission.__name__ = f"Require_{app_label}_{model_name}"
     return ModelPermission
+
+
+class DocsAccess(BasePermission):
+    """/api/schema/ and /api/docs/: anyone when API_DOCS_PUBLIC (development), else a staff session or a key."""
+
+    message = "The API schema and docs need a login (staff session or API key) on this server."
+
+    def has_permission(self, request, view):
+        if settings.API_DOCS_PUBLIC:
+            return True
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_active and user.is_staff)

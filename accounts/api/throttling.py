@@ -10,6 +10,7 @@ import time
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import ApiKey
+from config.networks import client_ip
 
 
 class FixedWindowRateThrottle(SimpleRateThrottle):
@@ -34,6 +35,10 @@ class FixedWindowRateThrottle(SimpleRateThrottle):
 
     def wait(self):
         return max(1.0, self.window_ends - time.time())
+
+    def get_ident(self, request):
+        """The address config.networks trusts (DRF's own reading believes any X-Forwarded-For)."""
+        return client_ip(request) or "unknown"
 
 
 class ApiKeyRateThrottle(FixedWindowRateThrottle):

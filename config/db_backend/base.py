@@ -6,11 +6,12 @@ first asked with a short wait; if that runs out, one direct connection attempt t
 """
 
 import psycopg
+from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.postgresql import base
 from django.db.utils import OperationalError
 from psycopg_pool import PoolTimeout
 
-from config.db_backend.pool_checks import check_unless_fresh, mark_returned
+from config.db_backend.pool_checks import check_unless_fresh
 
 FIRST_WAIT = 1.0
 PROBE_TIMEOUT = 1
@@ -20,10 +21,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
     @property
     def pool(self):
         pool = super().pool
-        if pool and getattr(pool, "_check", None) is not None and not getattr(pool, "_pgdeck_checks", False):
-            # Django passes check=ConnectionPool.check_connection (a round trip per checkout); psycopg_pool
-            # 3.3 keeps the callbacks in _check/_reset, which is where the cheaper pair goes.
-            pool._check, pool._reset, pool._pgdeck_checks = check_unless_fresh, mark_returned, True
+        if pool is not None and pool._check is not check_unless_fresh:
+            # Django passes check=ConnectionPool.check_connection (a round trip per checkout) and offers no option
+            # to replace it; psycopg_pool keeps it in _check. Loud, not silent, if an upgrade moves it
+            # (tests/test_private_seams.py also asserts it is in effect).
+            if not hasattr(pool, "_check"):
+                raise ImproperlyConfigured("psycopg_pool.ConnectionPool has no _check: update config/db_backend")
+            pool._check = check_unless_fresh
         return pool
 
     def get_new_connection(self, conn_params):

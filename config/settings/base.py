@@ -5,6 +5,7 @@ from datetime import timedelta
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
 from config.env import BASE_DIR, env
+from config.networks import role_networks_from_env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
@@ -36,6 +37,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.NetworkRulesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -54,7 +56,19 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+# Reverse proxies in front of pgdeck: the client address is that many entries from the right of X-Forwarded-For
+# (0: REMOTE_ADDR, the header is ignored). One reading for axes, rate limits, network rules and the audit trail.
+PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
+AXES_CLIENT_IP_CALLABLE = "config.networks.client_ip"
+# Database firewall rules (docs/security.md): the networks each role may use the console from (admin pages,
+# sessions and the role's API keys); empty means anywhere. A key may narrow this further (ApiKey.allowed_networks).
+ROLE_ALLOWED_NETWORKS = role_networks_from_env({
+    "admin": env.list("ADMIN_ALLOWED_NETWORKS", default=[]),
+    "operator": env.list("OPERATOR_ALLOWED_NETWORKS", default=[]),
+    "analyst": env.list("ANALYST_ALLOWED_NETWORKS", default=[]),
+    "viewer": env.list("VIEWER_ALLOWED_NETWORKS", default=[]),
+})
 
 # Content-Security-Policy: no inline or eval'd script anywhere; styles may be inline (Django admin and
 # CodeMirror set style attributes), which cannot run code.
@@ -160,6 +174,10 @@ SPECTACULAR_SETTINGS = {
 API_KEY_PEPPER = env("API_KEY_PEPPER", default="")
 # Verified key rows cached per process, emptied by PostgreSQL NOTIFY on any change (accounts/key_cache.py).
 API_KEY_CACHE = env.bool("API_KEY_CACHE", default=True)
+# /api/schema/ and /api/docs/ for anonymous visitors (production turns this off unless API_DOCS_PUBLIC=1).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
+# Failed API-key attempts (and network refusals) from one address: one audit row per this many seconds, counted.
+AUDIT_AGGREGATE_SECONDS = 60
 QUERY_DATABASE_URL = env("QUERY_DATABASE_URL", default="")
 QUERY_WRITE_DATABASE_URL = env("QUERY_WRITE_DATABASE_URL", default="")
 QUERY_EDITOR_MAX_ROWS = env.int("QUERY_EDITOR_MAX_ROWS", default=1000)
@@ -214,6 +232,10 @@ LOGGING["loggers"]["alembic"] = {"level": "WARNING"}  # the bridge loads Alembic
 BACKUP_PG_BIN_DIRS = env.list("BACKUP_PG_BIN_DIRS", default=[])
 # Seconds pg_dump (and the snapshot's row counts) wait for a table lock before the backup fails.
 BACKUP_LOCK_WAIT_TIMEOUT = env.int("BACKUP_LOCK_WAIT_TIMEOUT", default=60)
+# The non-superuser login role restores and verifies run as (created and reset by pgdeck on each use).
+BACKUP_RESTORE_ROLE = env("BACKUP_RESTORE_ROLE", default="pgdeck_restore")
+# Restoring over the live database needs a full, verified backup of it at most this old (0 = not needed).
+RESTORE_REQUIRES_VERIFIED_BACKUP_MINUTES = env.int("RESTORE_REQUIRES_VERIFIED_BACKUP_MINUTES", default=60)
 MONITORING_SIZE_CACHE_SECONDS = env.int("MONITORING_SIZE_CACHE_SECONDS", default=60)
 QUERY_EDITOR_MAX_BYTES = env.int("QUERY_EDITOR_MAX_BYTES", default=16 * 1024 * 1024)
 # Which alias monitoring reads ("" = the replica when configured, else default); see docs/configuration.md.

@@ -7,6 +7,8 @@ DEFAULT_DB_NAME = "pgdeck"
 
 
 def _pool_options():
+    from config.db_backend.pool_checks import mark_returned
+
     size = env.int("DB_POOL_SIZE", default=5)
     overflow = env.int("DB_MAX_OVERFLOW", default=10)
     return {
@@ -14,6 +16,9 @@ def _pool_options():
         "max_size": size + overflow,
         "timeout": env.float("DB_POOL_TIMEOUT", default=30),
         "max_lifetime": env.float("DB_POOL_RECYCLE", default=3600),
+        # psycopg_pool's public `reset` callback; the cheaper `check` that goes with it is set by config.db_backend
+        # (Django passes its own check= itself, so it cannot go here).
+        "reset": mark_returned,
     }
 
 
@@ -62,12 +67,12 @@ def build_databases(*, allow_embedded):
         "ENGINE": "config.db_backend",
         **fields,
         "CONN_MAX_AGE": 0,
-        # Health checks on: with the pool, config.db_backend swaps Django's check-every-checkout for a cheaper
-        # one (config/db_backend/pool_checks.py), so stale connections still die after a server restart.
-        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": _connection_options(extra),
         "TEST": {"NAME": env("TEST_DATABASE_NAME", default=None)},
     }
+    # Health checks on: with the pool, config.db_backend swaps Django's check-every-checkout for a cheaper one
+    # (config/db_backend/pool_checks.py), so stale connections still die after a server restart.
+    default["CONN_HEALTH_CHECKS"] = True
     if env.bool("DB_PGBOUNCER", default=False):
         # Transaction pooling cannot keep a named cursor open between statements.
         default["DISABLE_SERVER_SIDE_CURSORS"] = True

@@ -16,6 +16,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:
     raise ConfigError("DJANGO_ALLOWED_HOSTS is required with config.settings.production")
 DATABASES, DATABASE_SOURCE = build_databases(allow_embedded=False)
+# The schema lists every endpoint and parameter: for logged-in users (staff session or API key) only.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

@@ -1,5 +1,6 @@
 """Custom admin views of backups: create (background), detail + status JSON, verify, download, delete, restore."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
@@ -63,7 +64,8 @@ def create_view(site, request):
         else:
             messages.info(request, f"Backup #{backup.pk} started; this page follows its progress.")
             return redirect("admin:dbtools_backup_detail", backup.pk)
-    return _render(site, request, "create.html", "Create a backup", form=form)
+    return _render(site, request, "create.html", "Create a backup", form=form,
+                   is_admin=services.is_admin(request.user))
 
 
 def detail_view(site, request, pk):
@@ -75,6 +77,8 @@ def detail_view(site, request, pk):
                    can_manage=request.user.has_perm("dbtools.manage_backups"),
                    deletable=backup.status != "running" or services.is_stale(backup),
                    can_restore=request.user.has_perm("dbtools.restore_backup"),
+                   private_data=(backup.snapshot or {}).get("private_data", not (backup.snapshot or {}).get(
+                       "excluded_data")),
                    status_url=reverse("admin:dbtools_backup_status", args=[backup.pk]))
 
 
@@ -137,4 +141,4 @@ def restore_view(site, request, pk):
             messages.success(request, f"Backup #{backup.pk} was restored into database {target}.")
             return redirect("admin:dbtools_backup_detail", backup.pk)
     return _render(site, request, "restore.html", f"Restore backup #{backup.pk}", backup=backup, form=form,
-                   live_name=live)
+                   live_name=live, required_minutes=settings.RESTORE_REQUIRES_VERIFIED_BACKUP_MINUTES)

@@ -58,8 +58,8 @@ def _get(pk):
     return backup
 
 
-def _status_code(exc):
-    return 409 if "running" in str(exc) or "only a finished backup" in str(exc) else 400
+def _api_error(exc):
+    return ApiError(exc.status, exc.code, str(exc))
 
 
 class BackupListView(APIView):
@@ -86,7 +86,7 @@ class BackupListView(APIView):
                                        schema_only=data["schema_only"], tables=data["tables"],
                                        encrypt=data["encrypt"], verify=data["verify"])
         except BackupError as exc:
-            raise ApiError(400, "backup_error", str(exc))
+            raise _api_error(exc)
         return Response(selectors.backup_status(backup), status=202)
 
 
@@ -106,7 +106,7 @@ class BackupDownloadView(APIView):
         try:
             return download_response(_get(pk), actor=request.user, request=request)
         except BackupError as exc:
-            raise ApiError(409, "not_available", str(exc))
+            raise _api_error(exc)
 
 
 class BackupVerifyView(APIView):
@@ -118,6 +118,6 @@ class BackupVerifyView(APIView):
         try:
             jobs.verify_start(backup, actor=request.user, request=request)
         except BackupError as exc:
-            raise ApiError(_status_code(exc), "conflict" if _status_code(exc) == 409 else "backup_error", str(exc))
+            raise _api_error(exc)
         backup.refresh_from_db()
         return Response(selectors.backup_status(backup), status=202)

@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from dbtools.backups import catalog, files
+from dbtools.backups import catalog, files, trust
 from dbtools.backups.crypto import CHUNK, Encryptor
 from dbtools.backups.errors import BackupError
 from dbtools.backups.tools import client_env, connect, select_tools, stop_process
@@ -36,6 +36,7 @@ class DumpPlan:
     secret: str = ""
     jobs: int = 2
     lock_wait_ms: int = 60000
+    with_private: bool = True  # False: the rows of private tables are left out (a non-admin's backup)
 
 
 @dataclass
@@ -50,7 +51,7 @@ def _quote(name):
     return '"' + name.replace('"', '""') + '"'
 
 
-def dump_argv(tools, plan, snapshot_id, partial, tables):
+def dump_argv(tools, plan, snapshot_id, partial, tables, excluded=()):
     argv = [tools.path("pg_dump"), f"--format={plan.fmt}", "--no-password", f"--snapshot={snapshot_id}",
             f"--lock-wait-timeout={plan.lock_wait_ms}"]
     if plan.fmt == "plain":
@@ -59,6 +60,7 @@ def dump_argv(tools, plan, snapshot_id, partial, tables):
         argv.append("--schema-only")
     if plan.tables:
         argv += [f"--table={_quote(schema)}.{_quote(table)}" for schema, table in tables]
+    argv += [f"--exclude-table-data={_quote(schema)}.{_quote(table)}" for schema, table in excluded]
     if plan.fmt == "directory":
         argv += [f"--jobs={plan.jobs}", f"--file={partial}"]
     return argv
@@ -90,7 +92,7 @@ class _Counter(threading.Thread):
 def _stream(proc, partial, secret, progress):
     digest, size = hashlib.sha256(), 0
     encryptor = Encryptor(secret) if secret else None
-    with open(partial, "wb") as out:
+    with files.private_open(partial) as out:
         def emit(data):
             nonlocal size
             out.write(data)
@@ -147,6 +149,7 @@ def _run_pg_dump(argv, plan, partial, progress):
         if returncode != 0:
             raise BackupError(tool_error("pg_dump", returncode, errors.read().decode(errors="replace")))
     if plan.fmt == "directory":
+        files.seal_modes(partial)
         size, digest = files.disk_size(partial), files.directory_checksum(partial)
     return size, digest
 
@@ -167,12 +170,15 @@ def run_dump(plan, on_progress=None):
         # Neither pg_dump nor the counts wait forever behind a lock (e.g. a migration's ACCESS EXCLUSIVE).
         conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{plan.lock_wait_ms}ms")))
         snapshot_id = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
-        tables = catalog.resolve_tables(conn, plan.tables) if plan.tables else catalog.table_list(conn)
-        counter = _Counter(conn, [] if plan.schema_only else tables)
+        every = catalog.table_list(conn)
+        tables = catalog.resolve_tables(conn, plan.tables) if plan.tables else every
+        private = [t for t in catalog.private_tables(conn, every) if t in tables]
+        excluded = [] if plan.with_private or plan.schema_only else private
+        counter = _Counter(conn, [] if plan.schema_only else [t for t in tables if t not in excluded])
         counter.start()
         try:
-            size, digest = _run_pg_dump(dump_argv(tools, plan, snapshot_id, partial, tables), plan, partial,
-                                        _throttled(on_progress))
+            size, digest = _run_pg_dump(dump_argv(tools, plan, snapshot_id, partial, tables, excluded), plan,
+                                        partial, _throttled(on_progress))
         finally:
             counter.join()
         if on_progress:
@@ -180,9 +186,8 @@ def run_dump(plan, on_progress=None):
         if counter.error:
             raise BackupError(f"counting rows for the snapshot failed: {counter.error}")
         counts = {catalog.qualified(s, t): counter.counts.get(catalog.qualified(s, t), 0) for s, t in tables}
-        manifest = {"format": plan.fmt, "encrypted": bool(plan.secret), "database": plan.dbname,
-                    "schema_only": plan.schema_only, "server_version_num": server_num, "pg_dump_major": tools.major,
-                    "checksum": digest, "size": size, "tables": counts, "snapshot_consistent": True}
+        manifest = _manifest(plan, server_num, tools, digest, size, counts, (private, excluded),
+                             catalog.extensions(conn))
         files.write_sidecars(plan.path, digest, manifest)
         os.replace(partial, plan.path)
         return DumpResult(plan.path, size, digest, manifest)
@@ -191,6 +196,19 @@ def run_dump(plan, on_progress=None):
         raise
     finally:
         conn.close()
+
+
+def _manifest(plan, server_num, tools, digest, size, counts, private_excluded, extensions):
+    """What the dump holds, signed (trust.py): the snapshot, whether private rows are in it, its extensions."""
+    private, excluded = private_excluded
+    return trust.sign({
+        "format": plan.fmt, "encrypted": bool(plan.secret), "database": plan.dbname,
+        "schema_only": plan.schema_only, "server_version_num": server_num, "pg_dump_major": tools.major,
+        "checksum": digest, "size": size, "tables": counts, "snapshot_consistent": True,
+        "private_data": bool(private) and not excluded and not plan.schema_only,
+        "excluded_data": [catalog.qualified(s, t) for s, t in excluded], "table_selection": bool(plan.tables),
+        "extensions": extensions,
+    })
 
 
 def _discard(path, partial):

@@ -7,6 +7,7 @@ from the files alone.
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -18,12 +19,33 @@ from dbtools.backups.errors import BackupError
 EXTENSIONS = {"custom": ".dump", "plain": ".sql", "directory": ".dir"}
 PARTIAL = ".partial"
 READ_CHUNK = 1 << 20
+# Backups hold password hashes and sessions: owner-only, whatever the process umask says.
+FILE_MODE, DIR_MODE = 0o600, 0o700
 
 
 def backup_dir():
     path = Path(settings.BACKUP_DIR)
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    path.chmod(DIR_MODE)
     return path
+
+
+def private_open(path):
+    """A new file opened for writing with mode 0600 (set explicitly: os.open's mode is filtered by the umask)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    os.fchmod(fd, FILE_MODE)
+    return os.fdopen(fd, "wb")
+
+
+def seal_modes(path):
+    """0700 for a directory backup and its folders, 0600 for every file in it (pg_dump's own follow the umask)."""
+    path = Path(path)
+    if path.is_dir():
+        path.chmod(DIR_MODE)
+        for item in path.rglob("*"):
+            item.chmod(DIR_MODE if item.is_dir() else FILE_MODE)
+    else:
+        path.chmod(FILE_MODE)
 
 
 def final_path(dbname, fmt, encrypted, output=None):
@@ -85,7 +107,8 @@ def write_sidecars(path, digest, manifest):
     for target, text in ((sidecar_path(path), f"{digest}  {path.name}\n"),
                          (manifest_path(path), json.dumps(manifest, indent=2, sort_keys=True) + "\n")):
         tmp = partial_path(target)
-        tmp.write_text(text)
+        with private_open(tmp) as handle:
+            handle.write(text.encode())
         tmp.replace(target)
 
 

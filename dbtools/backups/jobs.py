@@ -37,7 +37,7 @@ def _run(target, *args, **kwargs):
 
 def backup_start(*, actor, request=None, fmt="custom", schema_only=False, tables=(), encrypt=False, verify=False):
     """Create the `running` row now (errors in the options are raised here) and dump in the background."""
-    backup = services.backup_prepare(actor=actor, fmt=fmt, encrypt=encrypt)
+    backup = services.backup_prepare(actor=actor, fmt=fmt, encrypt=encrypt, tables=tables)
     if verify:  # marked now, so a page that sees the dump finish keeps following the verify
         Backup.objects.filter(pk=backup.pk).update(verify_result="running")
         backup.verify_result = "running"
@@ -55,9 +55,10 @@ def backup_start(*, actor, request=None, fmt="custom", schema_only=False, tables
 def verify_start(backup, *, actor, request=None):
     services.require_permission(actor, "dbtools.manage_backups")
     if backup.status != "success":
-        raise BackupError(f"backup #{backup.pk} is {backup.status}: only a finished backup can be verified")
+        raise BackupError(f"backup #{backup.pk} is {backup.status}: only a finished backup can be verified",
+                          code="conflict", status=409)
     if verify_running(backup):
-        raise BackupError(f"backup #{backup.pk} is already being verified")
+        raise BackupError(f"backup #{backup.pk} is already being verified", code="conflict", status=409)
     Backup.objects.filter(pk=backup.pk).update(verify_result="running", verify_ok=None, verified_at=timezone.now())
     _run(services.backup_verify, actor=actor, backup=backup, request=request)
 

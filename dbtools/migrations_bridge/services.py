@@ -142,7 +142,7 @@ def migrations_sync(*, using="default", user=""):
 
 def migrations_move(action, revision, *, using="default", request=None, user=""):
     """upgrade/downgrade for the admin and the API, audited as migration.<action> whether it worked or not."""
-    from dbtools.audit import audit_record
+    from core.audit import audit_record
 
     service = migrations_upgrade if action == "upgrade" else migrations_downgrade
     versions = version_rows(connections[using])

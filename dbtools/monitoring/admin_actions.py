@@ -11,6 +11,7 @@ from dbtools.monitoring import services
 from dbtools.monitoring.admin_views import SCREENS
 from dbtools.monitoring.queries.activity import backend
 from dbtools.monitoring.queries.base import MonitoringQueryError
+from dbtools.monitoring.visibility import visibility_for
 
 EXPLANATIONS = {
     "cancel": "pg_cancel_backend stops the statement this session is running; the session stays connected and "
@@ -43,8 +44,9 @@ def backend_action_view(request, site, pid, action):
         messages.error(request, str(exc))
         return HttpResponseRedirect(next_url)
     if not target:
-        messages.error(request, f"There is no backend with pid {pid}; it may have ended already.")
+        messages.error(request, f"There is no backend with pid {pid} in this database; it may have ended already.")
         return HttpResponseRedirect(next_url)
+    target = {**target, "query": visibility_for(request).query(target["query"])}
     context = {**site.each_context(request), "title": f"{action.capitalize()} backend {pid}?", "backend": target,
                "action": action, "explanation": EXPLANATIONS[action], "next_url": next_url, "screens": SCREENS,
                "current": "dbtools_monitoring_activity"}

@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 
 from dbtools.monitoring import selectors
 from dbtools.monitoring.queries.base import MonitoringQueryError
+from dbtools.monitoring.visibility import visibility_for
 
 SCREENS = [
     ("dbtools_monitoring", "Overview"),
@@ -67,7 +68,7 @@ def _filter_text(request, name):
 
 @monitoring_view("dbtools_monitoring", "Monitoring", "overview.html")
 def overview_view(request):
-    data = selectors.overview_get()
+    data = selectors.overview_get(visibility_for(request))
     return {**data, "chart_interval": settings.MONITORING_CHART_INTERVAL_SECONDS,
             "connections_percent": round(100 * data["connections"]["total"] / data["server"]["max_connections"], 1)}
 
@@ -77,14 +78,15 @@ def activity_view(request):
     filters = {name: _filter_text(request, name) for name in ACTIVITY_FILTERS}
     min_seconds = _int(request.GET.get("min_seconds"), 0)
     show_all = request.GET.get("all") == "1"
-    data = selectors.activity_get({**filters, "min_seconds": max(min_seconds, 0), "client_only": not show_all})
+    data = selectors.activity_get({**filters, "min_seconds": max(min_seconds, 0), "client_only": not show_all},
+                                  visibility_for(request))
     return {**data, "filters": filters, "min_seconds": min_seconds or "", "show_all": show_all,
             "choices": selectors.activity_filter_choices()}
 
 
 @monitoring_view("dbtools_monitoring_locks", "Locks", "locks.html")
 def locks_view(request):
-    return selectors.locks_get()
+    return selectors.locks_get(visibility_for(request))
 
 
 @monitoring_view("dbtools_monitoring_tables", "Tables", "tables.html")
@@ -122,7 +124,7 @@ def indexes_view(request):
 
 @monitoring_view("dbtools_monitoring_checks", "Health checks", "checks.html")
 def checks_view(request):
-    results = selectors.checks_run()
+    results = selectors.checks_run(visibility_for(request))
     return {"checks": results, "checks_summary": selectors.checks_summary(results)}
 
 
@@ -130,7 +132,7 @@ def checks_view(request):
 def query_stats_view(request):
     sort = request.GET.get("sort", "total")
     sort = sort if sort in selectors.QUERY_SORTS else "total"
-    return {**selectors.query_stats_get(sort), "sort": sort, "sorts": selectors.QUERY_SORTS}
+    return {**selectors.query_stats_get(sort, visibility_for(request)), "sort": sort, "sorts": selectors.QUERY_SORTS}
 
 
 def chart_data_view(request, site):

@@ -10,12 +10,12 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from dbtools.audit import audit_record
+from core.audit import audit_record
 from dbtools.monitoring import services
 from dbtools.monitoring.admin_views import SCREENS
-from dbtools.monitoring.history.text import shown_text
 from dbtools.monitoring.queries.activity import BACKEND_COLUMNS
 from dbtools.monitoring.queries.base import MonitoringQueryError, fetch_all
+from dbtools.monitoring.visibility import visibility_for
 
 
 def long_running_targets():
@@ -45,7 +45,7 @@ def long_running_cancel_all(tokens, *, request):
             skipped.append(token)
             continue
         try:
-            outcome = services.backend_cancel(pid, request=request)
+            outcome = services.backend_signal("cancel", pid, request=request)
         except (services.BackendNotFound, services.BackendRefused):
             skipped.append(token)
             continue
@@ -85,8 +85,9 @@ def cancel_all_view(request, site):
     except MonitoringQueryError as exc:
         messages.error(request, str(exc))
         return HttpResponseRedirect(back)
+    visibility = visibility_for(request)
     for row in rows:
-        row["token"], row["text"] = _token(row), shown_text(request.user, row["query"])
+        row["token"], row["text"] = _token(row), visibility.query(row["query"])
     context = {**site.each_context(request), "title": "Cancel all long-running statements?", "targets": rows,
                "threshold": settings.MONITORING_LONG_QUERY_SECONDS, "screens": SCREENS, "next_url": back,
                "current": "dbtools_monitoring_activity"}

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import APIException, AuthenticationFailed
 
 from accounts.api.authentication import ApiKeyAuthentication
 from accounts.roles import scope_allows
@@ -102,6 +102,8 @@ def _key_allowed(request):
         result = ApiKeyAuthentication().authenticate(request)
     except AuthenticationFailed:
         return False, 401
+    except APIException as exc:  # a valid key from a network it is not bound to (network_not_allowed), a 429
+        return False, exc.status_code
     if result is None:
         return False, 401
     user, key = result
@@ -114,8 +116,9 @@ def metrics_view(request):
     if not _ip_allowed(request.META.get("REMOTE_ADDR")):
         allowed, status = _key_allowed(request)
         if not allowed:
-            message = "metrics need an API key with the read or monitor scope" if status == 401 else \
-                "this API key may not read monitoring metrics"
+            message = {401: "metrics need an API key with the read or monitor scope",
+                       429: "too many failed key attempts; try again later"}.get(
+                status, "this API key may not read monitoring metrics from here")
             response = HttpResponse(message + "\n", status=status, content_type="text/plain")
             if status == 401:
                 response["WWW-Authenticate"] = 'Bearer realm="metrics"'

@@ -12,6 +12,7 @@ from dbtools.monitoring import checks
 from dbtools.monitoring.queries import activity, indexes, locks, overview, query_stats, tables
 from dbtools.monitoring.queries.base import MonitoringQueryError, monitoring_connection
 from dbtools.monitoring.services import app_backend_pids
+from dbtools.monitoring.visibility import NOTHING
 
 TABLE_SORTS = list(tables.SORT_KEYS)
 QUERY_SORTS = list(query_stats.SORT_COLUMNS)
@@ -56,14 +57,18 @@ def connections_get():
     return {"by_state": by_state, "total": sum(row["connections"] for row in by_state)}
 
 
-def checks_run():
-    """Every health check; one failing query turns its check into an 'error' row instead of a 500."""
+def checks_run(visibility=NOTHING):
+    """Every health check; one failing query turns its check into an 'error' row instead of a 500.
+    Rows naming a session (idle in transaction) are shaped like the activity screen's for this viewer."""
     results = []
     for check in checks.CHECKS:
         try:
-            results.append(check())
+            result = check()
         except MonitoringQueryError as exc:
-            results.append(checks.result(check.__name__.removeprefix("check_"), check.__name__, "error", str(exc)))
+            result = checks.result(check.__name__.removeprefix("check_"), check.__name__, "error", str(exc))
+        if any("query" in row for row in result["rows"]):
+            result["rows"] = visibility.shape(result["rows"])
+        results.append(result)
     return results
 
 
@@ -91,8 +96,8 @@ def growth_by_day(days=None):
     return rows
 
 
-def overview_get():
-    results = checks_run()
+def overview_get(visibility=NOTHING):
+    results = checks_run(visibility)
     return {
         "server": server_get(), "counters": overview.database_counters(),
         "cache": cache_hit_ratios_cached(), "connections": connections_get(), "pool": pool_stats(),
@@ -106,9 +111,19 @@ def chart_counters():
     return {"counters": overview.database_counters(), "connections": connections_get(), "pool": pool_stats()}
 
 
-def activity_get(filters):
+def _search_redacted(rows, search):
+    """Search what the viewer can read: matching raw text would let them probe for values they cannot see."""
+    needle = search.lower()
+    return [row for row in rows if needle in row["query"].lower()]
+
+
+def activity_get(filters, visibility=NOTHING):
     threshold = settings.MONITORING_LONG_QUERY_SECONDS
-    rows, long_running = activity.backends(**filters), activity.long_running(threshold)
+    search = "" if visibility.query_text else filters.pop("search", "")
+    rows = visibility.shape(activity.backends(**filters, pids=visibility.own_pids))
+    long_running = visibility.shape(activity.long_running(threshold, pids=visibility.own_pids))
+    if search:
+        rows = _search_redacted(rows, search)
     own = app_backend_pids()
     for row in rows + long_running:
         row["long_running"] = row["state"] == "active" and (row["duration_seconds"] or 0) > threshold
@@ -142,11 +157,11 @@ def blocking_tree(nodes):
     return rows
 
 
-def locks_get():
-    nodes, own = locks.blocking_backends(), app_backend_pids()
+def locks_get(visibility=NOTHING):
+    nodes, own = visibility.shape(locks.blocking_backends()), app_backend_pids()
     for node in nodes:
         node["is_self"] = node["pid"] in own
-    return {"tree": blocking_tree(nodes), "locks": locks.locks()}
+    return {"tree": blocking_tree(nodes), "locks": visibility.shape(locks.locks())}
 
 
 def tables_get(*, sort, descending, page, search=""):
@@ -164,7 +179,7 @@ def indexes_get():
             "duplicates": indexes.duplicate_indexes(), "invalid": indexes.invalid_indexes()}
 
 
-def query_stats_get(sort="total"):
+def query_stats_get(sort="total", visibility=NOTHING):
     """Top statements, or the reason they cannot be shown (extension missing/not preloaded) and no rows."""
     status = query_stats.extension_status()
     result = {"status": status, "rows": [], "problem": None}
@@ -173,5 +188,7 @@ def query_stats_get(sort="total"):
     elif not status["preloaded"]:
         result["problem"] = "not_preloaded"
     else:
-        result["rows"] = query_stats.top_queries(extension_version=status["installed_version"], sort=sort)
+        rows = query_stats.top_queries(extension_version=status["installed_version"], sort=sort)
+        # pg_stat_statements already replaces constants, but keeps some utility statements' text verbatim.
+        result["rows"] = [{**row, "query": visibility.query(row["query"])} for row in rows]
     return result

@@ -6,9 +6,10 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from dbtools.audit import audit_record
+from core.audit import audit_record
 from dbtools.models import StatsSnapshot
 from dbtools.monitoring.queries import activity, backends, overview, tables
+from dbtools.monitoring.redaction import fingerprint
 from dbtools.monitoring.signals import remembered_pids
 
 ACTIONS = {
@@ -55,12 +56,15 @@ def _refusal(action, backend):
 def backend_signal(action, pid, *, request=None, actor=None):
     """Cancel or terminate backend `pid`; audits the attempt (also a refused one) and returns the outcome.
 
+    Only backends of the app's own database can be found (a pid of another database is BackendNotFound, like
+    one that never existed). The audit row keeps the statement's fingerprint, never its literal values; the
+    returned "query" is the text as PostgreSQL shows it, for the caller to shape for its viewer.
     Raises BackendNotFound (nothing audited) or BackendRefused(code, message). The caller checks permissions.
     """
     backend = activity.backend(pid)
     if not backend:
-        raise BackendNotFound(f"There is no backend with pid {pid}.")
-    details = {"pid": pid, "query": (backend["query"] or "")[:2000], "username": backend["username"],
+        raise BackendNotFound(f"There is no backend with pid {pid} in this database.")
+    details = {"pid": pid, "query": fingerprint(backend["query"])[:2000], "username": backend["username"],
                "application_name": backend["application_name"], "state": backend["state"]}
     refusal = _refusal(action, backend)
     if refusal:
@@ -70,15 +74,7 @@ def backend_signal(action, pid, *, request=None, actor=None):
     signalled = ACTIONS[action]["signal"](pid)
     result = "signalled" if signalled else "failed"
     audit_record(f"backend.{action}", request=request, actor=actor, target=pid, result=result, **details)
-    return {"pid": pid, "action": action, "result": result, "query": details["query"]}
-
-
-def backend_cancel(pid, *, request=None, actor=None):
-    return backend_signal("cancel", pid, request=request, actor=actor)
-
-
-def backend_terminate(pid, *, request=None, actor=None):
-    return backend_signal("terminate", pid, request=request, actor=actor)
+    return {"pid": pid, "action": action, "result": result, "query": backend["query"] or ""}
 
 
 def stats_snapshot_create(*, largest_tables=20):
@@ -100,4 +96,3 @@ def stats_snapshots_prune(*, days=None):
     days = settings.MONITORING_RETENTION_DAYS if days is None else days
     deleted, _ = StatsSnapshot.objects.filter(taken_at__lt=timezone.now() - timedelta(days=days)).delete()
     return deleted
-

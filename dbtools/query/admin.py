@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.pagination import EstimatedCountPaginator
 from dbtools.models import QueryHistory, SavedQuery
-from dbtools.pagination import EstimatedCountPaginator
 from dbtools.query import selectors
 
 

@@ -3,7 +3,6 @@
 from django import forms
 from django.conf import settings
 
-from dbtools.models import SavedQuery
 from dbtools.query.safety import parameter_names
 
 ACTIONS = ["run", "explain", "explain_analyze", "export_csv", "export_json", "save"]
@@ -56,9 +55,3 @@ class QueryForm(forms.Form):
 
     def param_fields(self):
         return [self[f"param_{name}"] for name in self.param_names]
-
-
-class SavedQueryForm(forms.ModelForm):
-    class Meta:
-        model = SavedQuery
-        fields = ["name", "description", "sql", "shared"]

@@ -5,7 +5,7 @@ import time
 from django.db.models import F
 from django.utils import timezone
 
-from dbtools.audit import audit_record
+from core.audit import audit_record
 from dbtools.models import QueryHistory, SavedQuery
 from dbtools.query.connection import cancel_backend
 

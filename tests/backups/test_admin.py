@@ -100,23 +100,25 @@ def test_only_admin_restores_behind_a_confirmation(client_for, source_db, databa
     admin = client_for("admin", username="admin")
     page = admin.get(url)
     assert page.status_code == 200 and b"test_pgdeck" in page.content
-    target = databases.new()
-    run_sql(target, "CREATE TABLE authors (id int); INSERT INTO authors VALUES (9)")
+    target = databases.reserve()
+    call_command("dbrestore", row.file, "--target-db", target, "--create", stdout=StringIO())
+    run_sql(target, "DELETE FROM articles; DELETE FROM authors WHERE id <> 9")
     wrong = admin.post(url, {"target_db": target, "confirm": "something else"})
     assert wrong.status_code == 200 and b"exactly the target database" in wrong.content
     assert run_sql(target, "SELECT id FROM authors") == [(9,)]
     done = admin.post(url, {"target_db": target, "confirm": target})
     assert done.status_code == 302
     assert table_counts(target) == (50, 700, 30)
-    assert AuditEvent.objects.get(action="backup.restore").details["database"] == target
+    assert AuditEvent.objects.filter(action="backup.restore").latest("pk").details["database"] == target
 
 
 @pytest.mark.django_db
 def test_admin_restore_failure_is_a_form_error(client_for, source_db, databases, backup_dir):
     row = make_backup(source_db)
-    target = databases.new()
-    call_command("dbrestore", row.file, "--target-db", target, stdout=StringIO())
-    run_sql(target, "CREATE VIEW v AS SELECT * FROM articles")
+    target = databases.reserve()
+    call_command("dbrestore", row.file, "--target-db", target, "--create", stdout=StringIO())
+    run_sql(target, "CREATE VIEW v AS SELECT * FROM articles; "
+                    "ALTER TABLE articles ADD CONSTRAINT no_rows CHECK (false) NOT VALID")
     url = f"/admin/dbtools/backups/{row.pk}/restore/"
     response = client_for("admin", username="admin").post(url, {"target_db": target, "confirm": target})
     assert response.status_code == 200 and b"rolled back" in response.content
@@ -137,3 +139,22 @@ def test_running_backup_cannot_be_deleted_until_stale(client_for, backup_dir):
     assert b"Delete" in client.get(f"/admin/dbtools/backups/{row.pk}/").content
     client.post(f"/admin/dbtools/backups/{row.pk}/delete/")
     assert not Backup.objects.filter(pk=row.pk).exists() and list(backup_dir.iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_admin_restore_over_live_needs_a_recent_verified_backup(client_for, source_db, databases, backup_dir,
+                                                                 settings, monkeypatch):
+    """The same check as dbrestore's (services.restore_authorize), answered as a form error."""
+    row = make_backup(source_db)
+    live = databases.reserve()
+    call_command("dbrestore", row.file, "--target-db", live, "--create", stdout=StringIO())
+    run_sql(live, "DELETE FROM articles")
+    monkeypatch.setitem(settings.DATABASES["default"], "NAME", live)
+    url = f"/admin/dbtools/backups/{row.pk}/restore/"
+    admin = client_for("admin", username="admin")
+    refused = admin.post(url, {"target_db": live, "confirm": live})
+    assert refused.status_code == 200 and b"needs a full backup of it, verified" in refused.content
+    assert table_counts(live) == (50, 0, 30)
+    call_command("dbbackup", "--verify", stdout=StringIO())
+    assert admin.post(url, {"target_db": live, "confirm": live}).status_code == 302
+    assert table_counts(live) == (50, 700, 30)

@@ -101,3 +101,14 @@ def test_directory_backup_downloads_as_tar(make_user, source_db, backup_dir):
         assert f"{Path(row.file).name}/toc.dat" in names
         toc = tar.extractfile(f"{Path(row.file).name}/toc.dat").read()
     assert toc == (Path(row.file) / "toc.dat").read_bytes()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_verify_of_a_backup_whose_file_is_gone_is_recorded(make_user, source_db, backup_dir):
+    row = make_backup(source_db)
+    Path(row.file).unlink()
+    response = api(make_user, "operator", ["operate"]).post(f"/api/v1/backups/{row.pk}/verify")
+    assert response.status_code == 202
+    jobs.wait_all()
+    row.refresh_from_db()
+    assert row.verify_ok is False and "does not exist" in row.verify_result

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from dbtools.backups.tools import connect
 from dbtools.models import AuditEvent, Backup
 from tests.backups.conftest import run_sql, sample_rows, scratch_databases, table_counts
 
@@ -42,13 +43,27 @@ def test_round_trip_each_format(fmt, source_db, databases, backup_dir):
     assert AuditEvent.objects.filter(action="backup.restore", details__result="success").exists()
 
 
-def test_restore_over_existing_database_replaces_its_copy(source_db, databases, backup_dir):
+def test_restore_over_existing_database_replaces_its_rows(source_db, databases, backup_dir):
+    """The backup's rows replace the target's; the target's schema, and tables the backup lacks, stay."""
+    row, _ = backup(source_db)
+    target = databases.reserve()
+    call_command("dbrestore", row.file, "--target-db", target, "--create", stdout=StringIO())
+    run_sql(target, "DELETE FROM articles WHERE id > 5; UPDATE authors SET name = name || '!'; "
+                    "CREATE TABLE keepme (x int); INSERT INTO keepme VALUES (1)")
+    call_command("dbrestore", row.file, "--target-db", target, stdout=StringIO())
+    assert table_counts(target) == (50, 700, 30) and sample_rows(target) == sample_rows(source_db)
+    assert run_sql(target, "SELECT count(*) FROM authors WHERE name LIKE '%!'") == [(0,)]
+    assert run_sql(target, "SELECT x FROM keepme") == [(1,)]
+    assert run_sql(target, "SELECT nextval('articles_id_seq')") == [(701,)]
+
+
+def test_existing_target_with_another_schema_is_refused(source_db, databases, backup_dir):
     row, _ = backup(source_db)
     target = databases.new()
-    run_sql(target, "CREATE TABLE authors (id int); INSERT INTO authors VALUES (1), (2); CREATE TABLE keepme (x int)")
-    call_command("dbrestore", row.file, "--target-db", target, stdout=StringIO())
-    assert table_counts(target) == (50, 700, 30)
-    assert run_sql(target, "SELECT to_regclass('public.keepme') IS NOT NULL")[0][0]
+    run_sql(target, "CREATE TABLE authors (id int); INSERT INTO authors VALUES (1), (2)")
+    with pytest.raises(CommandError, match="its schema is not the backup's"):
+        call_command("dbrestore", row.file, "--target-db", target)
+    assert run_sql(target, "SELECT id FROM authors ORDER BY id") == [(1,), (2,)]
 
 
 def test_encrypted_round_trip(source_db, databases, backup_dir, settings):
@@ -116,10 +131,11 @@ def test_truncated_file_with_matching_sidecar_rolls_back(fmt, source_db, databas
 
 def test_conflicting_object_fails_halfway_and_target_unchanged(source_db, databases, backup_dir):
     row, _ = backup(source_db)
-    target = databases.new()
-    call_command("dbrestore", row.file, "--target-db", target, stdout=StringIO())
-    run_sql(target, "DELETE FROM articles WHERE id > 100; CREATE VIEW article_titles AS SELECT title FROM articles")
-    with pytest.raises(CommandError, match="rolled back.*depend"):
+    target = databases.reserve()
+    call_command("dbrestore", row.file, "--target-db", target, "--create", stdout=StringIO())
+    run_sql(target, "DELETE FROM articles WHERE id > 100; CREATE VIEW article_titles AS SELECT title FROM articles; "
+                    "ALTER TABLE articles ADD CONSTRAINT short_titles CHECK (length(title) < 9) NOT VALID")
+    with pytest.raises(CommandError, match="rolled back.*short_titles"):
         call_command("dbrestore", row.file, "--target-db", target)
     assert table_counts(target) == (50, 100, 30)
     assert run_sql(target, "SELECT count(*) FROM pg_indexes WHERE indexname = 'articles_author'") == [(1,)]
@@ -129,7 +145,7 @@ def test_conflicting_object_fails_halfway_and_target_unchanged(source_db, databa
 def test_failed_create_restore_drops_the_new_database(source_db, databases, backup_dir):
     row, _ = backup(source_db, "--format", "plain")
     Path(row.file).write_text(Path(row.file).read_text() + "\nSELECT * FROM no_such_table;\n")
-    Path(row.file + ".sha256").write_text(f"{sha256(row.file)}  x\n")
+    Backup.objects.filter(pk=row.pk).update(checksum=sha256(row.file))
     target = databases.reserve()
     with pytest.raises(CommandError, match="no_such_table"):
         call_command("dbrestore", row.file, "--target-db", target, "--create")
@@ -174,8 +190,7 @@ def test_unreachable_database_is_one_line(backup_dir, settings, monkeypatch):
     with pytest.raises(CommandError, match="cannot connect to database") as caught:
         call_command("dbbackup", stdout=StringIO())
     assert "\n" not in str(caught.value)
-    row = Backup.objects.get()
-    assert row.status == "failed" and "cannot connect" in row.error
+    assert not Backup.objects.exists() and not AuditEvent.objects.exists()  # checked before anything is written
     assert not list(backup_dir.iterdir())
 
 
@@ -203,11 +218,15 @@ def test_verify_records_result_and_drops_scratch(source_db, backup_dir):
 
 
 def test_verify_detects_a_snapshot_mismatch(source_db, backup_dir):
+    """The row's snapshot is what verify compares with; the manifest beside the file is not believed."""
     row, _ = backup(source_db)
     manifest = Path(row.file + ".manifest.json")
     data = json.loads(manifest.read_text())
-    data["tables"]["public.articles"] = 701
+    data["tables"]["public.articles"] = 5
     manifest.write_text(json.dumps(data))
+    call_command("dbbackup", "verify", row.file, stdout=StringIO())
+    row.snapshot["tables"]["public.articles"] = 701
+    Backup.objects.filter(pk=row.pk).update(snapshot=row.snapshot)
     before = set(scratch_databases())
     with pytest.raises(CommandError, match="verify failed: row counts differ: public.articles 701→700"):
         call_command("dbbackup", "verify", row.file, stdout=StringIO())
@@ -231,16 +250,35 @@ def test_verify_from_the_file_alone(source_db, backup_dir, settings):
 def test_restore_over_the_live_database_with_yes(source_db, databases, backup_dir, settings, monkeypatch):
     """The "live" database is the configured one; pointed at a scratch copy here so the test database is spared."""
     row, _ = backup(source_db)
-    live = databases.new()
-    run_sql(live, "CREATE TABLE authors (id int); INSERT INTO authors VALUES (1)")
+    live = databases.reserve()
+    call_command("dbrestore", row.file, "--target-db", live, "--create", stdout=StringIO())
+    run_sql(live, "DELETE FROM articles WHERE id > 1")
     monkeypatch.setitem(settings.DATABASES["default"], "NAME", live)  # Django's open connection stays put
     with pytest.raises(CommandError, match=f"live database {live} replaces its data"):
         call_command("dbrestore", row.file)
-    assert run_sql(live, "SELECT id FROM authors") == [(1,)]
+    with pytest.raises(CommandError, match="needs a full backup of it, verified, made in the last 60 minutes"):
+        call_command("dbrestore", row.file, "--yes")
+    assert table_counts(live) == (50, 1, 30)
+    call_command("dbbackup", "--verify", stdout=StringIO())  # the safety net: the live data as it is now
     out = StringIO()
     call_command("dbrestore", row.file, "--yes", stdout=out)
     assert f"into database {live}" in out.getvalue()
     assert table_counts(live) == (50, 700, 30)
+    event = AuditEvent.objects.filter(action="backup.restore", details__database=live).latest("pk")
+    assert event.details["rolled_back"] == {"public.articles": {"before": 1, "after": 700}}
+
+
+def test_live_restore_by_a_non_admin_is_refused_whatever_the_path(source_db, databases, backup_dir, settings,
+                                                                  monkeypatch, make_user):
+    row, _ = backup(source_db)
+    live = databases.reserve()
+    call_command("dbrestore", row.file, "--target-db", live, "--create", stdout=StringIO())
+    monkeypatch.setitem(settings.DATABASES["default"], "NAME", live)
+    make_user("operator", username="op")
+    with pytest.raises(CommandError, match="op may not do this.*restore_backup"):
+        call_command("dbrestore", row.file, "--yes", "--user", "op")
+    settings.RESTORE_REQUIRES_VERIFIED_BACKUP_MINUTES = 0
+    call_command("dbrestore", row.file, "--yes", stdout=StringIO())
 
 
 @pytest.mark.parametrize("damage, message", [("flip", "chunk authentication failed"), ("cut", "truncated")])
@@ -257,10 +295,41 @@ def test_tampered_encrypted_file_is_refused_midway(damage, message, source_db, d
     else:
         data = data[: len(data) - 50]
     Path(row.file).write_bytes(bytes(data))
-    Path(row.file + ".sha256").write_text(f"{sha256(row.file)}  x\n")
+    Backup.objects.filter(pk=row.pk).update(checksum=sha256(row.file))
     target = databases.new()
     run_sql(target, "CREATE TABLE authors (id int); INSERT INTO authors VALUES (5)")
     with pytest.raises(CommandError, match=message):
         call_command("dbrestore", row.file, "--target-db", target)
     assert run_sql(target, "SELECT id FROM authors") == [(5,)]
     assert run_sql(target, "SELECT to_regclass('public.articles')")[0][0] is None
+
+
+def test_rows_a_non_admins_backup_left_out_are_kept_by_a_restore(make_user, source_db, databases, backup_dir):
+    run_sql(source_db, "CREATE TABLE django_session (session_key text PRIMARY KEY, session_data text); "
+                       "INSERT INTO django_session VALUES ('k1', 'secret-session')")
+    full, _ = backup(source_db)
+    target = databases.reserve()
+    call_command("dbrestore", full.file, "--target-db", target, "--create", stdout=StringIO())
+    make_user("operator", username="op")
+    operators, _ = backup(source_db, "--user", "op")
+    assert operators.snapshot["excluded_data"] == ["public.django_session"]
+    assert b"secret-session" not in Path(operators.file).read_bytes()
+    run_sql(target, "DELETE FROM articles")
+    call_command("dbrestore", operators.file, "--target-db", target, stdout=StringIO())
+    assert table_counts(target) == (50, 700, 30)
+    assert run_sql(target, "SELECT session_data FROM django_session") == [("secret-session",)]
+
+
+def test_restore_blocked_by_a_lock_fails_cleanly(source_db, databases, backup_dir, settings):
+    settings.BACKUP_LOCK_WAIT_TIMEOUT = 1
+    row, _ = backup(source_db)
+    target = databases.reserve()
+    call_command("dbrestore", row.file, "--target-db", target, "--create", stdout=StringIO())
+    run_sql(target, "DELETE FROM articles WHERE id > 10")
+    with connect(target, autocommit=False) as blocker:
+        blocker.execute("LOCK TABLE articles IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(CommandError, match="rolled back: the target refused the rows: .*lock timeout") as caught:
+            call_command("dbrestore", row.file, "--target-db", target)
+        blocker.rollback()
+    assert "\n" not in str(caught.value)
+    assert table_counts(target) == (50, 10, 30)

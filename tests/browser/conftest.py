@@ -12,7 +12,10 @@ from playwright.sync_api import sync_playwright
 from tests.conftest import PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Tests write to an ignored folder so `make test` leaves the tree clean; `make screenshots` runs the browser
+# tests with SCREENSHOTS_DIR=docs/screenshots to refresh the docs' copies on purpose.
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or ROOT / "test-results" / "screenshots")
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-dev-shm-usage",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 

@@ -34,8 +34,10 @@ def wait_for(predicate, timeout=15.0, what="condition"):
 class Session:
     """One extra PostgreSQL session; run() executes SQL in a background thread and keeps its outcome."""
 
-    def __init__(self, autocommit=True):
-        self.conn = psycopg.connect(autocommit=autocommit, **_conninfo())
+    def __init__(self, autocommit=True, conninfo="", **params):
+        """conninfo: another database's (e.g. scratch_db's); params override the test database's keywords."""
+        params = params if conninfo else {**_conninfo(), **params}
+        self.conn = psycopg.connect(conninfo, autocommit=autocommit, **params)
         self.pid = self.conn.info.backend_pid
         self.thread, self.error, self.result = None, None, None
 
@@ -64,8 +66,8 @@ def sessions(db):
     """sessions() → a new Session; all are cancelled/closed at the end of the test."""
     made = []
 
-    def make(autocommit=True):
-        session = Session(autocommit=autocommit)
+    def make(autocommit=True, conninfo="", **params):
+        session = Session(autocommit=autocommit, conninfo=conninfo, **params)
         made.append(session)
         return session
 

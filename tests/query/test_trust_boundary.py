@@ -212,3 +212,20 @@ def test_concurrent_runs_per_user_are_limited_with_a_429(settings, make_user, tr
         thread.join(10)
         assert "result" in outcome, outcome
     assert api_client(carol).post("/api/v1/query", {"sql": "SELECT 1"}, format="json").status_code == 200
+
+
+@pytest.mark.parametrize("table", ["django_migrations", "alembic_version"])
+def test_write_role_cannot_touch_migration_state(table, admin_user, blog_rows):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [table])
+        if cursor.fetchone()[0] is None:
+            cursor.execute("CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY)")
+    from django.core.management import call_command
+
+    call_command("setup_query_role")
+    for sql in (f"DELETE FROM {table}", f"SELECT * FROM {table}"):
+        with pytest.raises(QueryError) as caught:
+            run_query(user=admin_user, mode="write", sql=sql)
+        assert caught.value.code == "permission_denied"

@@ -1,4 +1,4 @@
-from dbtools.audit import audit_record
+from core.audit import audit_record
 from dbtools.models import AuditEvent
 
 

@@ -12,6 +12,8 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True, help="what the key is for")
         parser.add_argument("--expires-in", help="lifetime such as 30d, 12h, 45m (default: never expires)")
         parser.add_argument("--scopes", help="comma-separated scopes (default: every scope the owner's role allows)")
+        parser.add_argument("--allowed-networks", default="",
+                            help="comma-separated CIDR networks the key may be used from (default: anywhere)")
 
     def handle(self, *args, **options):
         user = user_by_name(options["user"])
@@ -22,12 +24,15 @@ class Command(BaseCommand):
         scopes = None
         if options["scopes"] is not None:
             scopes = [scope.strip() for scope in options["scopes"].split(",") if scope.strip()]
+        networks = [network.strip() for network in options["allowed_networks"].split(",") if network.strip()]
         try:
             api_key, plaintext = api_key_create(user=user, name=options["name"], scopes=scopes,
-                                                expires_in=expires_in, actor="manage.py create_api_key")
+                                                expires_in=expires_in, actor="manage.py create_api_key",
+                                                allowed_networks=networks)
         except ApiKeyError as exc:
             raise CommandError(str(exc))
         expires = f"expires {api_key.expires_at:%Y-%m-%d %H:%M} UTC" if api_key.expires_at else "never expires"
+        where = f"from {', '.join(api_key.allowed_networks)}" if api_key.allowed_networks else "from anywhere"
         self.stderr.write(f"Created key {api_key.name!r} for {user.username} (scopes: {', '.join(api_key.scopes)}; "
-                          f"{expires}). It is shown only now:")
+                          f"{expires}; {where}). It is shown only now:")
         self.stdout.write(plaintext)

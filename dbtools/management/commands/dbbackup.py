@@ -1,5 +1,7 @@
 """manage.py dbbackup [options] | manage.py dbbackup verify FILE — see docs/backups.md."""
 
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 
 from dbtools.backups import services
@@ -45,7 +47,8 @@ class Command(BaseCommand):
     def _backup(self, actor, options):
         printer = ProgressPrinter(self.stdout)
         backup = services.backup_prepare(actor=actor, fmt=options["format"], output=options["output"],
-                                         encrypt=options["encrypt"], dbname=options["source_db"])
+                                         encrypt=options["encrypt"], dbname=options["source_db"],
+                                         tables=options["table"])
         self.stdout.write(f"backup #{backup.pk}: writing {backup.file}")
         services.backup_run(backup, actor=actor, schema_only=options["schema_only"], tables=options["table"],
                             on_progress=printer)
@@ -55,6 +58,8 @@ class Command(BaseCommand):
         return backup
 
     def _verify(self, actor, path=None, backup=None):
+        if path is not None and not Path(path).exists():
+            raise CommandError(f"backup file {path} does not exist")
         self.stdout.write(f"verifying {backup.file if backup else path} in a scratch database…")
         ok, result = services.backup_verify(actor=actor, path=path, backup=backup)
         if not ok:

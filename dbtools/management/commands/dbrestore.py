@@ -1,4 +1,4 @@
-"""manage.py dbrestore FILE [--target-db NAME] [--create] [--yes] [--user USERNAME] — see docs/backups.md."""
+"""manage.py dbrestore FILE [--target-db NAME] [--create] [--yes] [--foreign] [--user NAME]: see docs/backups.md."""
 
 import sys
 
@@ -18,6 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--target-db", help="database to restore into (default: the configured, live one)")
         parser.add_argument("--create", action="store_true", help="create the target first (dropped on failure)")
         parser.add_argument("--yes", action="store_true", help="confirm restoring over the live database")
+        parser.add_argument("--foreign", action="store_true",
+                            help="a pg_dump pgdeck did not make (no backups row, no signed manifest): restored "
+                                 "into a scratch database first, as the restore role, with the same refusals")
         parser.add_argument("--user", help="the pgdeck user acting (default: the OS user, treated as admin)")
 
     def handle(self, *args, **options):
@@ -26,7 +29,7 @@ class Command(BaseCommand):
         confirmed = options["yes"] or (target == live_database_name() and self._confirm(target))
         try:
             services.backup_restore(actor=actor, path=options["file"], target=target, create=options["create"],
-                                    confirmed=confirmed)
+                                    confirmed=confirmed, foreign=options["foreign"])
         except (BackupError, PermissionError) as exc:
             raise CommandError(str(exc))
         except KeyboardInterrupt:

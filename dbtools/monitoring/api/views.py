@@ -9,6 +9,7 @@ from accounts.api.permissions import require
 from config.api.errors import ApiError
 from dbtools.monitoring import selectors, services
 from dbtools.monitoring.queries.base import MonitoringQueryError
+from dbtools.monitoring.visibility import visibility_for
 
 VIEW = require("dbtools.view_monitoring")
 
@@ -51,7 +52,7 @@ class MonitoringView(APIView):
 
 class OverviewView(MonitoringView):
     def read(self, request):
-        return selectors.overview_get()
+        return selectors.overview_get(visibility_for(request))
 
 
 class ActivityView(MonitoringView):
@@ -65,12 +66,12 @@ class ActivityView(MonitoringView):
         filters = {name: _text(request, name) for name in ("state", "username", "database", "application", "search")}
         filters["min_seconds"] = _positive_int(request, "min_seconds", 0)
         filters["client_only"] = request.query_params.get("all") not in ("1", "true")
-        return selectors.activity_get(filters)
+        return selectors.activity_get(filters, visibility_for(request))
 
 
 class LocksView(MonitoringView):
     def read(self, request):
-        return selectors.locks_get()
+        return selectors.locks_get(visibility_for(request))
 
 
 class TablesView(MonitoringView):
@@ -98,7 +99,7 @@ class IndexesView(MonitoringView):
 
 class ChecksView(MonitoringView):
     def read(self, request):
-        results = selectors.checks_run()
+        results = selectors.checks_run(visibility_for(request))
         return {"summary": selectors.checks_summary(results), "checks": results}
 
 
@@ -109,7 +110,8 @@ class QueryStatsView(MonitoringView):
         return super().get(request)
 
     def read(self, request):
-        return selectors.query_stats_get(_choice(request, "sort", selectors.QUERY_SORTS, "total"))
+        return selectors.query_stats_get(_choice(request, "sort", selectors.QUERY_SORTS, "total"),
+                                         visibility_for(request))
 
 
 class BackendActionView(APIView):
@@ -118,7 +120,8 @@ class BackendActionView(APIView):
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request, pid):
         try:
-            return Response(services.backend_signal(self.action_name, pid, request=request))
+            outcome = services.backend_signal(self.action_name, pid, request=request)
+            return Response({**outcome, "query": visibility_for(request).query(outcome["query"])})
         except services.BackendNotFound as exc:
             raise ApiError(404, "backend_not_found", str(exc))
         except services.BackendRefused as exc:

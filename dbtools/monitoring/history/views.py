@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from dbtools.monitoring.admin_views import monitoring_view
 from dbtools.monitoring.history import selectors
-from dbtools.monitoring.history.text import can_read_text, shown_text
+from dbtools.monitoring.visibility import visibility_for
 
 WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 WINDOW_LABELS = [("1h", "Last hour"), ("24h", "Last day"), ("7d", "Last 7 days"), ("30d", "Last 30 days"),
@@ -68,14 +68,16 @@ def query_history_view(request):
     sort = sort if sort in selectors.SORTS else "total"
     rows = selectors.top_statements(context["start"], context["end"], sort=sort)
     lines = selectors.sparklines([row["queryid"] for row in rows], context["start"], context["end"])
+    visibility = visibility_for(request)  # the text rule of every monitoring screen: fingerprint unless
+    # dbtools.view_query_text (pg_stat_statements keeps comments and some literals)
     for row in rows:  # formatted here: 50 rows × a few filters were a third of the page's time
-        row.update(text=_short(shown_text(request.user, row["query"])), spark=lines.get(row["queryid"], ""),
+        row.update(text=_short(visibility.query(row["query"])), spark=lines.get(row["queryid"], ""),
                    total_label=f"{row['total_ms']:,.1f}", mean_label=f"{row['mean_ms'] or 0:,.2f}",
                    hit_label=_hit_percent(row))
     window = urlencode({"window": context["window"], "start": context["start_value"], "end": context["end_value"]})
     return {**context, "rows": rows, "sort": sort, "sorts": list(selectors.SORTS), "window_query": window,
             "detail_base": f"{reverse('admin:dbtools_monitoring_query_history_detail')}?{window}&queryid=",
-            "full_text": can_read_text(request.user), "last_snapshot": selectors.last_snapshot()}
+            "full_text": visibility.query_text, "last_snapshot": selectors.last_snapshot()}
 
 
 def _short(text, limit=300):
@@ -99,7 +101,7 @@ def query_history_detail_view(request):
     context = _window_context(request)
     totals = selectors.top_statements(context["start"], context["end"], queryid=queryid, limit=1)
     points = selectors.series([queryid], context["start"], context["end"])[queryid]
-    return {**context, "queryid": queryid, "text": shown_text(request.user, text["query"]),
+    return {**context, "queryid": queryid, "text": visibility_for(request).query(text["query"]),
             "first_seen": text["first_seen"], "totals": totals[0] if totals else None, "points": points,
             "labels": ",".join(point["bucket"].strftime("%Y-%m-%dT%H:%MZ") for point in points),
             "calls_series": _points(points, "calls"), "total_series": _points(points, "total_ms"),

@@ -1,9 +1,9 @@
 """The suggested-indexes screen: the top statements of pg_stat_statements through the advisor."""
 
 from dbtools.monitoring.admin_views import monitoring_view
-from dbtools.monitoring.history.text import shown_text
 from dbtools.monitoring.index_advice.advise import MIN_ROWS, suggest
 from dbtools.monitoring.queries.base import fetch_all, fetch_one
+from dbtools.monitoring.visibility import visibility_for
 
 STATEMENTS = 100
 
@@ -25,7 +25,7 @@ def index_advice_view(request):
     statements = top_statements()
     if statements is None:
         return {"suggestions": [], "not_installed": True}
-    suggestions = suggest(statements)
+    suggestions, visibility = suggest(statements), visibility_for(request)
     for suggestion in suggestions:
-        suggestion["shown"] = [{**s, "text": shown_text(request.user, s["query"])} for s in suggestion["statements"]]
+        suggestion["shown"] = [{**s, "text": visibility.query(s["query"])} for s in suggestion["statements"]]
     return {"suggestions": suggestions, "statements_read": len(statements), "min_rows": MIN_ROWS}

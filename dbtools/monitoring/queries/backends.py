@@ -5,12 +5,20 @@ from dbtools.monitoring.queries.base import fetch_one, server_version_num
 TERMINATE_WAIT_MS = 3000  # below the monitoring statement_timeout, so the wait itself cannot time out
 
 
+# The signal goes out only if the pid still belongs to this database at that instant: a pid looked up a moment
+# earlier may have ended and been reused by a backend of another database.
+IN_DATABASE = " FROM pg_stat_activity WHERE pid = %s AND datname = current_database()"
+
+
 def cancel(pid):
-    return fetch_one("SELECT pg_cancel_backend(%s) AS signalled", [pid])["signalled"]
+    row = fetch_one("SELECT pg_cancel_backend(pid) AS signalled" + IN_DATABASE, [pid])
+    return bool(row.get("signalled"))
 
 
 def terminate(pid):
     """From PostgreSQL 14 wait until the backend is gone, so callers see the outcome instead of a signal sent."""
     if server_version_num() >= 140000:
-        return fetch_one("SELECT pg_terminate_backend(%s, %s) AS signalled", [pid, TERMINATE_WAIT_MS])["signalled"]
-    return fetch_one("SELECT pg_terminate_backend(%s) AS signalled", [pid])["signalled"]
+        row = fetch_one("SELECT pg_terminate_backend(pid, %s) AS signalled" + IN_DATABASE, [TERMINATE_WAIT_MS, pid])
+    else:
+        row = fetch_one("SELECT pg_terminate_backend(pid) AS signalled" + IN_DATABASE, [pid])
+    return bool(row.get("signalled"))

@@ -39,13 +39,14 @@ def transaction_id_age():
 
 
 def idle_in_transaction(min_seconds):
-    """Sessions sitting inside an open transaction: they hold locks and stop vacuum from cleaning up."""
+    """Sessions of this database sitting inside an open transaction: they hold locks and stop vacuum from
+    cleaning up."""
     return fetch_all(
         "SELECT pid, usename AS username, datname AS database, application_name, state, query,"
         " extract(epoch FROM now() - state_change)::float AS idle_seconds,"
         " extract(epoch FROM now() - xact_start)::float AS transaction_seconds"
         " FROM pg_stat_activity WHERE state IN ('idle in transaction', 'idle in transaction (aborted)')"
-        " AND now() - state_change > make_interval(secs => %s) ORDER BY state_change",
+        " AND datname = current_database() AND now() - state_change > make_interval(secs => %s) ORDER BY state_change",
         [float(min_seconds)],
     )
 

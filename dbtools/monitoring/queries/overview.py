@@ -1,6 +1,6 @@
 """Server and database-wide figures: version, uptime, size, counters for per-second rates, checkpoints."""
 
-from dbtools.monitoring.queries.base import fetch_all, fetch_one, server_version_num
+from dbtools.monitoring.queries.base import fetch_one, server_version_num
 
 
 def server_info():
@@ -51,10 +51,3 @@ def checkpoints():
     if server_version_num() >= 170000:
         return fetch_one("SELECT num_timed AS timed, num_requested AS requested FROM pg_stat_checkpointer")
     return fetch_one("SELECT checkpoints_timed AS timed, checkpoints_req AS requested FROM pg_stat_bgwriter")
-
-
-def database_sizes():
-    return fetch_all(
-        "SELECT datname AS database, pg_database_size(oid) AS bytes FROM pg_database"
-        " WHERE datallowconn AND has_database_privilege(oid, 'CONNECT') ORDER BY bytes DESC LIMIT 50"
-    )

@@ -79,7 +79,7 @@ DROP TABLE IF EXISTS statement_history_daily, statement_history_hourly, statemen
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("dbtools", "0002_query_history_run_token"),
+        ("dbtools", "0003_monitoring_permissions"),
     ]
 
     operations = [migrations.RunSQL(CREATE, DROP)]
