@@ -6,8 +6,9 @@ costs about what one day costs (see bench/monitoring_history.py).
 
 from datetime import UTC, datetime, timedelta
 
-from django.db import connection
 from psycopg import sql
+
+from dbtools.monitoring.queries.base import fetch_all
 
 LEVELS = {  # level → (table, time column)
     "raw": ("statement_history", "taken_at"),
@@ -58,10 +59,8 @@ def _segments_sql(start, end, columns):
 
 
 def _fetch(statement, params):
-    with connection.cursor() as cursor:
-        cursor.execute(statement.as_string(cursor.cursor.connection), params)
-        names = [column.name for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    """Through the monitoring helper: local statement/lock timeouts, a failure becomes a note on the page."""
+    return fetch_all(statement, params)
 
 
 SUMS = sql.SQL("queryid, sum(calls)::bigint AS calls, sum(total_ms)::float8 AS total_ms, sum(rows)::bigint AS rows,"

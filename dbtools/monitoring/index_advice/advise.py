@@ -8,8 +8,8 @@ selective first, then one range or sort column; a mostly-NULL lookup column gets
 
 from psycopg import sql
 
-from dbtools.monitoring.index_advice import catalog
 from dbtools.monitoring.index_advice.parse import statement_usages
+from dbtools.monitoring.queries import index_catalog as catalog
 
 MIN_ROWS = 10_000
 MAX_MATCH_FRACTION = 0.05  # one value must match at most 5 % of the rows for an equality index to pay off

@@ -1,6 +1,20 @@
-"""What the advisor needs to know about a table: size, columns, valid indexes' leading columns, pg_stats."""
+"""For the index advisor: the top statements, and what it needs to know about a table (size, columns, the
+leading columns of valid btree indexes, pg_stats)."""
 
-from dbtools.monitoring.queries.base import fetch_all
+from dbtools.monitoring.queries.base import fetch_all, fetch_one
+
+
+def top_statements(limit):
+    """This database's statements with the most total time, one row per queryid (summed over users); None when
+    pg_stat_statements is not installed."""
+    version = fetch_one("SELECT extversion FROM pg_extension WHERE extname = 'pg_stat_statements'").get("extversion")
+    if not version:
+        return None
+    total = "total_exec_time" if tuple(int(p) for p in version.split(".")[:2]) >= (1, 8) else "total_time"
+    return fetch_all(
+        f"SELECT queryid, min(query) AS query, sum(calls)::bigint AS calls, sum({total})::float8 AS total_ms"  # noqa: S608
+        " FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        " AND queryid IS NOT NULL GROUP BY queryid ORDER BY total_ms DESC LIMIT %s", [limit])
 
 
 def resolve(tables):
