@@ -12,6 +12,7 @@ MODULES = [
     "bench.backup",
     "bench.api_auth",
     "bench.monitoring",
+    "bench.monitoring_history",
     "bench.export",
     "bench.editor_boundary",
     "bench.search",

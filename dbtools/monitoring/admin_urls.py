@@ -4,7 +4,9 @@ from functools import partial, update_wrapper
 
 from django.urls import path
 
-from dbtools.monitoring import admin_actions, admin_views
+from dbtools.monitoring import admin_actions, admin_views, bloat, cancel_all_views, tuning
+from dbtools.monitoring.history import views as history_views
+from dbtools.monitoring.index_advice import views as index_advice_views
 
 PAGES = [
     ("", admin_views.overview_view, "dbtools_monitoring"),
@@ -14,6 +16,12 @@ PAGES = [
     ("indexes/", admin_views.indexes_view, "dbtools_monitoring_indexes"),
     ("checks/", admin_views.checks_view, "dbtools_monitoring_checks"),
     ("query-stats/", admin_views.query_stats_view, "dbtools_monitoring_query_stats"),
+    ("query-history/", history_views.query_history_view, "dbtools_monitoring_query_history"),
+    ("query-history/statement/", history_views.query_history_detail_view, "dbtools_monitoring_query_history_detail"),
+    ("index-advice/", index_advice_views.index_advice_view, "dbtools_monitoring_index_advice"),
+    ("activity/cancel-long-running/", cancel_all_views.cancel_all_view, "dbtools_monitoring_cancel_all"),
+    ("bloat/", bloat.bloat_view, "dbtools_monitoring_bloat"),
+    ("tuning/", tuning.tuning_view, "dbtools_monitoring_tuning"),
     ("chart-data/", admin_views.chart_data_view, "dbtools_monitoring_chart_data"),
     ("backends/<int:pid>/<str:action>/", admin_actions.backend_action_view, "dbtools_monitoring_backend_action"),
 ]

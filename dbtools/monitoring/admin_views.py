@@ -19,6 +19,10 @@ SCREENS = [
     ("dbtools_monitoring_indexes", "Indexes"),
     ("dbtools_monitoring_checks", "Health checks"),
     ("dbtools_monitoring_query_stats", "Query stats"),
+    ("dbtools_monitoring_query_history", "Query history"),
+    ("dbtools_monitoring_index_advice", "Suggested indexes"),
+    ("dbtools_monitoring_bloat", "Bloat"),
+    ("dbtools_monitoring_tuning", "Settings tune"),
 ]
 ACTIVITY_FILTERS = ("state", "username", "database", "application", "search")
 

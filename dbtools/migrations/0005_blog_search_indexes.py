@@ -12,7 +12,7 @@ from blog.search_schema import SEARCH_INDEXES_DDL, SEARCH_INDEXES_DROP
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dbtools", "0003_monitoring_permissions"),
+        ("dbtools", "0004_statement_history"),
         ("blog", "0002_create_posts_table"),
     ]
 

@@ -1,0 +1,1 @@
+"""pg_stat_statements over time: snapshots stored as deltas (services), windows and series (selectors)."""
