@@ -14,6 +14,7 @@ MODULES = [
     "bench.monitoring",
     "bench.export",
     "bench.editor_boundary",
+    "bench.jobs",
 ]
 
 

@@ -8,6 +8,7 @@ class ScheduleForm(forms.ModelForm):
     class Meta:
         model = Schedule
         fields = ["name", "kind", "cron", "enabled", "saved_query", "keep_last", "email_to"]
+        widgets = {"cron": forms.TextInput(attrs={"size": 30, "placeholder": "30 2 * * *"})}
 
     def clean_cron(self):
         try:

@@ -33,6 +33,7 @@ class JobRun(models.Model):
     class Meta:
         db_table = "job_runs"
         ordering = ["-created_at", "-pk"]
+        verbose_name = "job"
         permissions = [("manage_jobs", "Can cancel and retry jobs")]
 
     def __str__(self):

@@ -35,6 +35,11 @@ snapshot = _task("snapshot")
 noop = _task("noop")
 
 
+@app.task(name="pgdeck.bare_noop", queue="bench")
+def bare_noop():
+    """A plain procrastinate task with none of pgdeck's bookkeeping: the baseline of bench/jobs.py."""
+
+
 @app.periodic(cron="* * * * *", periodic_id="schedules")
 @app.task(name="pgdeck.dispatch_schedules", queue="default", queueing_lock="dispatch_schedules")
 def dispatch_schedules(timestamp):

@@ -129,3 +129,21 @@ def test_worker_killed_during_a_backup_fails_the_job_and_removes_the_partial(sta
         assert stack.query("SELECT count(*) FROM audit_events WHERE action = 'job.abandoned'") == [(1,)]
     finally:
         server.stop()
+
+
+ENQUEUE_TWO_BACKUPS = """
+from dbtools.backups.jobs import backup_start
+print(",".join(str(backup_start(actor="fault-test").jobrun.pk) for _ in range(2)))
+"""
+
+
+def test_two_backups_of_one_database_never_overlap_even_with_free_workers(stack, workers):
+    stack.query(BIG_TABLE)
+    workers("--concurrency", "2")
+    workers("--concurrency", "2")
+    ids = [int(pk) for pk in stack.shell(ENQUEUE_TWO_BACKUPS).split(",")]
+    rows = stack.wait_for("SELECT status, started_at, finished_at FROM job_runs WHERE id = ANY(%s) ORDER BY id",
+                          lambda rows: all(r[0] in ("succeeded", "failed") for r in rows), params=(ids,))
+    assert [r[0] for r in rows] == ["succeeded", "succeeded"]
+    (_s, first_start, first_end), (_t, second_start, _second_end) = rows
+    assert first_end <= second_start, "the second dump started while the first was running"
