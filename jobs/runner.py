@@ -37,8 +37,15 @@ class Tracker:
             self._last_write = now
             JobRun.objects.filter(pk=self.run.pk).update(progress=str(text)[:200])
 
-    def log(self, line):
+    @property
+    def lines(self):
+        return list(self._lines)
+
+    def add_line(self, line):
         self._lines.append(f"{timezone.now():%H:%M:%S} {line}")
+
+    def log(self, line):
+        self.add_line(line)
         JobRun.objects.filter(pk=self.run.pk).update(log="\n".join(self._lines))
 
 
@@ -47,18 +54,23 @@ def worker_label(context):
     return f"{name} ({socket.gethostname()} pid {os.getpid()})"[:200]
 
 
+CLAIM = ("UPDATE job_runs SET status = 'running', started_at = %s, worker = %s, log = %s "
+         "WHERE id = %s AND status = 'queued' RETURNING *")
+
+
 def _claim(run_id, context):
-    """queued → running; None when the row is gone or was cancelled before the worker got to it."""
-    claimed = JobRun.objects.filter(pk=run_id, status="queued").update(
-        status="running", started_at=timezone.now(), worker=worker_label(context))
-    return JobRun.objects.select_related("user", "backup", "schedule").get(pk=run_id) if claimed else None
+    """queued → running with its first log line, in one statement (UPDATE … RETURNING); None when the job was
+    cancelled before it started. Related rows (user, backup, schedule) load when a body asks for them."""
+    label, now = worker_label(context), timezone.now()
+    rows = list(JobRun.objects.raw(CLAIM, [now, label, f"{now:%H:%M:%S} started on {label}", run_id]))
+    return rows[0] if rows else None
 
 
 def _end(run, tracker, status, *, result=None, error=""):
-    if error:
-        tracker.log(f"{status}: {error}")
+    """The outcome and the last log line in one statement."""
+    tracker.add_line(f"{status}: {error}" if error else "done")
     JobRun.objects.filter(pk=run.pk).update(status=status, result=result, error=error[:2000],
-                                            finished_at=timezone.now())
+                                            finished_at=timezone.now(), log="\n".join(tracker.lines))
 
 
 def one_line(exc):
@@ -73,7 +85,6 @@ def tracked(body, run_id, context):
         logger.info("job run %s is not queued any more (cancelled?): skipped", run_id)
         return None
     tracker = Tracker(run, context)
-    tracker.log(f"started on {run.worker}")
     try:
         result = body(run, tracker)
     except JobAborted:
@@ -86,5 +97,4 @@ def tracked(body, run_id, context):
         _end(run, tracker, "failed", error=f"interrupted ({exc.__class__.__name__})")
         raise
     _end(run, tracker, "succeeded", result=result)
-    tracker.log("done")
     return result

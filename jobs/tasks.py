@@ -16,14 +16,21 @@ def _task(kind, queue="default"):
     body = getattr(bodies, kind)
 
     def run(context, run_id):
-        try:
-            return tracked(body, run_id, context)
-        finally:
-            if context.worker_name != "inline":  # a worker thread's own connections (inline: the caller's)
-                connections.close_all()
+        if context.worker_name != "inline":
+            _fresh_connection()
+        return tracked(body, run_id, context)
 
     run.__name__ = run.__qualname__ = kind
     return app.task(name=f"pgdeck.{kind}", queue=queue, pass_context=True)(run)
+
+
+def _fresh_connection():
+    """A worker thread keeps its connection between jobs (one per thread, at most the worker's concurrency):
+    reconnecting per job halved the throughput. One that failed (a database restart) is replaced first."""
+    connection = connections["default"]
+    if connection.connection is not None and connection.errors_occurred and not connection.is_usable():
+        connection.close()
+    connection.errors_occurred = False
 
 
 backup = _task("backup", "backups")

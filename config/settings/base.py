@@ -229,6 +229,8 @@ JOBS_LOG_LINES = 50
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="pgdeck@localhost")
+# procrastinate logs each deferred job and task registration at INFO; pgdeck.jobs tells what matters.
+LOGGING["loggers"]["procrastinate"] = {"level": "WARNING"}
 MONITORING_SIZE_CACHE_SECONDS = env.int("MONITORING_SIZE_CACHE_SECONDS", default=60)
 QUERY_EDITOR_MAX_BYTES = env.int("QUERY_EDITOR_MAX_BYTES", default=16 * 1024 * 1024)
 # Which alias monitoring reads ("" = the replica when configured, else default); see docs/configuration.md.
