@@ -14,6 +14,8 @@ from procrastinate.exceptions import JobAborted
 from jobs.models import JobRun
 
 logger = logging.getLogger("pgdeck.jobs")
+# Queue ids of the jobs running in this process: the stalled-job sweep never touches them (jobs/worker.py).
+RUNNING = set()
 PROGRESS_EVERY = 1.0  # seconds between progress writes: a fast dump must not write a row per chunk
 
 
@@ -80,6 +82,15 @@ def one_line(exc):
 
 def tracked(body, run_id, context):
     """Run `body(run, tracker)` for JobRun `run_id`; re-raise failures so procrastinate records them too."""
+    job_id = getattr(getattr(context, "job", None), "id", None)
+    RUNNING.add(job_id)
+    try:
+        return _tracked(body, run_id, context)
+    finally:
+        RUNNING.discard(job_id)
+
+
+def _tracked(body, run_id, context):
     run = _claim(run_id, context)
     if run is None:
         logger.info("job run %s is not queued any more (cancelled?): skipped", run_id)

@@ -7,6 +7,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connections
 from procrastinate import jobs as queue_jobs
+from procrastinate.worker import Worker
 
 logger = logging.getLogger("pgdeck.jobs")
 
@@ -20,11 +21,18 @@ def _abandoned(job_id, reason):
         connections.close_all()
 
 
-async def sweep_once(app):
-    """Fail the stalled jobs (their worker stopped sending heartbeats); returns their queue ids."""
+async def sweep_once(app, own_worker_id=None):
+    """Fail the stalled jobs (their worker stopped sending heartbeats); returns their queue ids.
+
+    Never this worker's own jobs: after a database outage longer than JOBS_STALLED_SECONDS its own heartbeat
+    looks stale too (or its worker row was pruned), yet its jobs are alive and will finish here."""
+    from jobs.runner import RUNNING
+
     stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=settings.JOBS_STALLED_SECONDS)
     failed = []
     for job in stalled:
+        if job.id in RUNNING or (own_worker_id is not None and job.worker_id == own_worker_id):
+            continue
         reason = (f"its worker stopped responding (no heartbeat for {settings.JOBS_STALLED_SECONDS:g} s: "
                   "killed or its machine went away)")
         try:
@@ -37,10 +45,10 @@ async def sweep_once(app):
     return failed
 
 
-async def _sweep_forever(app):
+async def _sweep_forever(app, worker):
     while True:
         try:
-            await sweep_once(app)
+            await sweep_once(app, worker.worker_id)
         except Exception:  # a database restart: try again next round
             logger.exception("stalled-job sweep failed")
         await asyncio.sleep(settings.JOBS_SWEEP_SECONDS)
@@ -48,10 +56,11 @@ async def _sweep_forever(app):
 
 async def run_worker(app, **options):
     async with app.open_async():
-        sweeper = asyncio.create_task(_sweep_forever(app))
+        app.perform_import_paths()
+        worker = Worker(app=app, update_heartbeat_interval=settings.JOBS_HEARTBEAT_SECONDS,
+                        stalled_worker_timeout=settings.JOBS_STALLED_SECONDS, **options)
+        sweeper = asyncio.create_task(_sweep_forever(app, worker))
         try:
-            await app.run_worker_async(
-                update_heartbeat_interval=settings.JOBS_HEARTBEAT_SECONDS,
-                stalled_worker_timeout=settings.JOBS_STALLED_SECONDS, **options)
+            await worker.run()
         finally:
             sweeper.cancel()

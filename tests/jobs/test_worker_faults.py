@@ -111,6 +111,7 @@ def test_worker_killed_during_a_backup_fails_the_job_and_removes_the_partial(sta
         stack.wait_for("SELECT status FROM job_runs WHERE backup_id = %s", lambda r: r == [("running",)],
                        params=(backup_id,))
         while not os.path.exists(file + ".partial"):
+            assert time.monotonic() < deadline, "pg_dump started but its .partial never appeared"
             time.sleep(0.05)
         victim.kill()  # the worker and its pg_dump, as when its container or machine dies
 

@@ -85,7 +85,15 @@ class Worker:
             stdout=self.log, stderr=subprocess.STDOUT)
 
     def children(self, name):
-        return [p for p in psutil.Process(self.process.pid).children(recursive=True) if p.name() == name]
+        """Running children called `name`, leaving out the short `--version` probes the tools are picked by."""
+        found = []
+        for proc in psutil.Process(self.process.pid).children(recursive=True):
+            try:
+                if proc.name() == name and "--version" not in proc.cmdline():
+                    found.append(proc)
+            except psutil.NoSuchProcess:  # a probe that just ended
+                continue
+        return found
 
     def kill(self):
         os.killpg(self.process.pid, signal.SIGKILL)
