@@ -45,12 +45,17 @@ manage: $(RUN_STAMP)
 alembic: $(RUN_STAMP)
 	$(PY) manage.py alembic $(ARGS)
 
+# The dev server and a job worker (manage.py worker: backups, verifies, schedules); Ctrl-C stops both.
 run: demo
 	@echo "pgdeck is serving http://$(HOST):$(PORT)/admin/ — log in as admin (password printed above on first run, or DEMO_ADMIN_PASSWORD). Ctrl-C stops it; make db-stop stops PostgreSQL."
+	@$(PY) manage.py worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 serve: demo
 	$(PY) manage.py collectstatic --noinput -v 0
+	@$(PY) manage.py worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	$(BIN)/gunicorn config.wsgi:application --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
 
 # Debian's chromium for the browser tests (Playwright cannot download its own browser here).

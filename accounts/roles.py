@@ -32,6 +32,11 @@ DBTOOLS_PERMISSIONS = [
     ("view_audit", "See the audit trail"),
 ]
 
+# Jobs (jobs app): the Jobs screen and /api/v1/jobs, cancel/retry, and the schedules.
+JOBS_READ = ["jobs.view_jobrun"]
+JOBS_OPERATE = JOBS_READ + ["jobs.manage_jobs"] + [f"jobs.{action}_schedule" for action in
+                                                    ("view", "add", "change", "delete")] + ["jobs.view_querysnapshot"]
+
 BLOG_READ = ["blog.view_bloguser", "blog.view_post"]
 BLOG_WRITE = [f"blog.{action}_{model}" for model in ("bloguser", "post") for action in ("add", "change", "delete")]
 
@@ -53,7 +58,8 @@ ROLE_PERMISSIONS = {
         "manage_backups",
         "view_migrations",
         "apply_migrations",
-    ),
+    )
+    + JOBS_OPERATE,
     ANALYST: BLOG_READ
     + _dbtools("run_query", "export_query", "manage_saved_queries", "view_monitoring", "view_migrations"),
     VIEWER: BLOG_READ + _dbtools("view_monitoring", "view_all_backends"),
@@ -61,14 +67,14 @@ ROLE_PERMISSIONS = {
 
 # API key scopes and the permissions each one unlocks (still subject to the owner's role).
 SCOPES = {
-    "read": BLOG_READ + _dbtools("view_monitoring", "view_all_backends", "view_backups", "view_migrations"),
+    "read": BLOG_READ + _dbtools("view_monitoring", "view_all_backends", "view_backups", "view_migrations") + JOBS_READ,
     "write": BLOG_WRITE,
     "query": _dbtools("run_query", "export_query", "manage_saved_queries"),
     "monitor": _dbtools("view_monitoring", "view_all_backends"),
     "operate": _dbtools(
         "view_query_text",  # the SQL of the sessions an operator may cancel; never part of read/monitor
         "cancel_backend", "terminate_backend", "view_backups", "manage_backups", "view_migrations", "apply_migrations"
-    ),
+    ) + JOBS_OPERATE,
     "admin": None,  # None: any permission the owner's role has
 }
 SCOPE_CHOICES = [(name, name) for name in SCOPES]

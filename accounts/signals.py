@@ -18,7 +18,8 @@ def keep_role_group(sender, instance, raw=False, **kwargs):
 @receiver(post_migrate)
 def keep_roles_in_step(sender, app_config=None, using="default", **kwargs):
     # Runs after every app's permissions exist, so a new permission reaches its role without a new migration.
-    if app_config is not None and app_config.label == "dbtools":
+    # jobs comes after dbtools in INSTALLED_APPS: its permissions (the Jobs screen) exist only after its own turn.
+    if app_config is not None and app_config.label in ("dbtools", "jobs"):
         from accounts.services import roles_sync
 
         roles_sync()

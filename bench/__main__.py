@@ -17,6 +17,7 @@ MODULES = [
     "bench.editor_boundary",
     "bench.search",
     "bench.warm_start",
+    "bench.jobs",
 ]
 
 

@@ -38,3 +38,21 @@ def test_dockerfile_is_slim_non_root_with_pg17_client_and_no_dev_dependencies():
     assert "gunicorn" in lines[-1]
     runtime = (ROOT / "requirements.txt").read_text()
     assert "pytest" not in runtime and "playwright" not in runtime
+
+
+def test_compose_worker_service_runs_the_job_worker_after_migrations():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    worker = compose["services"]["worker"]
+    web = compose["services"]["web"]
+    command = " ".join(worker["command"])
+    assert "migrate --check" in command and command.index("migrate --check") < command.index("manage.py worker")
+    assert worker["environment"]["DATABASE_URL"] == web["environment"]["DATABASE_URL"]
+    assert worker["environment"]["BACKUP_DIR"] == web["environment"]["BACKUP_DIR"]
+    assert set(worker["volumes"]) & set(web["volumes"]), "backups must land where the web app serves them"
+
+
+def test_make_run_and_serve_start_a_worker_and_stop_it_with_the_server():
+    text = (ROOT / "Makefile").read_text()
+    for target in ("run", "serve"):
+        body = text.split(f"\n{target}: ", 1)[1].split("\n\n", 1)[0]
+        assert "manage.py worker &" in body and "trap 'kill -TERM $$worker" in body, target

@@ -28,6 +28,8 @@ INSTALLED_APPS = [
     "accounts",
     "blog",
     "dbtools",
+    "procrastinate.contrib.django",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -246,6 +248,21 @@ BACKUP_LOCK_WAIT_TIMEOUT = env.int("BACKUP_LOCK_WAIT_TIMEOUT", default=60)
 BACKUP_RESTORE_ROLE = env("BACKUP_RESTORE_ROLE", default="pgdeck_restore")
 # Restoring over the live database needs a full, verified backup of it at most this old (0 = not needed).
 RESTORE_REQUIRES_VERIFIED_BACKUP_MINUTES = env.int("RESTORE_REQUIRES_VERIFIED_BACKUP_MINUTES", default=60)
+# Jobs (docs/architecture.md, jobs/): procrastinate tasks live in jobs/tasks.py; `manage.py worker` runs them.
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+# A worker writes a heartbeat every JOBS_HEARTBEAT_SECONDS; a running job whose worker has been silent for
+# JOBS_STALLED_SECONDS (killed, machine gone) is failed by any live worker's sweep, its partial files removed.
+JOBS_HEARTBEAT_SECONDS = env.float("JOBS_HEARTBEAT_SECONDS", default=10)
+JOBS_STALLED_SECONDS = env.float("JOBS_STALLED_SECONDS", default=60)
+JOBS_SWEEP_SECONDS = env.float("JOBS_SWEEP_SECONDS", default=30)
+JOBS_CONCURRENCY = env.int("JOBS_CONCURRENCY", default=2)
+JOBS_LOG_LINES = 50
+# Scheduled saved queries may mail their CSV; the console backend just prints it.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="pgdeck@localhost")
+# procrastinate logs each deferred job and task registration at INFO; pgdeck.jobs tells what matters.
+LOGGING["loggers"]["procrastinate"] = {"level": "WARNING"}
 MONITORING_SIZE_CACHE_SECONDS = env.int("MONITORING_SIZE_CACHE_SECONDS", default=60)
 QUERY_EDITOR_MAX_BYTES = env.int("QUERY_EDITOR_MAX_BYTES", default=16 * 1024 * 1024)
 # Which alias monitoring reads ("" = the replica when configured, else default); see docs/configuration.md.

@@ -1,66 +1,46 @@
-"""Backups and verifies started from the admin or the API run in a background thread, so requests return at once.
+"""Backups and verifies started from the admin or the API run as jobs on the task queue (jobs/, procrastinate),
+so requests return at once and the work survives the web process: a worker (`manage.py worker`) runs it.
 
-Progress and results live in the backups row (status, progress_bytes, verify_*), which pages and clients poll.
-A process restart loses running threads; their rows stay `running` (see docs/backups.md).
+Progress and results live in the backups row (status, progress_bytes, verify_*), which pages and clients poll,
+and in the job's JobRun row (who, progress, log tail, duration), which the Jobs screen shows.
 """
 
-import logging
-import threading
-
-from django.db import connection
+from django.db import transaction
 from django.utils import timezone
 
 from dbtools.backups import services
 from dbtools.backups.errors import BackupError
 from dbtools.models import Backup
 
-logger = logging.getLogger("pgdeck.backups")
-_threads = []
 
+def backup_start(*, actor, request=None, fmt="custom", schema_only=False, tables=(), encrypt=False, verify=False,
+                 retry_of=None):
+    """Create the `running` row now (errors in the options are raised here) and queue the dump."""
+    from jobs.starters import backup_job
 
-def _run(target, *args, **kwargs):
-    def body():
-        try:
-            target(*args, **kwargs)
-        except (BackupError, PermissionError) as exc:
-            logger.warning("background backup job failed: %s", exc)
-        except Exception:
-            logger.exception("background backup job crashed")
-        finally:
-            connection.close()  # this thread's own database connection
-
-    thread = threading.Thread(target=body, daemon=True, name="pgdeck-backup")
-    _threads.append(thread)
-    thread.start()
-    return thread
-
-
-def backup_start(*, actor, request=None, fmt="custom", schema_only=False, tables=(), encrypt=False, verify=False):
-    """Create the `running` row now (errors in the options are raised here) and dump in the background."""
-    backup = services.backup_prepare(actor=actor, fmt=fmt, encrypt=encrypt, tables=tables)
-    if verify:  # marked now, so a page that sees the dump finish keeps following the verify
-        Backup.objects.filter(pk=backup.pk).update(verify_result="running")
-        backup.verify_result = "running"
-
-    def work():
-        services.backup_run(backup, actor=actor, schema_only=schema_only, tables=tables, request=request)
-        if verify:
-            services.backup_verify(actor=actor, backup=backup, request=request)
-        services.backups_prune(actor=actor, request=request)  # BACKUP_RETENTION_DAYS, as after dbbackup
-
-    _run(work)
+    with transaction.atomic():  # the row and its queued job, or neither
+        backup = services.backup_prepare(actor=actor, fmt=fmt, encrypt=encrypt, tables=tables)
+        if verify:  # marked now, so a page that sees the dump finish keeps following the verify
+            Backup.objects.filter(pk=backup.pk).update(verify_result="running")
+            backup.verify_result = "running"
+        backup.jobrun = backup_job(backup, actor=actor, schema_only=schema_only, tables=tables, verify=verify,
+                                   retry_of=retry_of)
     return backup
 
 
-def verify_start(backup, *, actor, request=None):
+def verify_start(backup, *, actor, request=None, retry_of=None):
+    from jobs.starters import verify_job
+
     services.require_permission(actor, "dbtools.manage_backups")
     if backup.status != "success":
         raise BackupError(f"backup #{backup.pk} is {backup.status}: only a finished backup can be verified",
                           code="conflict", status=409)
     if verify_running(backup):
         raise BackupError(f"backup #{backup.pk} is already being verified", code="conflict", status=409)
-    Backup.objects.filter(pk=backup.pk).update(verify_result="running", verify_ok=None, verified_at=timezone.now())
-    _run(services.backup_verify, actor=actor, backup=backup, request=request)
+    with transaction.atomic():
+        Backup.objects.filter(pk=backup.pk).update(verify_result="running", verify_ok=None,
+                                                   verified_at=timezone.now())
+        return verify_job(backup, actor=actor, retry_of=retry_of)
 
 
 def verify_running(backup):
@@ -68,6 +48,7 @@ def verify_running(backup):
 
 
 def wait_all(timeout=120):
-    """Join the background threads (tests and shutdown hooks)."""
-    while _threads:
-        _threads.pop().join(timeout)
+    """Run the queued jobs here, in this thread and transaction (tests; production has `manage.py worker`)."""
+    from jobs.inline import run_queued
+
+    run_queued()

@@ -8,10 +8,10 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from dbtools.backups import jobs
 from dbtools.models import AuditEvent
 from tests.browser.conftest import screenshot
 from tests.factories import PostFactory
+from tests.jobs.workers import InlineWorker
 from tests.monitoring import conftest as monitoring_fixtures
 from tests.monitoring.conftest import is_blocked, wait_for
 from tests.query.conftest import query_role  # noqa: F401  (session fixture: the query roles on the test DB)
@@ -66,11 +66,11 @@ def test_the_whole_product(login, live_server, make_user, sessions, observer, se
     page.click("text=Create backup")
     page.select_option("#id_format", "custom")
     page.check("#id_verify")
-    page.click("input[type=submit]")
-    page.wait_for_selector("#backup-status")
-    expect(page.locator("#status-text")).to_have_text("success", timeout=60000)
-    jobs.wait_all()
-    expect(page.locator("#verify-text")).to_contain_text("ok at", timeout=60000)
+    with InlineWorker():  # the job worker, here a thread of the test process
+        page.click("input[type=submit]")
+        page.wait_for_selector("#backup-status")
+        expect(page.locator("#status-text")).to_have_text("success", timeout=60000)
+        expect(page.locator("#verify-text")).to_contain_text("ok at", timeout=60000)
     step(page, 6, "backup-verified")
 
     page.goto(f"{base}/admin/dbtools/migrations/")

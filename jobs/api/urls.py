@@ -1,0 +1,10 @@
+from django.urls import path
+
+from jobs.api.views import JobCancelView, JobDetailView, JobListView, JobRetryView
+
+urlpatterns = [
+    path("jobs", JobListView.as_view(), name="api-jobs"),
+    path("jobs/<int:pk>", JobDetailView.as_view(), name="api-job"),
+    path("jobs/<int:pk>/cancel", JobCancelView.as_view(), name="api-job-cancel"),
+    path("jobs/<int:pk>/retry", JobRetryView.as_view(), name="api-job-retry"),
+]

@@ -1,0 +1,111 @@
+"""How a task body runs inside a worker: its JobRun row goes running → succeeded / failed / cancelled, with
+progress, the last log lines and a one-line error; a cancel request is noticed at each progress report."""
+
+import logging
+import os
+import socket
+import time
+from collections import deque
+
+from django.conf import settings
+from django.utils import timezone
+from procrastinate.exceptions import JobAborted
+
+from jobs.models import JobRun
+
+logger = logging.getLogger("pgdeck.jobs")
+# Queue ids of the jobs running in this process: the stalled-job sweep never touches them (jobs/worker.py).
+RUNNING = set()
+PROGRESS_EVERY = 1.0  # seconds between progress writes: a fast dump must not write a row per chunk
+
+
+class Tracker:
+    """Handed to a job body: `progress(text)`, `log(line)`, `check_cancel()`."""
+
+    def __init__(self, run, context):
+        self.run = run
+        self.context = context
+        self._lines = deque(run.log.splitlines(), maxlen=settings.JOBS_LOG_LINES)
+        self._last_write = 0.0
+
+    def check_cancel(self):
+        if self.context is not None and self.context.should_abort():
+            raise JobAborted(f"job #{self.run.pk} cancelled")
+
+    def progress(self, text, *, force=False):
+        self.check_cancel()
+        now = time.monotonic()
+        if force or now - self._last_write >= PROGRESS_EVERY:
+            self._last_write = now
+            JobRun.objects.filter(pk=self.run.pk).update(progress=str(text)[:200])
+
+    @property
+    def lines(self):
+        return list(self._lines)
+
+    def add_line(self, line):
+        self._lines.append(f"{timezone.now():%H:%M:%S} {line}")
+
+    def log(self, line):
+        self.add_line(line)
+        JobRun.objects.filter(pk=self.run.pk).update(log="\n".join(self._lines))
+
+
+def worker_label(context):
+    name = getattr(context, "worker_name", None) or "inline"
+    return f"{name} ({socket.gethostname()} pid {os.getpid()})"[:200]
+
+
+CLAIM = ("UPDATE job_runs SET status = 'running', started_at = %s, worker = %s, log = %s "
+         "WHERE id = %s AND status = 'queued' RETURNING *")
+
+
+def _claim(run_id, context):
+    """queued → running with its first log line, in one statement (UPDATE … RETURNING); None when the job was
+    cancelled before it started. Related rows (user, backup, schedule) load when a body asks for them."""
+    label, now = worker_label(context), timezone.now()
+    rows = list(JobRun.objects.raw(CLAIM, [now, label, f"{now:%H:%M:%S} started on {label}", run_id]))
+    return rows[0] if rows else None
+
+
+def _end(run, tracker, status, *, result=None, error=""):
+    """The outcome and the last log line in one statement."""
+    tracker.add_line(f"{status}: {error}" if error else "done")
+    JobRun.objects.filter(pk=run.pk).update(status=status, result=result, error=error[:2000],
+                                            finished_at=timezone.now(), log="\n".join(tracker.lines))
+
+
+def one_line(exc):
+    text = str(exc).strip().splitlines()
+    return text[0] if text else exc.__class__.__name__
+
+
+def tracked(body, run_id, context):
+    """Run `body(run, tracker)` for JobRun `run_id`; re-raise failures so procrastinate records them too."""
+    job_id = getattr(getattr(context, "job", None), "id", None)
+    RUNNING.add(job_id)
+    try:
+        return _tracked(body, run_id, context)
+    finally:
+        RUNNING.discard(job_id)
+
+
+def _tracked(body, run_id, context):
+    run = _claim(run_id, context)
+    if run is None:
+        logger.info("job run %s is not queued any more (cancelled?): skipped", run_id)
+        return None
+    tracker = Tracker(run, context)
+    try:
+        result = body(run, tracker)
+    except JobAborted:
+        _end(run, tracker, "cancelled", error="cancelled while running")
+        raise
+    except Exception as exc:
+        _end(run, tracker, "failed", error=one_line(exc))
+        raise
+    except BaseException as exc:  # the worker is being torn down: record it rather than leave `running`
+        _end(run, tracker, "failed", error=f"interrupted ({exc.__class__.__name__})")
+        raise
+    _end(run, tracker, "succeeded", result=result)
+    return result

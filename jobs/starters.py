@@ -1,0 +1,86 @@
+"""Start each kind of job: validate now (a bad request is an error at once), then enqueue with its locks.
+
+Locks (procrastinate `lock`: jobs sharing one never run at the same time, in queue order):
+- `database:<name>`: backups and restores of one database run one after the other, so two backups of the
+  same database never overlap and a restore holds off every other job on its target.
+- `backup:<id>`: a verify never overlaps another verify of the same file.
+Queueing locks keep periodic work from piling up behind a stuck worker (one queued collect_stats at most).
+"""
+
+from dbtools.backups.tools import check_database_name, live_database_name
+from jobs.errors import JobError
+from jobs.services import job_enqueue, require_permission
+
+
+def database_lock(name):
+    return f"database:{name}"
+
+
+def backup_job(backup, *, actor, schema_only=False, tables=(), verify=False, keep=None, schedule=None,
+               retry_of=None):
+    """Enqueue the dump of a prepared (`running`) backups row."""
+    dbname = backup.snapshot.get("database") or live_database_name()
+    params = {"schema_only": schema_only, "tables": list(tables or []), "verify": verify, "keep": keep,
+              "format": backup.format, "encrypt": backup.encrypted}
+    return job_enqueue(kind="backup", actor=actor, target=dbname, params=params, backup=backup, schedule=schedule,
+                       lock=database_lock(dbname), retry_of=retry_of)
+
+
+def verify_job(backup, *, actor, retry_of=None):
+    return job_enqueue(kind="verify", actor=actor, target=backup.file, backup=backup, lock=f"backup:{backup.pk}",
+                       retry_of=retry_of)
+
+
+def restore_job(*, actor, path, target=None, create=False, confirmed=False, retry_of=None):
+    require_permission(actor, "dbtools.restore_backup")
+    target = check_database_name(target or live_database_name())
+    params = {"path": str(path), "create": create, "confirmed": confirmed}
+    return job_enqueue(kind="restore", actor=actor, target=target, params=params, lock=database_lock(target),
+                       retry_of=retry_of)
+
+
+def collect_stats_job(*, actor, schedule=None, retry_of=None):
+    return job_enqueue(kind="collect_stats", actor=actor, target="statistics", schedule=schedule,
+                       queueing_lock="collect_stats", retry_of=retry_of)
+
+
+def retention_job(*, actor, keep=None, days=None, schedule=None, retry_of=None):
+    require_permission(actor, "dbtools.manage_backups")
+    return job_enqueue(kind="retention", actor=actor, target="backups", params={"keep": keep, "days": days},
+                       schedule=schedule, queueing_lock="retention", retry_of=retry_of)
+
+
+def snapshot_job(schedule, *, actor, retry_of=None):
+    target = schedule.saved_query.name if schedule.saved_query_id else "(saved query gone)"
+    return job_enqueue(kind="snapshot", actor=actor, target=target, schedule=schedule,
+                       queueing_lock=f"snapshot:{schedule.pk}", retry_of=retry_of)
+
+
+def noop_job(*, actor, retry_of=None):
+    return job_enqueue(kind="noop", actor=actor, target="-", retry_of=retry_of)
+
+
+def restart(run, *, actor, request=None):
+    """The same job again, as a new JobRun (retry_of=run)."""
+    from dbtools.backups import jobs as backup_jobs
+
+    params, kind = run.params, run.kind
+    if kind == "backup":
+        return backup_jobs.backup_start(actor=actor, request=request, fmt=params.get("format", "custom"),
+                                        schema_only=params.get("schema_only", False),
+                                        tables=params.get("tables", ()), encrypt=params.get("encrypt", False),
+                                        verify=params.get("verify", False), retry_of=run).jobrun
+    if kind == "verify" and run.backup_id:
+        return backup_jobs.verify_start(run.backup, actor=actor, request=request, retry_of=run)
+    if kind == "restore":
+        return restore_job(actor=actor, path=params["path"], target=run.target, create=params.get("create", False),
+                           confirmed=params.get("confirmed", False), retry_of=run)
+    if kind == "collect_stats":
+        return collect_stats_job(actor=actor, retry_of=run)
+    if kind == "retention":
+        return retention_job(actor=actor, keep=params.get("keep"), days=params.get("days"), retry_of=run)
+    if kind == "snapshot" and run.schedule_id:
+        return snapshot_job(run.schedule, actor=actor, retry_of=run)
+    if kind == "noop":
+        return noop_job(actor=actor, retry_of=run)
+    raise JobError(f"job #{run.pk} cannot be retried: its {kind} target is gone")

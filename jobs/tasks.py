@@ -1,0 +1,59 @@
+"""procrastinate tasks (found by procrastinate.contrib.django's autodiscovery of `tasks` modules).
+
+Each task only carries the JobRun id: the row holds the parameters, so a job's arguments are never secrets and
+the admin shows exactly what will run. Locks are given at enqueue time (jobs.starters)."""
+
+from datetime import UTC, datetime
+
+from django.db import connections
+from procrastinate.contrib.django import app
+
+from jobs import bodies
+from jobs.runner import tracked
+
+
+def _task(kind, queue="default"):
+    body = getattr(bodies, kind)
+
+    def run(context, run_id):
+        if context.worker_name != "inline":
+            _fresh_connection()
+        return tracked(body, run_id, context)
+
+    run.__name__ = run.__qualname__ = kind
+    return app.task(name=f"pgdeck.{kind}", queue=queue, pass_context=True)(run)
+
+
+def _fresh_connection():
+    """A worker thread keeps its connection between jobs (one per thread, at most the worker's concurrency):
+    reconnecting per job halved the throughput. One that failed (a database restart) is replaced first."""
+    connection = connections["default"]
+    if connection.connection is not None and connection.errors_occurred and not connection.is_usable():
+        connection.close()
+    connection.errors_occurred = False
+
+
+backup = _task("backup", "backups")
+verify = _task("verify", "backups")
+restore = _task("restore", "backups")
+collect_stats = _task("collect_stats")
+retention = _task("retention")
+snapshot = _task("snapshot")
+noop = _task("noop")
+
+
+@app.task(name="pgdeck.bare_noop", queue="bench")
+def bare_noop():
+    """A plain procrastinate task with none of pgdeck's bookkeeping: the baseline of bench/jobs.py."""
+
+
+@app.periodic(cron="* * * * *", periodic_id="schedules")
+@app.task(name="pgdeck.dispatch_schedules", queue="default", queueing_lock="dispatch_schedules")
+def dispatch_schedules(timestamp):
+    """Once a minute (one worker wins each minute): enqueue the jobs of the schedules that are due."""
+    from jobs.schedules import schedules_dispatch
+
+    try:
+        return schedules_dispatch(now=datetime.fromtimestamp(timestamp, UTC))
+    finally:
+        connections.close_all()

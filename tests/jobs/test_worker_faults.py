@@ -1,0 +1,150 @@
+"""Jobs on real processes: `manage.py worker` subprocesses, gunicorn, SIGKILL. Issue 16's faults."""
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+from tests.jobs.workers import Stack, Worker
+from tests.servers import AppServer
+
+pytestmark = pytest.mark.slow
+
+ENQUEUE_NOOPS = """
+from jobs.starters import noop_job
+print(",".join(str(noop_job(actor="fault-test").pk) for _ in range(50)))
+"""
+BIG_TABLE = "CREATE TABLE IF NOT EXISTS filler AS SELECT g, md5(g::text) AS h FROM generate_series(1, 200000) g"
+
+
+@pytest.fixture(scope="module")
+def stack(django_db_blocker):
+    stack = Stack(django_db_blocker)
+    yield stack
+    stack.drop()
+
+
+@pytest.fixture
+def workers(stack):
+    started = []
+
+    def start(*args, **env):
+        worker = Worker({**stack.env, **env}, *args)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def api(server, key, method, path, **kwargs):
+    return requests.request(method, f"{server.url}/api/v1{path}", headers={"Authorization": f"Bearer {key}"},
+                            timeout=30, **kwargs)
+
+
+def kill_tree(pid):
+    """SIGKILL a process and its children (gunicorn's master and workers): the web node is gone at once."""
+    parent = psutil.Process(pid)
+    for proc in [parent, *parent.children(recursive=True)]:
+        proc.send_signal(signal.SIGKILL)
+    parent.wait(30)
+
+
+def test_two_workers_fifty_jobs_each_runs_exactly_once(stack, workers):
+    first, second = workers("--concurrency", "4"), workers("--concurrency", "4")
+    ids = [int(pk) for pk in stack.shell(ENQUEUE_NOOPS).split(",")]
+    assert len(ids) == 50
+    rows = stack.wait_for("SELECT status, count(*) FROM job_runs WHERE id = ANY(%s) GROUP BY status",
+                          lambda rows: dict(rows).get("succeeded") == 50, params=(ids,))
+    assert dict(rows) == {"succeeded": 50}
+    # procrastinate's event log: each job started once, by whichever worker fetched it.
+    started = stack.query("SELECT e.job_id, count(*) FROM procrastinate_events e JOIN job_runs r "
+                          "ON r.queue_job_id = e.job_id WHERE e.type = 'started' AND r.id = ANY(%s) "
+                          "GROUP BY e.job_id", (ids,))
+    assert len(started) == 50 and {count for _job, count in started} == {1}
+    logs = stack.query("SELECT log FROM job_runs WHERE id = ANY(%s)", (ids,))
+    assert all(log.count("started on") == 1 for (log,) in logs)
+    assert first.process.poll() is None and second.process.poll() is None
+
+
+def test_web_process_killed_during_a_backup_the_worker_finishes_it(stack, workers):
+    stack.query(BIG_TABLE)
+    workers()
+    server = AppServer(stack.env, workers=1)
+    try:
+        response = api(server, stack.key, "POST", "/backups", json={"format": "custom"})
+        assert response.status_code == 202, response.text
+        backup_id = response.json()["id"]
+    finally:
+        kill_tree(server.process.pid)
+    assert server.process.poll() is not None
+    rows = stack.wait_for("SELECT b.status, r.status, b.file, b.error FROM backups b JOIN job_runs r "
+                          "ON r.backup_id = b.id WHERE b.id = %s",
+                          lambda rows: rows and rows[0][0] != "running" and rows[0][1] not in ("queued", "running"),
+                          params=(backup_id,))
+    backup_status, job_status, file, error = rows[0]
+    assert (backup_status, job_status) == ("success", "succeeded"), error
+    assert Path(file).is_file() and not Path(file + ".partial").exists()
+    assert stack.query("SELECT count(*) FROM backups WHERE status = 'running'") == [(0,)]
+
+
+def test_worker_killed_during_a_backup_fails_the_job_and_removes_the_partial(stack, workers):
+    stack.query(BIG_TABLE)
+    victim = workers()
+    server = AppServer(stack.env, workers=1)
+    try:
+        response = api(server, stack.key, "POST", "/backups", json={"format": "custom"})
+        assert response.status_code == 202, response.text
+        backup_id, file = response.json()["id"], response.json()["file"]
+        # Freeze pg_dump mid-stream so the kill lands during the dump, whatever the machine's speed.
+        deadline = time.monotonic() + 120
+        while not victim.children("pg_dump"):
+            assert time.monotonic() < deadline and victim.process.poll() is None, victim.output()
+            time.sleep(0.05)
+        for proc in victim.children("pg_dump"):
+            proc.send_signal(signal.SIGSTOP)
+        stack.wait_for("SELECT status FROM job_runs WHERE backup_id = %s", lambda r: r == [("running",)],
+                       params=(backup_id,))
+        while not os.path.exists(file + ".partial"):
+            assert time.monotonic() < deadline, "pg_dump started but its .partial never appeared"
+            time.sleep(0.05)
+        victim.kill()  # the worker and its pg_dump, as when its container or machine dies
+
+        # Another worker notices the silent heartbeat and fails the job (bounded by JOBS_STALLED_SECONDS).
+        workers()
+        rows = stack.wait_for("SELECT r.status, r.error, b.status, b.error FROM job_runs r JOIN backups b "
+                              "ON b.id = r.backup_id WHERE b.id = %s",
+                              lambda rows: rows[0][0] == "failed" and rows[0][2] == "failed", params=(backup_id,))
+        assert "worker stopped responding" in rows[0][1] and "worker stopped responding" in rows[0][3]
+        assert not os.path.exists(file + ".partial") and not os.path.exists(file)
+        queue_status = stack.query("SELECT j.status FROM procrastinate_jobs j JOIN job_runs r "
+                                   "ON r.queue_job_id = j.id WHERE r.backup_id = %s", (backup_id,))
+        assert queue_status == [("failed",)]
+        download = api(server, stack.key, "GET", f"/backups/{backup_id}/download")
+        assert download.status_code == 409 and download.json()["error"]["code"] == "not_available"
+        assert stack.query("SELECT count(*) FROM audit_events WHERE action = 'job.abandoned'") == [(1,)]
+    finally:
+        server.stop()
+
+
+ENQUEUE_TWO_BACKUPS = """
+from dbtools.backups.jobs import backup_start
+print(",".join(str(backup_start(actor="fault-test").jobrun.pk) for _ in range(2)))
+"""
+
+
+def test_two_backups_of_one_database_never_overlap_even_with_free_workers(stack, workers):
+    stack.query(BIG_TABLE)
+    workers("--concurrency", "2")
+    workers("--concurrency", "2")
+    ids = [int(pk) for pk in stack.shell(ENQUEUE_TWO_BACKUPS).split(",")]
+    rows = stack.wait_for("SELECT status, started_at, finished_at FROM job_runs WHERE id = ANY(%s) ORDER BY id",
+                          lambda rows: all(r[0] in ("succeeded", "failed") for r in rows), params=(ids,))
+    assert [r[0] for r in rows] == ["succeeded", "succeeded"]
+    (_s, first_start, first_end), (_t, second_start, _second_end) = rows
+    assert first_end <= second_start, "the second dump started while the first was running"
