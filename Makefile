@@ -68,8 +68,9 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 
-# Two workers (pytest-xdist): each gets its own test database; CI has 2 cores.
-PYTEST_ARGS ?= -n 2
+# Two workers (pytest-xdist): each gets its own test database; CI has 2 cores. loadfile keeps a module on one
+# worker, as its module-scoped fixtures (a throw-away cluster, a live server) expect.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 pytest: $(DEV_STAMP) browser-deps
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest $(PYTEST_ARGS)
 
@@ -96,7 +97,7 @@ pgbouncer-deps:
 test-pgbouncer: $(DEV_STAMP) pgbouncer-deps
 	@url=$$($(PY) -m config.pgbouncer start) || exit 1; echo "through PgBouncer: $$url"; \
 	DATABASE_URL=$$url DB_PGBOUNCER=1 TEST_DATABASE_NAME=test_pgdeck_bouncer DJANGO_SETTINGS_MODULE=config.settings.test \
-	  $(BIN)/pytest -q -p no:cacheprovider -n 2 --reuse-db $(PGBOUNCER_TESTS); status=$$?; \
+	  $(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile --reuse-db $(PGBOUNCER_TESTS); status=$$?; \
 	$(PY) -m config.pgbouncer stop; exit $$status
 
 # The version-sensitive part of the suite (catalog queries, pg_dump/pg_restore choice) on the PostgreSQL 15
@@ -106,7 +107,7 @@ PG15_TESTS ?= tests/blog tests/monitoring tests/backups
 test-pg15: $(DEV_STAMP)
 	@if $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2).close()" 2>/dev/null; then \
 	  DATABASE_URL=$(PG15_URL) TEST_DATABASE_NAME=test_pgdeck_pg15 DJANGO_SETTINGS_MODULE=config.settings.test \
-	    $(BIN)/pytest -q -p no:cacheprovider -n 2 $(PG15_TESTS); \
+	    $(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile $(PG15_TESTS); \
 	else echo "test-pg15: no PostgreSQL at 127.0.0.1:5432, not run"; fi
 # Load (issue 9): gunicorn with several workers on 127.0.0.1 and Debian's wrk for a fixed time per endpoint;
 # writes the `load` section of docs/benchmarks.md (bench/load.py). LOAD_SECONDS=8 per endpoint by default.
