@@ -1,11 +1,14 @@
 """/api/v1/jobs: list (filter by status group and kind), detail, cancel, retry."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.pagination import IdCursorPagination
 from accounts.api.permissions import require
+from accounts.api.serializers import EmptyBodySerializer, StrictQuerySerializer, validated_body
 from config.api.errors import ApiError
 from dbtools.backups.errors import BackupError
 from jobs import selectors, services
@@ -35,11 +38,11 @@ class JobSerializer(serializers.Serializer):
     duration_seconds = serializers.FloatField(allow_null=True)
 
 
-class JobPageSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    limit = serializers.IntegerField()
-    offset = serializers.IntegerField()
-    results = JobSerializer(many=True)
+class JobQuery(StrictQuerySerializer):
+    """Filters of the jobs list (besides `cursor` and `page_size`)."""
+
+    status = serializers.ChoiceField(choices=list(selectors.STATUS_GROUPS), required=False)
+    kind = serializers.ChoiceField(choices=list(JobRun.KINDS), required=False)
 
 
 def _get(pk):
@@ -49,30 +52,19 @@ def _get(pk):
     return run
 
 
-def _int(request, name, default, low, high):
-    try:
-        return min(max(int(request.query_params.get(name, default)), low), high)
-    except ValueError:
-        raise ApiError(400, "invalid", f"{name} must be an integer") from None
+class JobListView(GenericAPIView):
+    """Newest first, cursor-paginated like every list of the API (`cursor`, `page_size`)."""
 
-
-class JobListView(APIView):
     permission_classes = [require("jobs.view_jobrun")]
+    pagination_class = IdCursorPagination
+    serializer_class = JobSerializer
 
-    @extend_schema(operation_id="jobs_list", responses=JobPageSerializer, parameters=[
-        OpenApiParameter("status", str, enum=list(selectors.STATUS_GROUPS)),
-        OpenApiParameter("kind", str, enum=list(JobRun.KINDS)),
-        OpenApiParameter("limit", int), OpenApiParameter("offset", int)])
+    @extend_schema(operation_id="jobs_list", parameters=[JobQuery], responses=JobSerializer(many=True))
     def get(self, request):
-        status, kind = request.query_params.get("status"), request.query_params.get("kind")
-        if status and status not in selectors.STATUS_GROUPS:
-            raise ApiError(400, "invalid", f"status must be one of {', '.join(selectors.STATUS_GROUPS)}")
-        if kind and kind not in JobRun.KINDS:
-            raise ApiError(400, "invalid", f"kind must be one of {', '.join(JobRun.KINDS)}")
-        limit, offset = _int(request, "limit", 50, 1, 100), _int(request, "offset", 0, 0, 10**9)
-        everything, page = selectors.job_list(status=status, kind=kind, limit=limit, offset=offset)
-        return Response({"count": everything.count(), "limit": limit, "offset": offset,
-                         "results": [selectors.job_status(run) for run in page]})
+        filters = JobQuery(query_params=request.query_params).validated_or_raise()
+        rows, _page = selectors.job_list(status=filters.get("status"), kind=filters.get("kind"))
+        page = self.paginate_queryset(rows.order_by("-pk"))
+        return self.get_paginated_response([selectors.job_status(run) for run in page])
 
 
 class JobDetailView(APIView):
@@ -88,6 +80,7 @@ class JobCancelView(APIView):
 
     @extend_schema(operation_id="jobs_cancel", request=None, responses={202: JobSerializer})
     def post(self, request, pk):
+        validated_body(EmptyBodySerializer, request)
         try:
             run = services.job_cancel(_get(pk), actor=request.user, request=request)
         except JobError as exc:
@@ -100,6 +93,7 @@ class JobRetryView(APIView):
 
     @extend_schema(operation_id="jobs_retry", request=None, responses={202: JobSerializer})
     def post(self, request, pk):
+        validated_body(EmptyBodySerializer, request)
         try:
             run = services.job_retry(_get(pk), actor=request.user, request=request)
         except JobError as exc:

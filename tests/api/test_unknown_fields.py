@@ -11,6 +11,7 @@ from django.db.models import Max
 
 from blog.models import BlogUser, Post
 from dbtools.models import AuditEvent, Backup, MigrationLog, QueryHistory, SavedQuery
+from jobs.models import JobRun
 from tests.api.conftest import error_of
 from tests.factories import PostFactory
 
@@ -51,6 +52,7 @@ def world(make_user):
         "saved-queries": SavedQuery.objects.create(name="s", sql="SELECT 1", owner=admin).pk,
         "query": QueryHistory.objects.create(query="SELECT 1", user=admin, status="running").pk,
         "backends": PID_CEILING + 1,
+        "jobs": JobRun.objects.create(kind="collect_stats", status="failed").pk,
     }
 
 
