@@ -87,7 +87,9 @@ clean-venv:
 	rm -rf $(VENV)
 
 # The DB-heavy part of the suite through PgBouncer in transaction mode (DB_PGBOUNCER=1: no app-side pool,
-# no server-side cursors). `make test` runs it too.
+# no server-side cursors). `make test` runs it too. PgBouncer keeps up to default_pool_size (20) server
+# connections per database for the shared query role, and two xdist workers use two databases: the role's
+# CONNECTION LIMIT must be above that, or PgBouncer's server logins fail (a 503).
 PGBOUNCER_TESTS ?= tests/blog tests/api tests/accounts tests/query
 pgbouncer-deps:
 	@command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/pgbouncer || { \
@@ -96,7 +98,7 @@ pgbouncer-deps:
 
 test-pgbouncer: $(DEV_STAMP) pgbouncer-deps
 	@url=$$($(PY) -m config.pgbouncer start) || exit 1; echo "through PgBouncer: $$url"; \
-	DATABASE_URL=$$url DB_PGBOUNCER=1 TEST_DATABASE_NAME=test_pgdeck_bouncer DJANGO_SETTINGS_MODULE=config.settings.test \
+	DATABASE_URL=$$url DB_PGBOUNCER=1 QUERY_ROLE_CONNECTION_LIMIT=100 TEST_DATABASE_NAME=test_pgdeck_bouncer DJANGO_SETTINGS_MODULE=config.settings.test \
 	  $(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile --reuse-db $(PGBOUNCER_TESTS); status=$$?; \
 	$(PY) -m config.pgbouncer stop; exit $$status
 

@@ -175,7 +175,7 @@ def _reset_user_roles(cursor):
     rows = cursor.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE ANY(%s) ORDER BY 1",
                           [user_role_patterns()]).fetchall()
     for (name,) in rows:
-        group = settings.QUERY_WRITE_ROLE if name.startswith(settings.QUERY_WRITE_ROLE + "_u") else settings.QUERY_ROLE
+        group = shared_role_of(name)
         if name in drifted:
             _reset_role(cursor, name, role_password(name), settings.QUERY_MAX_RUNS_PER_USER, groups=(group,))
         else:
@@ -222,16 +222,27 @@ def drift_reasons(conn, expected_groups):
     a run never starts on a role in such a state."""
     report = getattr(conn, "pgdeck_role_report", None) or role_report(conn)
     groups, role_settings, owned, group_groups = report[1:]
-    reasons = []
-    if sorted(groups) != sorted(expected_groups):
-        reasons.append(f"member of {', '.join(groups) or 'no role'} (expected {', '.join(expected_groups) or 'none'})")
+    reasons = role_problems(groups, expected_groups, role_settings, owned)
     if group_groups:
         reasons.append(f"its shared role is a member of {', '.join(group_groups)}")
-    if role_settings:
-        reasons.append(f"role settings {'; '.join(role_settings)}")
-    if owned:
-        reasons.append(f"owns {owned} object(s)")
     return reasons
+
+
+def role_problems(groups, expected_groups, role_settings, owned):
+    """The drift of one role, as lines: memberships other than expected, role-level settings, owned objects."""
+    problems = []
+    if sorted(groups) != sorted(expected_groups):
+        problems.append(f"member of {', '.join(groups) or 'no role'} (expected {', '.join(expected_groups) or 'none'})")
+    if role_settings:
+        problems.append(f"role settings {'; '.join(role_settings)}")
+    if owned:
+        problems.append(f"owns {owned} object(s)")
+    return problems
+
+
+def shared_role_of(name):
+    """The shared grant role a per-user role belongs to."""
+    return settings.QUERY_WRITE_ROLE if name.startswith(settings.QUERY_WRITE_ROLE + "_u") else settings.QUERY_ROLE
 
 
 ALL_DRIFT_SQL = """
@@ -250,15 +261,8 @@ def all_roles_drift(cursor):
     shared = [settings.QUERY_ROLE, settings.QUERY_WRITE_ROLE]
     lines = []
     for name, groups, role_settings, owned in cursor.execute(ALL_DRIFT_SQL, [shared, user_role_patterns()]):
-        expected = [] if name in shared else [
-            settings.QUERY_WRITE_ROLE if name.startswith(settings.QUERY_WRITE_ROLE + "_u") else settings.QUERY_ROLE]
-        problems = []
-        if sorted(groups) != expected:
-            problems.append(f"member of {', '.join(groups) or 'no role'}")
-        if role_settings:
-            problems.append(f"role settings {'; '.join(role_settings)}")
-        if owned:
-            problems.append(f"owns {owned} object(s)")
+        expected = [] if name in shared else [shared_role_of(name)]
+        problems = role_problems(groups, expected, role_settings, owned)
         if problems:
             lines.append(f"{name}: {', '.join(problems)}")
     return lines
