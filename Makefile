@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: screenshots run serve test lint pytest browser-deps bench load db-start db-stop migrate demo manage alembic clean-venv test-pgbouncer pgbouncer-deps test-pg15 wrk-deps fuzz
+.PHONY: architecture screenshots run serve test lint pytest browser-deps bench load db-start db-stop migrate demo manage alembic clean-venv test-pgbouncer pgbouncer-deps test-pg15 wrk-deps fuzz
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,10 @@ pytest: $(DEV_STAMP) browser-deps
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint pytest test-pgbouncer test-pg15
+
+# Redraw the layers picture in docs/architecture.md from pyproject.toml's import-linter contracts.
+architecture:
+	$(PY) -m config.architecture
 
 # Refresh the screenshots in docs/screenshots/ on purpose (make test writes them to the ignored test-results/).
 screenshots: $(DEV_STAMP) browser-deps

@@ -184,10 +184,11 @@ class SavedQueryDetailView(RetrieveUpdateDestroyAPIView):
             raise ApiError(403, "permission_denied", "Only the owner (or an admin) may change this saved query.")
 
     def perform_update(self, serializer):
-        serializer.instance = services.saved_query_update(serializer.instance, **serializer.validated_data)
+        serializer.instance = services.saved_query_update(serializer.instance, actor=self.request.user,
+                                                          **serializer.validated_data)
 
     def perform_destroy(self, instance):
-        services.saved_query_delete(instance)
+        services.saved_query_delete(instance, actor=self.request.user)
 
 
 class SavedQueryRunView(APIView):

@@ -175,6 +175,7 @@ class OpenRun:
 @contextmanager
 def opened_run(*, user, sql_text, params, mode, history_mode, token="", alias="default", timeout=None):
     """The one way a run, an explain or an export starts; failures end up in query_history as QueryError."""
+    services.run_authorize(user, mode=mode, history_mode=history_mode)
     check_size(sql_text)  # refused before logging: history keeps no megabyte blobs
     alias = run_alias(mode, alias)
     entry = services.history_start(user=user, sql=sql_text, mode=history_mode, token=token, alias=alias)

@@ -1,4 +1,4 @@
-"""Writes of the query editor: history rows, cancel, saved queries."""
+"""Writes of the query editor: who may run, history rows, cancel, saved queries."""
 
 import time
 
@@ -6,8 +6,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.audit import audit_record
+from core.authorization import NotAllowed, actor_name, require_permission
 from dbtools.models import QueryHistory, SavedQuery
 from dbtools.query.connection import cancel_backend
+from dbtools.query.errors import QueryError
+from dbtools.query.selectors import saved_query_editable
 
 HISTORY_SQL_LIMIT = 100_000  # characters of SQL kept per history row
 
@@ -36,6 +39,23 @@ def history_finish(entry, *, status, started, row_count=None, error=""):
         cancelled=entry.cancelled)
 
 
+RUN_PERMS = {"write": "dbtools.run_write_query", "export": "dbtools.export_query"}
+MANAGE_SAVED = "dbtools.manage_saved_queries"
+
+
+def _run_refused(message):
+    return QueryError(message, code="permission_denied", status=403)
+
+
+def run_authorize(user, *, mode="read", history_mode="read"):
+    """Before a run, an explain or an export starts (runner.opened_run): run_query, plus run_write_query for
+    write mode and export_query for an export. QueryError 403 `permission_denied`, nothing recorded."""
+    require_permission(user, "dbtools.run_query", error=_run_refused)
+    for kind in dict.fromkeys((mode, history_mode)):
+        if kind in RUN_PERMS:
+            require_permission(user, RUN_PERMS[kind], error=_run_refused)
+
+
 def _cancellable(user, *, query_id=None, token=None):
     entries = QueryHistory.objects.filter(status="running")
     entries = entries.filter(pk=query_id) if query_id is not None else entries.filter(run_token=token or "-")
@@ -47,6 +67,7 @@ def _cancellable(user, *, query_id=None, token=None):
 def query_cancel(user, *, query_id=None, token=None):
     """Cancel the user's own running query (any query for admins). Returns the entry, or None if there is no
     such running query. The flag is set first so the run reports 'cancelled', not 'timeout'."""
+    require_permission(user, "dbtools.run_query", error=_run_refused)
     entry = _cancellable(user, query_id=query_id, token=token)
     if entry is None:
         return None
@@ -63,17 +84,26 @@ def query_write_audit(request, result, sql):
 
 
 def saved_query_create(*, owner, name, sql, description="", shared=False):
+    require_permission(owner, MANAGE_SAVED)
     return SavedQuery.objects.create(owner=owner, name=name, sql=sql, description=description, shared=shared)
 
 
-def saved_query_update(saved, **fields):
+def _require_editable(actor, saved):
+    require_permission(actor, MANAGE_SAVED)
+    if not saved_query_editable(actor, saved):
+        raise NotAllowed(f"{actor_name(actor)} may not change saved query #{saved.pk}: only its owner or an admin")
+
+
+def saved_query_update(saved, *, actor, **fields):
+    _require_editable(actor, saved)
     for key, value in fields.items():
         setattr(saved, key, value)
     saved.save()
     return saved
 
 
-def saved_query_delete(saved):
+def saved_query_delete(saved, *, actor):
+    _require_editable(actor, saved)
     saved.delete()
 
 
