@@ -111,3 +111,17 @@ def test_admin_site_still_keeps_its_registry():
 
     site = admin.site
     assert isinstance(site._registry, dict) and Post in site._registry
+
+
+def test_monitoring_still_sees_the_pools_idle_connections(db):
+    """dbtools/monitoring/services.app_backend_pids reads psycopg_pool's idle list (`_pool`) so monitoring never
+    cancels pgdeck's own idle connections; fails if an upgrade renames it."""
+    from dbtools.monitoring.services import app_backend_pids
+
+    pool = connection.pool
+    if pool is None:
+        pytest.skip("no app-side pool (DB_PGBOUNCER=1 or DB_POOL=false)")
+    conn = pool.getconn()
+    pid = conn.info.backend_pid
+    returned(pool, conn)
+    assert conn in pool._pool and pid in app_backend_pids()

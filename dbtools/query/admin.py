@@ -6,7 +6,7 @@ from django.utils.html import format_html
 
 from core.pagination import EstimatedCountPaginator
 from dbtools.models import QueryHistory, SavedQuery
-from dbtools.query import selectors
+from dbtools.query import selectors, services
 
 
 def _editor_link(query_string, label="Open in editor"):
@@ -121,6 +121,11 @@ class SavedQueryAdmin(admin.ModelAdmin):
         return self.has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.owner = request.user
+        if change:  # the form has set the fields; the service checks and saves
+            services.saved_query_update(obj, actor=request.user)
+            return
+        obj.owner = request.user
         super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        services.saved_query_delete(obj, actor=request.user)

@@ -188,21 +188,23 @@ def test_saved_query_added_in_the_admin_belongs_to_its_author(analyst_client, an
     assert page.status_code == 200 and b'name="sql"' not in page.content  # shared: visible, read-only
 
 
-def test_a_dangerous_membership_is_refused_until_setup_revokes_it(transactional_db):
+def test_a_dangerous_membership_is_refused_until_setup_revokes_it(transactional_db, make_user, settings):
     import io
 
     from dbtools.query.errors import QueryError
     from dbtools.query.runner import run_query
 
+    settings.QUERY_PER_USER_ROLES = False  # the shared role pgdeck_query, the one granted below
+    user = make_user("analyst", username="shared-role-analyst")
     with connection.cursor() as cursor:
         cursor.execute("GRANT pg_read_server_files TO pgdeck_query")
     try:
         with pytest.raises(QueryError) as refused:
-            run_query(user=None, sql="SELECT pg_read_file('/etc/passwd')")
+            run_query(user=user, sql="SELECT pg_read_file('/etc/passwd')")
         assert refused.value.code == "query_role_unsafe" and "pg_read_server_files" in refused.value.message
     finally:
         call_command("setup_query_role", stdout=io.StringIO())
-    assert run_query(user=None, sql="SELECT 1").rows == [(1,)]
+    assert run_query(user=user, sql="SELECT 1").rows == [(1,)]
 
 
 def test_bulk_delete_cannot_reach_other_users_shared_queries(analyst_client, analyst, make_user, transactional_db):
