@@ -188,6 +188,34 @@ def test_saved_query_added_in_the_admin_belongs_to_its_author(analyst_client, an
     assert page.status_code == 200 and b'name="sql"' not in page.content  # shared: visible, read-only
 
 
+def test_saved_query_changed_and_deleted_in_the_admin_goes_through_the_services(analyst_client, analyst,
+                                                                                transactional_db, monkeypatch):
+    from dbtools.query import services
+
+    calls = []
+
+    def spy(name):
+        original = getattr(services, name)
+
+        def call(*args, **kwargs):
+            calls.append((name, kwargs["actor"]))
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(services, name, call)
+
+    spy("saved_query_update")
+    spy("saved_query_delete")
+    mine = SavedQuery.objects.create(owner=analyst, name="mine", sql="SELECT 1")
+    response = analyst_client.post(f"/admin/dbtools/savedquery/{mine.pk}/change/",
+                                   {"name": "renamed", "sql": "SELECT 2", "description": ""})
+    assert response.status_code == 302
+    mine.refresh_from_db()
+    assert (mine.name, mine.sql, mine.owner) == ("renamed", "SELECT 2", analyst)
+    response = analyst_client.post(f"/admin/dbtools/savedquery/{mine.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not SavedQuery.objects.filter(pk=mine.pk).exists()
+    assert calls == [("saved_query_update", analyst), ("saved_query_delete", analyst)]
+
+
 def test_a_dangerous_membership_is_refused_until_setup_revokes_it(transactional_db, make_user, settings):
     import io
 
