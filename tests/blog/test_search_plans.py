@@ -83,3 +83,12 @@ def test_a_number_finds_its_id_on_every_path(monkeypatch):
     PostFactory.create_batch(3, title="x")
     found = search(str(target.pk))
     assert target.pk in set(found.queryset.values_list("pk", flat=True))
+
+
+def test_in_array_takes_a_list_or_the_servers_text_form(db):
+    first, second, _other = PostFactory.create_batch(3)
+    assert set(Post.objects.filter(pk__in_array=[first.pk, second.pk])) == {first, second}
+    count, ids = selectors.matching_ids(Post.objects.filter(pk__in=[first.pk, second.pk]), 10)
+    assert count == 2 and set(Post.objects.filter(pk__in_array=ids)) == {first, second}
+    assert selectors.matching_ids(Post.objects.none().filter(title="nothing"), 10)[0] == 0
+    assert not Post.objects.filter(pk__in_array=[])
