@@ -46,11 +46,13 @@ alembic: $(RUN_STAMP)
 	$(PY) manage.py alembic $(ARGS)
 
 # The dev server and a job worker (manage.py worker: backups, verifies, schedules); Ctrl-C stops both.
+# Django's system checks run once, in the worker (niced, beside the server's start-up), not in both: the server
+# starts with --skip-checks; its autoreloader's parent does not set Django up (manage.py). docs/benchmarks.md.
 run: demo
 	@echo "pgdeck is serving http://$(HOST):$(PORT)/admin/ — log in as admin (password printed above on first run, or DEMO_ADMIN_PASSWORD). Ctrl-C stops it; make db-stop stops PostgreSQL."
-	@$(PY) manage.py worker & worker=$$!; \
+	@nice -n 10 $(PY) manage.py worker & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py runserver --skip-checks $(HOST):$(PORT)
 
 serve: demo
 	$(PY) manage.py collectstatic --noinput -v 0

@@ -97,7 +97,7 @@ class MakeRun:
     """`make run` in its own process group (as a terminal starts it) on a free port, with its embedded server in
     `data_dir`; the way a user stops it is `kill(signal)` on the whole group."""
 
-    def __init__(self, data_dir, target="run"):
+    def __init__(self, data_dir, target="run", cwd=ROOT):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/admin/login/"
         inherited = {k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL")}
@@ -105,7 +105,7 @@ class MakeRun:
                "DJANGO_SETTINGS_MODULE": "config.settings.local"}
         self.output = tempfile.TemporaryFile("w+")
         self.started = time.monotonic()
-        self.process = subprocess.Popen(["make", "--no-print-directory", target], cwd=ROOT, env=env,
+        self.process = subprocess.Popen(["make", "--no-print-directory", target], cwd=cwd, env=env,
                                         start_new_session=True, stdout=self.output, stderr=subprocess.STDOUT)
 
     def serves_login_page(self, timeout=120):
