@@ -8,6 +8,7 @@ import time
 from collections import deque
 
 from django.conf import settings
+from django.db import OperationalError, connection
 from django.utils import timezone
 from procrastinate.exceptions import JobAborted
 
@@ -62,7 +63,19 @@ CLAIM = ("UPDATE job_runs SET status = 'running', started_at = %s, worker = %s, 
 
 def _claim(run_id, context):
     """queued → running with its first log line, in one statement (UPDATE … RETURNING); None when the job was
-    cancelled before it started. Related rows (user, backup, schedule) load when a body asks for them."""
+    cancelled before it started. Related rows (user, backup, schedule) load when a body asks for them.
+
+    A worker thread keeps its connection between jobs (jobs.tasks); after a database restart it is dead
+    without having failed yet, so the first statement fails: it is replaced and the claim tried once more
+    (nothing ran: the UPDATE never reached the server)."""
+    try:
+        return _claim_once(run_id, context)
+    except OperationalError:
+        connection.close()
+        return _claim_once(run_id, context)
+
+
+def _claim_once(run_id, context):
     label, now = worker_label(context), timezone.now()
     rows = list(JobRun.objects.raw(CLAIM, [now, label, f"{now:%H:%M:%S} started on {label}", run_id]))
     return rows[0] if rows else None
