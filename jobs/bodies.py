@@ -59,7 +59,9 @@ def restore(run, tracker):
     params = run.params
     tracker.log(f"restoring {params['path']} into {run.target}")
     target = backups.backup_restore(actor=actor_of(run), path=params["path"], target=run.target,
-                                    create=params.get("create", False), confirmed=params.get("confirmed", False))
+                                    create=params.get("create", False), confirmed=params.get("confirmed", False),
+                                    foreign=params.get("foreign", False))
+    tracker.log(f"restored into {target}")
     return {"database": target}
 
 

@@ -7,7 +7,7 @@ Locks (procrastinate `lock`: jobs sharing one never run at the same time, in que
 Queueing locks keep periodic work from piling up behind a stuck worker (one queued collect_stats at most).
 """
 
-from dbtools.backups.tools import check_database_name, live_database_name
+from dbtools.backups.tools import live_database_name
 from jobs.errors import JobError
 from jobs.services import job_enqueue, require_permission
 
@@ -31,10 +31,13 @@ def verify_job(backup, *, actor, retry_of=None):
                        retry_of=retry_of)
 
 
-def restore_job(*, actor, path, target=None, create=False, confirmed=False, retry_of=None):
-    require_permission(actor, "dbtools.restore_backup")
-    target = check_database_name(target or live_database_name())
-    params = {"path": str(path), "create": create, "confirmed": confirmed}
+def restore_job(*, actor, path, target=None, create=False, confirmed=False, foreign=False, retry_of=None):
+    """Checked now (backups.restore_check: who may, confirmation, file, target), restored by a worker; its
+    `database:<target>` lock holds off every backup, restore and export of the target until it ends."""
+    from dbtools.backups.services import restore_check
+
+    path, target = restore_check(actor=actor, path=path, target=target, create=create, confirmed=confirmed)
+    params = {"path": str(path), "create": create, "confirmed": confirmed, "foreign": foreign}
     return job_enqueue(kind="restore", actor=actor, target=target, params=params, lock=database_lock(target),
                        retry_of=retry_of)
 
@@ -74,7 +77,8 @@ def restart(run, *, actor, request=None):
         return backup_jobs.verify_start(run.backup, actor=actor, request=request, retry_of=run)
     if kind == "restore":
         return restore_job(actor=actor, path=params["path"], target=run.target, create=params.get("create", False),
-                           confirmed=params.get("confirmed", False), retry_of=run)
+                           confirmed=params.get("confirmed", False), foreign=params.get("foreign", False),
+                           retry_of=run)
     if kind == "collect_stats":
         return collect_stats_job(actor=actor, retry_of=run)
     if kind == "retention":
