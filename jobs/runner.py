@@ -18,6 +18,8 @@ logger = logging.getLogger("pgdeck.jobs")
 # Queue ids of the jobs running in this process: the stalled-job sweep never touches them (jobs/worker.py).
 RUNNING = set()
 PROGRESS_EVERY = 1.0  # seconds between progress writes: a fast dump must not write a row per chunk
+PROGRESS = ("UPDATE job_runs r SET progress = %s WHERE r.id = %s RETURNING "
+            "(SELECT j.abort_requested FROM procrastinate_jobs j WHERE j.id = r.queue_job_id)")
 
 
 class Tracker:
@@ -28,17 +30,26 @@ class Tracker:
         self.context = context
         self._lines = deque(run.log.splitlines(), maxlen=settings.JOBS_LOG_LINES)
         self._last_write = 0.0
+        self.cancelled = False
 
     def check_cancel(self):
-        if self.context is not None and self.context.should_abort():
+        if self.cancelled or (self.context is not None and self.context.should_abort()):
+            self.cancelled = True
             raise JobAborted(f"job #{self.run.pk} cancelled")
 
     def progress(self, text, *, force=False):
+        """Write the progress line (at most every PROGRESS_EVERY s); the same statement reads the queue row's
+        cancel request, so a cancel is seen even before the worker's LISTEN connection delivers it (or
+        without a worker: jobs.inline)."""
         self.check_cancel()
         now = time.monotonic()
         if force or now - self._last_write >= PROGRESS_EVERY:
             self._last_write = now
-            JobRun.objects.filter(pk=self.run.pk).update(progress=str(text)[:200])
+            with connection.cursor() as cursor:
+                cursor.execute(PROGRESS, [str(text)[:200], self.run.pk])
+                row = cursor.fetchone()
+            self.cancelled = bool(row and row[0])
+            self.check_cancel()
 
     @property
     def lines(self):
