@@ -91,5 +91,11 @@ def snapshot(run, tracker):
         raise
 
 
+def export(run, tracker):
+    from jobs.exports import export_body
+
+    return export_body(run, tracker)
+
+
 def noop(run, tracker):
     return {"ok": True}

@@ -59,6 +59,23 @@ def snapshot_job(schedule, *, actor, retry_of=None):
                        queueing_lock=f"snapshot:{schedule.pk}", retry_of=retry_of)
 
 
+def export_job(*, actor, sql_text, fmt="csv", params=None, retry_of=None):
+    """A query export to a file (jobs.exports), as the user's own query role; it reads the live database, so a
+    restore of it holds the export off (and the other way round)."""
+    from dbtools.query.export import FORMATS
+
+    if isinstance(actor, str):
+        raise PermissionError("an export runs as a pgdeck user's query role: start it as a user")
+    require_permission(actor, "dbtools.export_query")
+    if fmt not in FORMATS:
+        raise JobError(f"unknown export format {fmt!r}: use csv, json or ndjson")
+    if not str(sql_text or "").strip():
+        raise JobError("the export needs a SELECT statement")
+    dbname = live_database_name()
+    return job_enqueue(kind="export", actor=actor, target=dbname, lock=database_lock(dbname), retry_of=retry_of,
+                       params={"sql": sql_text, "format": fmt, "params": params or {}})
+
+
 def noop_job(*, actor, retry_of=None):
     return job_enqueue(kind="noop", actor=actor, target="-", retry_of=retry_of)
 
@@ -85,6 +102,9 @@ def restart(run, *, actor, request=None):
         return retention_job(actor=actor, keep=params.get("keep"), days=params.get("days"), retry_of=run)
     if kind == "snapshot" and run.schedule_id:
         return snapshot_job(run.schedule, actor=actor, retry_of=run)
+    if kind == "export":
+        return export_job(actor=actor, sql_text=params["sql"], fmt=params["format"], params=params.get("params"),
+                          retry_of=run)
     if kind == "noop":
         return noop_job(actor=actor, retry_of=run)
     raise JobError(f"job #{run.pk} cannot be retried: its {kind} target is gone")

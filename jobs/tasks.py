@@ -39,6 +39,7 @@ restore = _task("restore", "backups")
 collect_stats = _task("collect_stats")
 retention = _task("retention")
 snapshot = _task("snapshot")
+export = _task("export")
 noop = _task("noop")
 
 
