@@ -8,6 +8,7 @@ from jobs.errors import JobError
 from jobs.exports import export_path
 from jobs.inline import run_queued
 from jobs.models import JobRun
+from tests.api.conftest import error_of
 from tests.query.conftest import query_role  # noqa: F401  (session fixture: the query roles on the test DB)
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +93,42 @@ def test_a_user_who_exports_sees_only_their_own_export_jobs(client_for, make_use
     assert f">{theirs.pk}<".encode() not in page.content and f">{noop.pk}<".encode() not in page.content
     assert client.get(f"/admin/jobs/jobrun/{theirs.pk}/change/").status_code == 302  # not found for them
     assert b"cancel_jobs" not in page.content
+
+
+def test_api_queues_an_export_and_serves_its_file_when_done(api_as, export_dir):
+    client = api_as("analyst", scopes=["query"])
+    response = client.post("/api/v1/jobs/exports", {"sql": SQL, "format": "ndjson"}, format="json")
+    assert response.status_code == 202, response.content
+    job = response.json()
+    assert job["kind"] == "export" and job["status"] == "queued"
+    early = client.get(f"/api/v1/jobs/{job['id']}/download")
+    assert early.status_code == 409 and early.json()["error"]["code"] == "not_available"
+    assert client.get(f"/api/v1/jobs/{job['id']}").json()["status"] == "queued"  # their own job: visible
+    run_queued()
+    assert client.get(f"/api/v1/jobs/{job['id']}").json()["status"] == "succeeded"
+    done = client.get(f"/api/v1/jobs/{job['id']}/download")
+    assert done.status_code == 200
+    lines = b"".join(done.streaming_content).decode().splitlines()
+    assert lines == ['{"n":1,"label":"row 1"}', '{"n":2,"label":"row 2"}', '{"n":3,"label":"row 3"}']
+    assert client.get("/api/v1/jobs").status_code == 403  # not the whole list
+    bad = client.post("/api/v1/jobs/exports", {"sql": SQL, "format": "xlsx"}, format="json")
+    assert bad.status_code == 400 and error_of(bad)["code"] == "invalid"
+    unknown = client.post("/api/v1/jobs/exports", {"sql": SQL, "limit": 5}, format="json")
+    assert unknown.status_code == 400
+    assert JobRun.objects.count() == 1
+    other = api_as("analyst", scopes=["query"], username="other-analyst")
+    assert other.get(f"/api/v1/jobs/{job['id']}/download").status_code == 403
+    assert other.get(f"/api/v1/jobs/{job['id']}").status_code == 404
+
+
+def test_editor_button_queues_an_export_job_and_its_page_offers_the_file(client_for, export_dir):
+    client = client_for("analyst", username="ann")
+    editor = client.get("/admin/dbtools/query/")
+    assert b'value="export_job"' in editor.content
+    response = client.post("/admin/dbtools/query/", {"sql": SQL, "action": "export_job", "limit": 100})
+    run = JobRun.objects.get(kind="export")
+    assert response.status_code == 302 and response["Location"] == f"/admin/jobs/jobrun/{run.pk}/change/"
+    run_queued()
+    page = client.get(response["Location"])
+    assert f'/admin/jobs/jobrun/{run.pk}/download/'.encode() in page.content and b"query-" in page.content
+    assert client.get(f"/admin/jobs/jobrun/{run.pk}/download/").status_code == 200
