@@ -11,8 +11,9 @@ behaves as before. Queued jobs wait in the database meanwhile and each runs once
 - listener: reconnects, then wakes the fetch loop (notifications sent while it was away are lost; the fetch
   loop also polls every `fetch_job_polling_interval`);
 - periodic deferrer and fetch loop: start again after the outage;
-- a job's final state: written once the database is back; when that took a retry, its JobRun row, which the
-  task could not update while the database was down, is failed with the reason (jobs.recovery).
+- a job's final state: written once the database is back; then, for a job that did not succeed (or whose
+  end took a retry), a JobRun row still `running` (the task could not update it while the database was
+  down) is failed with the reason, its partial backup file removed (jobs.recovery).
 """
 
 import asyncio
@@ -21,7 +22,7 @@ import logging
 import psycopg
 from asgiref.sync import sync_to_async
 from django.db import connections
-from procrastinate import exceptions
+from procrastinate import exceptions, jobs
 from procrastinate.worker import Worker
 
 logger = logging.getLogger("pgdeck.jobs")
@@ -130,5 +131,7 @@ class ResilientWorker(Worker):
                     raise
                 await self._pause(attempt, f"recording the end of job {job.id}", exc)
                 attempt += 1
-        if attempt:
+        if attempt or status != jobs.Status.SUCCEEDED:
+            # The task could not record its own end (its connection died with the server): fail its JobRun.
+            # A no-op for a job that did record it (failed or cancelled rows are left as they are).
             await sync_to_async(_interrupted, thread_sensitive=False)(job.id)

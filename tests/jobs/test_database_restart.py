@@ -2,8 +2,13 @@
 worker that was running (the same process) resumes by itself. A private cluster this test stops and starts,
 and a real `manage.py worker` subprocess."""
 
+import os
+import signal
+import tempfile
 import time
+from urllib.parse import quote
 
+import psutil
 import psycopg
 import pytest
 
@@ -36,7 +41,10 @@ def cluster():
     cluster.start()
     with psycopg.connect(cluster.url(), autocommit=True) as conn:
         conn.execute("CREATE DATABASE pgdeck_jobs_restart")
-    cluster.env = {"DATABASE_URL": cluster.url("pgdeck_jobs_restart"), "DJANGO_DEBUG": "false", **FAST}
+    # The socket folder as the URL's host (percent-encoded) and a real port: pg_dump is given both.
+    url = f"postgresql://postgres@{quote(str(cluster.dir), safe='')}:{cluster.port}/pgdeck_jobs_restart"
+    cluster.env = {"DATABASE_URL": url, "DJANGO_DEBUG": "false",
+                   "BACKUP_DIR": tempfile.mkdtemp(prefix="pgdeck-restart-backups-"), **FAST}
     manage("migrate", "--noinput", env=cluster.env, timeout=300)
     yield cluster
     cluster.stop("immediate")
@@ -106,3 +114,55 @@ def test_jobs_queued_across_a_restart_run_once_after_it_on_the_same_worker(clust
     finally:
         worker.stop()
     assert worker.process.returncode == 0, worker.output()
+
+
+START_BACKUP = """
+from dbtools.backups.jobs import backup_start
+backup = backup_start(actor="restart-test")
+print(f"{backup.jobrun.pk},{backup.pk},{backup.file}")
+"""
+
+
+def test_a_backup_running_across_a_restart_ends_failed_once_with_nothing_half_written(cluster):
+    query(cluster, "CREATE TABLE IF NOT EXISTS filler AS SELECT g, md5(g::text) AS h FROM generate_series(1, 200000) g")
+    worker = Worker(cluster.env)
+    try:
+        out = manage("shell", "-c", START_BACKUP, env=cluster.env).stdout.strip().splitlines()[-1]
+        run_id, backup_id, file = out.split(",", 2)
+        deadline = time.monotonic() + 120
+        while not worker.children("pg_dump") or not os.path.exists(file + ".partial"):
+            assert time.monotonic() < deadline and worker.process.poll() is None, worker.output()
+            for proc in worker.children("pg_dump"):
+                proc.send_signal(signal.SIGSTOP)  # held mid-dump: the restart lands while it runs
+            time.sleep(0.05)
+        for proc in worker.children("pg_dump"):
+            proc.send_signal(signal.SIGSTOP)
+        cluster.stop()
+        for proc in worker.children("pg_dump"):
+            proc.send_signal(signal.SIGCONT)  # its connection is gone: pg_dump fails, the job body with it
+        time.sleep(3)
+        cluster.start()
+        try:
+            rows = wait_for(cluster, "SELECT r.status, r.error, b.status FROM job_runs r JOIN backups b "
+                                     "ON b.id = r.backup_id WHERE r.id = %s",
+                            lambda rows: rows[0][0] not in ("queued", "running"), params=(int(run_id),), timeout=60)
+        except AssertionError as exc:
+            queue = query(cluster, "SELECT j.status, j.worker_id FROM procrastinate_jobs j JOIN job_runs r "
+                                   "ON r.queue_job_id = j.id WHERE r.id = %s", (int(run_id),))
+            children = [(p.pid, p.name(), p.status()) for p in psutil.Process(worker.process.pid).children(True)]
+            raise AssertionError(f"{exc}\nqueue {queue} children {children}\n{worker.output()[-6000:]}") from None
+        status, error, backup_status = rows[0]
+        assert (status, backup_status) == ("failed", "failed"), rows
+        assert error, rows
+        assert not os.path.exists(file + ".partial") and not os.path.exists(file)
+        queue = query(cluster, "SELECT j.status, (SELECT count(*) FROM procrastinate_events e WHERE e.job_id = j.id "
+                               "AND e.type = 'started') FROM procrastinate_jobs j JOIN job_runs r "
+                               "ON r.queue_job_id = j.id WHERE r.id = %s", (int(run_id),))
+        assert queue == [("failed", 1)]  # ended once, never started again
+        assert worker.process.poll() is None, worker.output()
+        # and the worker still takes jobs
+        after = shell_ids(cluster, ENQUEUE_NOW)
+        wait_for(cluster, "SELECT count(*) FROM job_runs WHERE id = ANY(%s) AND status = 'succeeded'",
+                 lambda rows: rows == [(5,)], params=(after,))
+    finally:
+        worker.stop()
