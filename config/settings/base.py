@@ -222,6 +222,8 @@ QUERY_ROLE_PASSWORD = env("QUERY_ROLE_PASSWORD", default="")
 QUERY_READ_SCHEMAS = env.list("QUERY_READ_SCHEMAS", default=["public"])
 QUERY_WRITE_SCHEMAS = env.list("QUERY_WRITE_SCHEMAS", default=["public"])
 QUERY_EXPORT_TIMEOUT = env.int("QUERY_EXPORT_TIMEOUT", default=900)
+# Query exports run as jobs write here (`<name>.partial` until complete); shared by workers and web nodes.
+EXPORT_DIR = env.path("EXPORT_DIR", default=f"{BACKUP_DIR}/exports")
 QUERY_MAX_SQL_BYTES = env.int("QUERY_MAX_SQL_BYTES", default=1024 * 1024)
 # Monitoring (docs/monitoring.md).
 MONITORING_ALLOW_CANCEL = env.bool("MONITORING_ALLOW_CANCEL", default=True)

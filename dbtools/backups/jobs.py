@@ -53,3 +53,10 @@ def wait_all(timeout=120):
     from jobs.inline import run_queued
 
     run_queued()
+
+
+def restore_start(backup, *, actor, target, create=False):
+    """Queue the restore of a backup (admin: confirmed by typing the target's name); checked now, run by a worker."""
+    from jobs.starters import restore_job
+
+    return restore_job(actor=actor, path=backup.file, target=target, create=create, confirmed=True)

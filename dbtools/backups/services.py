@@ -148,4 +148,4 @@ def backups_prune(*, actor, keep=None, days=None, request=None):
 
 # Verify and restore live in restoring.py (the restore role, scratch databases, the live-database event);
 # re-exported so every caller keeps using services.<entity>_<action>.
-from dbtools.backups.restoring import backup_restore, backup_verify, restore_authorize  # noqa: E402, F401
+from dbtools.backups.restoring import backup_restore, backup_verify, restore_authorize, restore_check  # noqa: E402, F401

@@ -95,6 +95,20 @@ def _export(request, form):
     return response
 
 
+def _export_job(request, form):
+    """A long export as a job (jobs.exports): written to a file by a worker, downloaded from its job page."""
+    from jobs.errors import JobError
+    from jobs.starters import export_job
+
+    _require(request, "dbtools.export_query")
+    try:
+        run = export_job(actor=request.user, sql_text=form.cleaned_data["sql"], fmt="csv", params=form.params())
+    except JobError as exc:
+        raise QueryError(str(exc), code="invalid") from None
+    messages.success(request, f"Export queued as job #{run.pk}: its file is offered here once it is done.")
+    return redirect("admin:jobs_jobrun_change", run.pk)
+
+
 def _save(request, form):
     _require(request, "dbtools.manage_saved_queries")
     data = form.cleaned_data
@@ -117,6 +131,8 @@ def query_editor(request, site):
         try:
             if action in ("export_csv", "export_json"):
                 return _export(request, form)
+            if action == "export_job":
+                return _export_job(request, form)
             if action == "save":
                 return _save(request, form)
             _run(request, form, context)
