@@ -34,3 +34,17 @@ class TargetUnavailable(TargetError):
 class TargetInvalid(TargetError):
     code = "invalid_target"
     status = 400
+
+
+class TargetConflict(TargetError):
+    """The name is taken (by another target, or "default" by the app's own database)."""
+
+    code = "conflict"
+    status = 409
+
+
+class TargetReadOnly(TargetError):
+    """"default" (settings) and file targets (PGDECK_TARGETS_FILE) cannot be changed here."""
+
+    code = "target_read_only"
+    status = 409

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from core.audit import audit_record
-from targets.errors import TargetInvalid
+from targets.errors import TargetConflict, TargetInvalid, TargetReadOnly
 from targets.models import DEFAULT, Target
 from targets.selectors import target_get
 
@@ -22,9 +22,9 @@ def validated(target):
 
 def target_create(*, name, password="", request=None, source="admin", **fields):
     if name == DEFAULT:
-        raise TargetInvalid('"default" is the app\'s own database and cannot be registered')
+        raise TargetConflict('the name "default" is taken by the app\'s own database')
     if Target.objects.filter(name=name).exists():
-        raise TargetInvalid(f"a target named {name!r} already exists")
+        raise TargetConflict(f"a target named {name!r} already exists")
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise TargetInvalid(f"unknown field(s): {', '.join(sorted(unknown))}")
@@ -40,8 +40,8 @@ def target_update(name, *, request=None, password=None, **fields):
     """Change `fields`; `password=None` keeps the stored one, "" clears it."""
     target = target_get(name)
     if target.is_default or target.source == "file":
-        raise TargetInvalid(f"target {name!r} comes from {'settings' if target.is_default else 'the targets file'} "
-                            "and is read-only here")
+        raise TargetReadOnly(f"target {name!r} comes from {'settings' if target.is_default else 'the targets file'} "
+                             "and is read-only here")
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise TargetInvalid(f"unknown field(s): {', '.join(sorted(unknown))}")
@@ -58,8 +58,9 @@ def target_update(name, *, request=None, password=None, **fields):
 
 def target_delete(name, *, request=None):
     target = target_get(name)
-    if target.is_default:
-        raise TargetInvalid('"default" is the app\'s own database and cannot be deleted')
+    if target.is_default or target.source == "file":
+        raise TargetReadOnly(f"target {name!r} comes from {'settings' if target.is_default else 'the targets file'} "
+                             "and cannot be deleted here")
     with transaction.atomic():
         target.delete()
         audit_record("target.delete", request=request, target=name)
