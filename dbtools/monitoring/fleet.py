@@ -23,7 +23,6 @@ import psycopg
 from django.conf import settings
 
 from config.dbcheck import first_line
-
 from dbtools.monitoring import checks
 from dbtools.monitoring.queries import fleet as queries
 from dbtools.monitoring.queries.base import MonitoringQueryError
