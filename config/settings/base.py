@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "dbtools",
     "procrastinate.contrib.django",
     "jobs",
+    "targets",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +115,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "targets.context_processors.target_badge",
             ],
         },
     },
@@ -280,3 +282,10 @@ QUERY_PER_USER_ROLES = env.bool("QUERY_PER_USER_ROLES", default=not env.bool("DB
 QUERY_MAX_RUNS_PER_USER = env.int("QUERY_MAX_RUNS_PER_USER", default=3)
 QUERY_ROLE_CONNECTION_LIMIT = env.int("QUERY_ROLE_CONNECTION_LIMIT", default=20)
 QUERY_EDITOR_MAX_VALUE_BYTES = env.int("QUERY_EDITOR_MAX_VALUE_BYTES", default=4 * 1024 * 1024)
+# Targets (docs/targets.md): registered PostgreSQL databases besides the app's own ("default").
+# Keys that encrypt target passwords (Fernet, comma separated, the first encrypts); local/test derive one.
+TARGETS_ENCRYPTION_KEYS = env.list("PGDECK_TARGETS_KEYS", default=[])
+TARGETS_FILE = env("PGDECK_TARGETS_FILE", default="")
+TARGETS_CONNECT_TIMEOUT = env.int("TARGETS_CONNECT_TIMEOUT", default=5)
+# The environment badge of the app's own database ("production" | "staging" | "dev").
+DEFAULT_TARGET_ENVIRONMENT = env("DEFAULT_TARGET_ENVIRONMENT", default="dev")

@@ -12,6 +12,7 @@ from django.db.models import Max
 from blog.models import BlogUser, Post
 from dbtools.models import AuditEvent, Backup, MigrationLog, QueryHistory, SavedQuery
 from jobs.models import JobRun
+from targets.models import Target
 from tests.api.conftest import error_of
 from tests.factories import PostFactory
 
@@ -33,6 +34,8 @@ VALID = {
     "/api/v1/saved-queries/{id}/run": {"params": {}},
     "/api/v1/migrations/upgrade": {"revision": "head"},
     "/api/v1/migrations/downgrade": {"revision": "base"},
+    "/api/v1/targets": {"name": "fresh", "host": "h", "dbname": "d", "user": "u"},
+    "/api/v1/targets/{name}": {"host": "h2"},
 }
 
 
@@ -53,6 +56,7 @@ def world(make_user):
         "query": QueryHistory.objects.create(query="SELECT 1", user=admin, status="running").pk,
         "backends": PID_CEILING + 1,
         "jobs": JobRun.objects.create(kind="collect_stats", status="failed").pk,
+        "targets": Target.objects.create(name="walked", host="h", dbname="d", user="u").name,
     }
 
 
@@ -62,7 +66,7 @@ def url_of(path, world):
 
 
 def state():
-    models = (Post, BlogUser, Backup, SavedQuery, QueryHistory, MigrationLog)
+    models = (Post, BlogUser, Backup, SavedQuery, QueryHistory, MigrationLog, Target)
     rows = {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
     rows["audit"] = AuditEvent.objects.aggregate(Max("pk"))
     return rows
