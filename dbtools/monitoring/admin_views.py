@@ -14,6 +14,7 @@ from dbtools.monitoring.visibility import visibility_for
 
 SCREENS = [
     ("dbtools_monitoring", "Overview"),
+    ("dbtools_monitoring_fleet", "Fleet"),
     ("dbtools_monitoring_activity", "Activity"),
     ("dbtools_monitoring_locks", "Locks"),
     ("dbtools_monitoring_tables", "Tables"),
@@ -139,3 +140,25 @@ def chart_data_view(request, site):
         return JsonResponse(selectors.chart_counters())
     except MonitoringQueryError as exc:
         return JsonResponse({"error": {"code": "monitoring_query_failed", "message": str(exc)}}, status=503)
+
+
+FLEET_COLOURS = {"up": "green", "slow": "amber", "down": "red"}
+
+
+def _age(seconds):
+    if seconds is None:
+        return ""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size:.0f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+@monitoring_view("dbtools_monitoring_fleet", "Fleet", "fleet.html")
+def fleet_view(request):
+    rows = [{**row, "colour": FLEET_COLOURS[row["status"]], "last_backup_age": _age(row["last_backup_age_seconds"]),
+             "badge": {"name": row["target"], "environment": row["environment"]}}
+            for row in selectors.fleet_overview(request.user)]
+    summary = {status: sum(row["status"] == status for row in rows) for status in FLEET_COLOURS}
+    return {"rows": rows, "fleet_summary": summary, "deadline": settings.FLEET_DEADLINE_SECONDS,
+            "alerts_seconds": settings.FLEET_ALERTS_SECONDS}

@@ -6,6 +6,7 @@ import socket
 import uuid
 
 import psycopg
+import pytest
 from psycopg import sql
 
 PG15 = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
@@ -53,3 +54,21 @@ class SilentPort:
 
 def scratch_kwargs(cluster):
     return {"host": "127.0.0.1", "port": cluster.port, "user": "postgres", "dbname": "postgres"}
+
+
+@pytest.fixture(scope="module")
+def fleet_servers(django_db_blocker):
+    """(scratch cluster on TCP, silent port, PG15 database or None), module-wide; probes forgotten afterwards."""
+    from dbtools.monitoring import fleet
+    from tests.servers import ScratchCluster
+
+    cluster = ScratchCluster(tcp=True)
+    cluster.start()
+    silent = SilentPort()
+    pg15 = Pg15Database() if pg15_available() else None
+    yield cluster, silent, pg15
+    fleet.forget()
+    silent.close()
+    if pg15:
+        pg15.drop()
+    cluster.stop("immediate")

@@ -10,24 +10,12 @@ from django.db import connection
 
 from config.dbcheck import direct_params
 from dbtools.monitoring import fleet
-from tests.monitoring.fleet_servers import Pg15Database, SilentPort, pg15_available, scratch_kwargs
-from tests.servers import ScratchCluster
+from tests.monitoring.fleet_servers import fleet_servers, scratch_kwargs
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def servers(django_db_blocker):
-    cluster = ScratchCluster(tcp=True)
-    cluster.start()
-    silent = SilentPort()
-    pg15 = Pg15Database() if pg15_available() else None
-    yield cluster, silent, pg15
-    fleet.forget()
-    silent.close()
-    if pg15:
-        pg15.drop()
-    cluster.stop("immediate")
+servers = fleet_servers
 
 
 @pytest.fixture(autouse=True)
