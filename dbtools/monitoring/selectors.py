@@ -8,11 +8,14 @@ from django.db import connection
 from django.utils import timezone
 
 from dbtools.models import StatsSnapshot
-from dbtools.monitoring import checks
+from dbtools.monitoring import checks, fleet
 from dbtools.monitoring.queries import activity, indexes, locks, overview, query_stats, tables
 from dbtools.monitoring.queries.base import MonitoringQueryError, monitoring_connection
 from dbtools.monitoring.services import app_backend_pids
 from dbtools.monitoring.visibility import NOTHING
+from targets import seam
+from targets.errors import TargetError
+from targets.selectors import target_list, targets_for_user
 
 TABLE_SORTS = list(tables.SORT_KEYS)
 QUERY_SORTS = list(query_stats.SORT_COLUMNS)
@@ -208,15 +211,10 @@ def _last_backups():
 
 
 def fleet_overview(user):
-    """One row per target `user` may monitor ("default" first): status up/slow/down, figures and alerts from the
-    concurrent probes (monitoring/fleet.py, never longer than FLEET_DEADLINE_SECONDS), last backup age."""
-    from targets import seam
-    from targets.errors import TargetError
-    from targets.selectors import targets_for_user
-
-    from dbtools.monitoring import fleet
-
-    targets = targets_for_user(user, "monitor")
+    """One row per target `user` may monitor ("default" first; user None: every target, for an allowed /metrics
+    address): status up/slow/down, figures and alerts from the concurrent probes (monitoring/fleet.py, never
+    longer than FLEET_DEADLINE_SECONDS), last backup age."""
+    targets = target_list() if user is None else targets_for_user(user, "monitor")
     kwargs, unusable = {}, {}
     for target in targets:
         try:

@@ -97,3 +97,25 @@ def test_api_fleet(api_client_for, registered):
     assert body["summary"]["up"] >= 1
     assert api_client_for("admin", ["write"], username="w").get("/api/v1/monitoring/fleet").status_code == 403
     assert Client().get("/api/v1/monitoring/fleet").status_code in (401, 403)
+
+
+def test_metrics_label_every_target(api_client_for, registered):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    cluster = registered[0]
+    cluster.stop()
+    try:
+        response = api_client_for("admin", ["monitor"], username="scraper").get("/metrics")
+    finally:
+        cluster.start()
+    assert response.status_code == 200
+    found = {family.name: family for family in text_string_to_metric_families(response.content.decode())}
+    up = {sample.labels["target"]: sample.value for sample in found["pgdeck_pg_up"].samples}
+    assert up["default"] == 1 and up["scratch"] == 0 and up["silent"] == 0
+    if registered[2]:
+        assert up["pg15"] == 1
+        sizes = {sample.labels["target"] for sample in found["pgdeck_pg_database_size_bytes"].samples}
+        assert {"default", "pg15"} <= sizes
+    status = {(s.labels["target"], s.labels["status"]): s.value for s in found["pgdeck_target_status"].samples}
+    assert status[("scratch", "down")] == 1 and status[("silent", "slow")] == 1
+    assert all("target" in sample.labels for family in found.values() for sample in family.samples)
