@@ -157,7 +157,7 @@ def _age(seconds):
 @monitoring_view("dbtools_monitoring_fleet", "Fleet", "fleet.html")
 def fleet_view(request):
     rows = [{**row, "colour": FLEET_COLOURS[row["status"]], "last_backup_age": _age(row["last_backup_age_seconds"]),
-             "badge": {"name": row["target"], "environment": row["environment"]}}
+             "short_version": (row["version"] or "").split(" ")[0]}
             for row in selectors.fleet_overview(request.user)]
     summary = {status: sum(row["status"] == status for row in rows) for status in FLEET_COLOURS}
     return {"rows": rows, "fleet_summary": summary, "deadline": settings.FLEET_DEADLINE_SECONDS,
