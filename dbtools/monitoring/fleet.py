@@ -4,7 +4,7 @@
   that overlap share it, so a busy page cannot pile connections onto a target.
 - Each probe keeps one psycopg connection to its target between probes (reopened when it broke or the target's
   parameters changed), with connect_timeout FLEET_CONNECT_TIMEOUT and statement/lock timeouts of
-  FLEET_STATEMENT_TIMEOUT_MS, and runs the four queries of queries/fleet.py. The health checks (checks.py) run on
+  FLEET_STATEMENT_TIMEOUT_MS, and runs the one statement of queries/fleet.py. The health checks (checks.py) run on
   the same connection at most every FLEET_ALERTS_SECONDS; their amber/red verdicts are the row's alerts.
 - A page waits for the probes until FLEET_DEADLINE_SECONDS, and only for targets whose last probe answered within
   it: a target that did not (a silent port, a black-holed host) shows "slow" while its probe goes on in the
@@ -148,8 +148,7 @@ def _connection(state, kwargs):
 
 
 def _figures(conn):
-    return {**queries.server(conn), **queries.activity(conn, settings.MONITORING_LONG_QUERY_SECONDS),
-            **queries.cache_hit(conn), **queries.replication(conn)}
+    return queries.status(conn, settings.MONITORING_LONG_QUERY_SECONDS)
 
 
 def _alerts(state, conn):
