@@ -125,3 +125,16 @@ def test_monitoring_still_sees_the_pools_idle_connections(db):
     pid = conn.info.backend_pid
     returned(pool, conn)
     assert conn in pool._pool and pid in app_backend_pids()
+
+
+def test_django_pooled_connect_is_what_our_backend_repeats():
+    """config/db_backend/base.py replaces the pooled branch of get_new_connection (it must not wait on the pool
+    for DB_POOL_TIMEOUT during an outage) and calls _configure_connection on its direct connections."""
+    import inspect
+
+    from django.db.backends.postgresql import base as django_base
+
+    source = inspect.getsource(django_base.DatabaseWrapper.get_new_connection)
+    assert "self.pool.getconn()" in source and "isolation_level" in source
+    assert "self.connection._pool.putconn" in inspect.getsource(django_base.DatabaseWrapper._close)
+    assert callable(django_base.DatabaseWrapper._configure_connection)
