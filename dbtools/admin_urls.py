@@ -17,11 +17,12 @@ def _bind(site, func):
 
 
 def _query_urlpatterns(site):
-    from dbtools.query import views
+    from dbtools.query import views, workspace_views
 
     return [
         path("dbtools/query/", _bind(site, views.query_editor), name="dbtools_query"),
         path("dbtools/query/cancel/", _bind(site, views.query_cancel), name="dbtools_query_cancel"),
+        path("dbtools/query/run/", _bind(site, workspace_views.query_run), name="dbtools_query_run"),
     ]
 
 

@@ -63,6 +63,28 @@ class SavedQuery(models.Model):
         return self.name
 
 
+class EditorTab(models.Model):
+    """One tab of a user's query workspace: its name, draft SQL, target and last result (saved as they type)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="editor_tabs")
+    name = models.CharField(max_length=100)
+    sql = models.TextField(blank=True, default="")
+    target = models.CharField(max_length=63, default="default")
+    position = models.PositiveIntegerField(default=0)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    last_result = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "query_editor_tabs"
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["owner", "closed_at"], name="query_editor_tabs_owner")]
+
+    def __str__(self):
+        return self.name
+
+
 class MigrationLog(models.Model):
     ACTION_CHOICES = [(a, a) for a in ("upgrade", "downgrade", "stamp", "adopt", "migrate", "sync")]
     STATUS_CHOICES = [(s, s) for s in ("running", "success", "failed")]

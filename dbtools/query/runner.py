@@ -69,8 +69,28 @@ def _check_value_sizes(res):
                     status=400)
 
 
+MAX_RESULT_SETS = 50  # statements of one run whose rows are kept; later ones report their counts only
+
+
+@dataclass
+class StatementResult:
+    """One statement's outcome in a run: where it is in the SQL, its columns, first rows, count and time."""
+
+    index: int
+    offset: int
+    length: int
+    columns: list = field(default_factory=list)
+    rows: list = field(default_factory=list)
+    row_count: int = 0
+    truncated: bool = False
+    command: str = ""
+    duration_ms: float = 0.0
+    rows_omitted: bool = False
+
+
 @dataclass
 class RunResult:
+    statements: list = field(default_factory=list)
     columns: list = field(default_factory=list)
     rows: list = field(default_factory=list)
     row_count: int = 0
@@ -96,14 +116,15 @@ def _command_rows(command):
     return int(last) if last.isdigit() else 0
 
 
-def execute_statement(conn, statement, params, *, keep=0, stop_when_full=True):
+def execute_statement(conn, statement, params, *, keep=0, stop_when_full=True, budget=None):
     """Run one statement; return (columns, first `keep` rows, row count, truncated, command tag).
 
     A read run stops reading once the display cap is passed (psycopg cancels the rest); a write run reads to
     the end, because a cancelled statement would abort the transaction it is about to commit."""
     cursor = StreamingCursor(conn)
     query, args = (statement.bound, params) if statement.has_params else (statement.text, None)
-    rows, count, truncated, budget = [], 0, False, settings.QUERY_EDITOR_MAX_BYTES
+    rows, count, truncated = [], 0, False
+    budget = settings.QUERY_EDITOR_MAX_BYTES if budget is None else budget
     for row in cursor.stream(query, args):
         count += 1
         if count > keep or budget <= 0:
@@ -119,22 +140,40 @@ def execute_statement(conn, statement, params, *, keep=0, stop_when_full=True):
     return _columns(cursor), rows, count if not (truncated and stop_when_full) else len(rows), truncated, command
 
 
+def _run_one(conn, index, statement, params, *, keep, stop, budget):
+    started = time.monotonic()
+    try:
+        columns, rows, count, truncated, command = execute_statement(conn, statement, params, keep=keep,
+                                                                     stop_when_full=stop, budget=budget)
+    except psycopg.Error as exc:
+        exc.pgdeck_offset, exc.pgdeck_index = statement.offset, index
+        raise
+    check_boundary(conn, command)
+    return StatementResult(index=index, offset=statement.offset, length=len(statement.text), columns=columns,
+                           rows=rows, row_count=count, truncated=truncated, command=command,
+                           duration_ms=round((time.monotonic() - started) * 1000, 2))
+
+
 def run_statements(conn, statements, params, limit, mode="read"):
+    """Run every statement; each keeps its first `limit` rows (the first MAX_RESULT_SETS with rows, within one
+    QUERY_EDITOR_MAX_BYTES budget for the whole run). The run's own fields are the last statement's."""
     result = RunResult(statement_count=len(statements))
+    budget, sets = settings.QUERY_EDITOR_MAX_BYTES, 0
     for index, statement in enumerate(statements):
-        last = index == len(statements) - 1
         check_deadline(conn)
-        try:
-            columns, rows, count, truncated, command = execute_statement(conn, statement, params,
-                                                                         keep=limit if last else 0,
-                                                                         stop_when_full=mode != "write")
-        except psycopg.Error as exc:
-            exc.pgdeck_offset = statement.offset
-            raise
-        check_boundary(conn, command)
-        if last:
-            result.columns, result.rows, result.row_count = columns, rows, count
-            result.truncated, result.command = truncated, command
+        room = limit if limit and budget > 0 and sets < MAX_RESULT_SETS else 0
+        # Only the last statement of a read run may stop early: psycopg cancels the rest of a stream, which
+        # would abort the transaction the next statements run in.
+        stop = mode != "write" and index == len(statements) - 1
+        one = _run_one(conn, index, statement, params, keep=room, stop=stop, budget=budget)
+        one.rows_omitted = bool(limit) and not room and bool(one.columns)
+        sets += 1 if one.columns else 0
+        budget -= sum(_approx_size(row) for row in one.rows)
+        result.statements.append(one)
+    last = result.statements[-1] if result.statements else None
+    if last is not None:
+        result.columns, result.rows, result.row_count = last.columns, last.rows, last.row_count
+        result.truncated, result.command = last.truncated, last.command
     return result
 
 
@@ -151,6 +190,7 @@ def failures_recorded(entry, started):
     except psycopg.Error as exc:
         error = error_from_pg(exc, cancelled=services.history_was_cancelled(entry),
                               position_offset=getattr(exc, "pgdeck_offset", 0))
+        error.statement_index = getattr(exc, "pgdeck_index", None)
         services.history_finish(entry, status=error.history_status, started=started, error=error.history_text())
         raise error
     except QueryError as error:

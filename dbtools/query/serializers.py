@@ -7,7 +7,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from accounts.api.serializers import StrictQuerySerializer, StrictSerializerMixin
-from dbtools.models import QueryHistory, SavedQuery
+from dbtools.models import EditorTab, QueryHistory, SavedQuery
 
 
 def jsonable(value):
@@ -57,7 +57,21 @@ class ColumnSerializer(serializers.Serializer):
     type = serializers.CharField()
 
 
+class StatementResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="0-based position of the statement in the script")
+    offset = serializers.IntegerField(help_text="character offset of the statement in the SQL sent")
+    length = serializers.IntegerField()
+    columns = ColumnSerializer(many=True)
+    rows = serializers.ListField(child=serializers.ListField())
+    row_count = serializers.IntegerField()
+    truncated = serializers.BooleanField()
+    rows_omitted = serializers.BooleanField(help_text="rows not kept: past the run's result-set or size budget")
+    command = serializers.CharField()
+    duration_ms = serializers.FloatField()
+
+
 class QueryResultSerializer(serializers.Serializer):
+    statements = StatementResultSerializer(many=True, help_text="one entry per statement, in order")
     columns = ColumnSerializer(many=True)
     rows = serializers.ListField(child=serializers.ListField())
     row_count = serializers.IntegerField()
@@ -68,10 +82,23 @@ class QueryResultSerializer(serializers.Serializer):
     mode = serializers.CharField()
 
 
-def result_payload(result):
-    return {"columns": result.columns, "rows": [[jsonable(v) for v in row] for row in result.rows],
-            "row_count": result.row_count, "truncated": result.truncated, "duration_ms": result.duration_ms,
-            "query_id": result.query_id, "command": result.command, "mode": result.mode}
+def _rows(rows, cell):
+    return [[cell(v) for v in row] for row in rows]
+
+
+def statement_payload(one, cell=jsonable):
+    return {"index": one.index, "offset": one.offset, "length": one.length, "columns": one.columns,
+            "rows": _rows(one.rows, cell), "row_count": one.row_count, "truncated": one.truncated,
+            "rows_omitted": one.rows_omitted, "command": one.command, "duration_ms": one.duration_ms}
+
+
+def result_payload(result, cell=jsonable):
+    """The run's last statement at the top (as before), every statement under `statements`."""
+    statements = [statement_payload(one, cell) for one in result.statements]
+    rows = statements[-1]["rows"] if statements else _rows(result.rows, cell)
+    return {"statements": statements, "columns": result.columns, "rows": rows, "row_count": result.row_count,
+            "truncated": result.truncated, "duration_ms": result.duration_ms, "query_id": result.query_id,
+            "command": result.command, "mode": result.mode}
 
 
 def explain_payload(result):
@@ -105,3 +132,15 @@ class SavedQuerySerializer(StrictSerializerMixin, serializers.ModelSerializer):
         fields = ["id", "name", "description", "sql", "shared", "owner", "run_count", "last_run_at", "created_at",
                   "updated_at"]
         read_only_fields = ["run_count", "last_run_at", "created_at", "updated_at"]
+
+
+class DraftSerializer(serializers.ModelSerializer):
+    closed = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EditorTab
+        fields = ["id", "name", "sql", "target", "position", "closed", "closed_at", "last_result", "created_at",
+                  "updated_at"]
+
+    def get_closed(self, tab) -> bool:
+        return tab.closed_at is not None

@@ -18,6 +18,7 @@ from dbtools.query.export import Export
 from dbtools.query.forms import QueryForm
 from dbtools.query.runner import run_query
 from dbtools.query.serializers import jsonable
+from dbtools.query.workspace_views import workspace_context
 
 NULL = object()
 CELL_CHARS = 2000  # the API returns whole values; the page shows this much of each
@@ -32,10 +33,10 @@ def _initial(request):
     """Initial SQL from ?history=<id> (open in editor) or ?saved=<id>."""
     if request.GET.get("history", "").isdigit():
         entry = selectors.history_for(request.user).filter(pk=request.GET["history"]).first()
-        return {"sql": entry.query} if entry else {}
+        return {"sql": entry.query, "tab_name": f"History #{entry.pk}"} if entry else {}
     if request.GET.get("saved", "").isdigit():
         saved = selectors.saved_queries_for(request.user).filter(pk=request.GET["saved"]).first()
-        return {"sql": saved.sql, "saved_id": saved.pk} if saved else {}
+        return {"sql": saved.sql, "saved_id": saved.pk, "tab_name": saved.name[:100]} if saved else {}
     return {}
 
 
@@ -123,6 +124,7 @@ def query_editor(request, site):
         except QueryError as error:
             context["error"] = error
     _schema(context)
+    context.update(workspace_context(request, form))
     saved = selectors.saved_queries_for(request.user)
     context["saved_queries"] = saved.only("id", "name", "shared", "owner__username")[:50]
     return TemplateResponse(request, "dbtools/query/editor.html", context)
