@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import psycopg
 from django.conf import settings
 from psycopg.generators import fetch
-from psycopg.pq import ExecStatus
+from psycopg.pq import ExecStatus, TransactionStatus
 
 from dbtools.query import services
 from dbtools.query.boundary import check_boundary
@@ -75,6 +75,8 @@ class RunResult:
     rows: list = field(default_factory=list)
     row_count: int = 0
     truncated: bool = False
+    rows_at_least: int = 0  # rows the statement is known to have produced (a lower bound unless rows_exact)
+    rows_exact: bool = True
     duration_ms: float = 0.0
     query_id: int | None = None
     command: str = ""
@@ -82,8 +84,27 @@ class RunResult:
     mode: str = "read"
 
 
-def _columns(cursor):
-    return [{"name": col.name, "type": col.type_display} for col in (cursor.description or [])]
+def _columns(conn, cursor):
+    """Name and type of each column; types psycopg does not know (void, enums, domains…) are named by the
+    server's format_type, so a column never shows a bare oid."""
+    description = cursor.description or []
+    columns = [{"name": col.name, "type": col.type_display} for col in description]
+    unknown = [i for i, col in enumerate(description) if columns[i]["type"] == str(col.type_code)]
+    if unknown:
+        names = type_names(conn, [description[i].type_code for i in unknown])
+        for i, name in zip(unknown, names, strict=True):
+            columns[i]["type"] = name or columns[i]["type"]
+    return columns
+
+
+def type_names(conn, oids):
+    """format_type() of type oids, on the run's own connection while its transaction is usable (a
+    read cut at the display cap was cancelled: then the names stay unknown, None)."""
+    if conn.info.transaction_status != TransactionStatus.INTRANS:
+        return [None] * len(oids)
+    rows = conn.execute("SELECT pg_catalog.format_type(t.o, NULL) FROM pg_catalog.unnest(%s::pg_catalog.oid[]) "
+                        "WITH ORDINALITY AS t(o, n) ORDER BY t.n", [list(oids)]).fetchall()
+    return [row[0] for row in rows]
 
 
 def _approx_size(row):
@@ -116,7 +137,8 @@ def execute_statement(conn, statement, params, *, keep=0, stop_when_full=True):
     command = cursor.statusmessage or ""
     if not cursor.description and not rows:
         count = _command_rows(command)
-    return _columns(cursor), rows, count if not (truncated and stop_when_full) else len(rows), truncated, command
+    # count includes the row past the cap that told us the result was cut (a lower bound when reading stopped)
+    return _columns(conn, cursor), rows, count, truncated, command
 
 
 def run_statements(conn, statements, params, limit, mode="read"):
@@ -133,8 +155,10 @@ def run_statements(conn, statements, params, limit, mode="read"):
             raise
         check_boundary(conn, command)
         if last:
-            result.columns, result.rows, result.row_count = columns, rows, count
+            cut = truncated and mode != "write"  # reading stopped one row past the cap
+            result.columns, result.rows, result.row_count = columns, rows, len(rows) if cut else count
             result.truncated, result.command = truncated, command
+            result.rows_at_least, result.rows_exact = count, not cut
     return result
 
 

@@ -4,10 +4,12 @@ import math
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.api.serializers import StrictQuerySerializer, StrictSerializerMixin
 from dbtools.models import QueryHistory, SavedQuery
+from dbtools.query.charts import clean_chart
 
 
 def jsonable(value):
@@ -47,6 +49,10 @@ class ExportRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     params = serializers.DictField(required=False, default=dict)
 
 
+class FormatRequestSerializer(StrictSerializerMixin, serializers.Serializer):
+    sql = serializers.CharField(trim_whitespace=False)
+
+
 class RunSavedSerializer(StrictSerializerMixin, serializers.Serializer):
     params = serializers.DictField(required=False, default=dict)
     limit = serializers.IntegerField(required=False, min_value=1, allow_null=True)
@@ -62,6 +68,9 @@ class QueryResultSerializer(serializers.Serializer):
     rows = serializers.ListField(child=serializers.ListField())
     row_count = serializers.IntegerField()
     truncated = serializers.BooleanField()
+    rows_at_least = serializers.IntegerField(help_text="rows the statement produced: exact when rows_exact, else "
+                                                       "a lower bound (reading stopped past the display cap)")
+    rows_exact = serializers.BooleanField()
     duration_ms = serializers.FloatField()
     query_id = serializers.IntegerField()
     command = serializers.CharField()
@@ -70,7 +79,8 @@ class QueryResultSerializer(serializers.Serializer):
 
 def result_payload(result):
     return {"columns": result.columns, "rows": [[jsonable(v) for v in row] for row in result.rows],
-            "row_count": result.row_count, "truncated": result.truncated, "duration_ms": result.duration_ms,
+            "row_count": result.row_count, "truncated": result.truncated, "rows_at_least": result.rows_at_least,
+            "rows_exact": result.rows_exact, "duration_ms": result.duration_ms,
             "query_id": result.query_id, "command": result.command, "mode": result.mode}
 
 
@@ -102,6 +112,12 @@ class SavedQuerySerializer(StrictSerializerMixin, serializers.ModelSerializer):
 
     class Meta:
         model = SavedQuery
-        fields = ["id", "name", "description", "sql", "shared", "owner", "run_count", "last_run_at", "created_at",
-                  "updated_at"]
+        fields = ["id", "name", "description", "sql", "shared", "chart", "owner", "run_count", "last_run_at",
+                  "created_at", "updated_at"]
         read_only_fields = ["run_count", "last_run_at", "created_at", "updated_at"]
+
+    def validate_chart(self, value):
+        try:
+            return clean_chart(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages)

@@ -32,8 +32,21 @@ function styleSheet() {
   return sheet;
 }
 
+// pev2 puts some plan values into the page as HTML (v-html). Values come from user SQL (filters, aliases,
+// constants), so no "<" or ">" may reach it: they are shown as their full-width look-alikes, which form no tag.
+function inert(value) {
+  if (typeof value === "string") return value.replace(/</g, "\uFF1C").replace(/>/g, "\uFF1E");
+  if (Array.isArray(value)) return value.map(inert);
+  if (value && typeof value === "object") {
+    const out = {};
+    for (const [key, item] of Object.entries(value)) out[inert(key)] = inert(item);
+    return out;
+  }
+  return value;
+}
+
 function normalise(planJson) {
-  let doc = typeof planJson === "string" ? JSON.parse(planJson) : planJson;
+  let doc = inert(typeof planJson === "string" ? JSON.parse(planJson) : planJson);
   if (!Array.isArray(doc)) doc = [doc];
   if (!doc.length || !doc[0] || typeof doc[0].Plan !== "object") {
     throw new Error("PgdeckPlan.mount: an EXPLAIN (FORMAT JSON) document is required");
@@ -147,6 +160,6 @@ function mount(element, planJson, options) {
   return api;
 }
 
-const PgdeckPlan = { mount, figures, version: "1" };
+const PgdeckPlan = { mount, figures, inert, version: "1" };
 if (typeof window !== "undefined") window.PgdeckPlan = PgdeckPlan;
 export default PgdeckPlan;
