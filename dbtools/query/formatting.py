@@ -10,7 +10,7 @@ from dbtools.query.errors import QueryError
 from dbtools.query.safety import check_size
 
 POSITION_KEYS = {"stmt_len"}  # where a node was written, not what it means
-POSITION_SUFFIXES = ("location", "_list_start", "_list_end")
+POSITION_SUFFIXES = ("location", "list_start", "list_end")
 
 
 def _is_position(key):

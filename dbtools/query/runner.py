@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 from django.conf import settings
+from django.db import connections
 from psycopg.generators import fetch
 from psycopg.pq import ExecStatus, TransactionStatus
 
@@ -25,6 +26,7 @@ from dbtools.query.errors import QueryError, error_from_pg
 from dbtools.query.safety import check_params, check_size, split_statements
 from dbtools.query.value_sizes import value_length
 
+FIRST_NORMAL_OID = 16384  # oids below are built-in types, the same in every PostgreSQL database
 _ROWS = (ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK)
 _DONE = (ExecStatus.TUPLES_OK, ExecStatus.COMMAND_OK, ExecStatus.EMPTY_QUERY)
 
@@ -98,10 +100,16 @@ def _columns(conn, cursor):
 
 
 def type_names(conn, oids):
-    """format_type() of type oids, on the run's own connection while its transaction is usable (a
-    read cut at the display cap was cancelled: then the names stay unknown, None)."""
+    """format_type() of type oids, on the run's own connection while its transaction is usable. A read cut at
+    the display cap was cancelled: then built-in types (the same oid in every database) are named by the app's
+    own connection, and the others stay unknown (None)."""
     if conn.info.transaction_status != TransactionStatus.INTRANS:
-        return [None] * len(oids)
+        builtin = [oid if oid < FIRST_NORMAL_OID else 0 for oid in oids]
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT CASE WHEN t.o = 0 THEN NULL ELSE pg_catalog.format_type(t.o, NULL) END FROM "
+                           "pg_catalog.unnest(%s::pg_catalog.oid[]) WITH ORDINALITY AS t(o, n) ORDER BY t.n",
+                           [builtin])
+            return [row[0] for row in cursor.fetchall()]
     rows = conn.execute("SELECT pg_catalog.format_type(t.o, NULL) FROM pg_catalog.unnest(%s::pg_catalog.oid[]) "
                         "WITH ORDINALITY AS t(o, n) ORDER BY t.n", [list(oids)]).fetchall()
     return [row[0] for row in rows]
@@ -153,9 +161,11 @@ def run_statements(conn, statements, params, limit, mode="read"):
         except psycopg.Error as exc:
             exc.pgdeck_offset = statement.offset
             raise
-        check_boundary(conn, command)
+        cut = last and truncated and mode != "write"  # reading stopped one row past the cap
+        if not (cut and conn.info.transaction_status == TransactionStatus.INERROR):
+            # (a read we cut was cancelled by us: its transaction is aborted and a read run never commits)
+            check_boundary(conn, command)
         if last:
-            cut = truncated and mode != "write"  # reading stopped one row past the cap
             result.columns, result.rows, result.row_count = columns, rows, len(rows) if cut else count
             result.truncated, result.command = truncated, command
             result.rows_at_least, result.rows_exact = count, not cut

@@ -68,7 +68,8 @@ def plan_compare(request, site):
     (first, error_a), (second, error_b) = _plan_side(request, "a", entries), _plan_side(request, "b", entries)
     context = {**site.each_context(request), "title": "Compare plans", "first": first, "second": second,
                "errors": [e for e in (error_a, error_b) if e],
-               "choices": entries.filter(plan__isnull=False).only("id", "query", "timestamp", "mode")[:PLAN_CHOICES]}
+               "choices": entries.filter(plan__isnull=False).select_related(None)
+               .only("id", "query", "timestamp", "mode")[:PLAN_CHOICES]}
     if first and second:
         context["plans"] = {"a": first.plan, "b": second.plan, "query_a": first.query, "query_b": second.query,
                             "labels": [f"#{first.pk}", f"#{second.pk}"]}
