@@ -26,6 +26,18 @@ def _query_urlpatterns(site):
     ]
 
 
+def _widget_urlpatterns(site):
+    from dbtools.query import widget_views as views
+
+    return [
+        path("dbtools/query/format/", _bind(site, views.query_format), name="dbtools_query_format"),
+        path("dbtools/query/plans/compare/", _bind(site, views.plan_compare), name="dbtools_plan_compare"),
+        path("dbtools/query/saved/<int:pk>/chart/", _bind(site, views.saved_chart), name="dbtools_saved_chart"),
+        path("dbtools/query/saved/<int:pk>/chart-data/", _bind(site, views.saved_chart_data),
+             name="dbtools_saved_chart_data"),
+    ]
+
+
 def _migrations_urlpatterns(site):
     from dbtools.migrations_bridge import views
 
@@ -39,5 +51,5 @@ def tool_urlpatterns(site):
     from dbtools.backups.admin_views import backup_urlpatterns
     from dbtools.monitoring.admin_urls import monitoring_urlpatterns
 
-    return (_query_urlpatterns(site) + monitoring_urlpatterns(site) + _migrations_urlpatterns(site)
-            + backup_urlpatterns(site))
+    return (_query_urlpatterns(site) + _widget_urlpatterns(site) + monitoring_urlpatterns(site)
+            + _migrations_urlpatterns(site) + backup_urlpatterns(site))

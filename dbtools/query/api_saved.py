@@ -30,7 +30,7 @@ class SavedQueryListView(ListCreateAPIView):
         data = serializer.validated_data
         serializer.instance = services.saved_query_create(
             owner=self.request.user, name=data["name"], sql=data["sql"], description=data.get("description", ""),
-            shared=data.get("shared", False))
+            shared=data.get("shared", False), chart=data.get("chart"))
 
 
 class SavedQueryDetailView(RetrieveUpdateDestroyAPIView):

@@ -6,6 +6,7 @@ urlpatterns = [
     path("query", api_views.QueryView.as_view(), name="api-query"),
     path("query/explain", api_views.ExplainView.as_view(), name="api-query-explain"),
     path("query/export", api_views.ExportView.as_view(), name="api-query-export"),
+    path("query/format", api_views.FormatView.as_view(), name="api-query-format"),
     path("query/<int:query_id>/cancel", api_views.CancelView.as_view(), name="api-query-cancel"),
     path("query/drafts", api_drafts.DraftListView.as_view(), name="api-query-drafts"),
     path("query/drafts/<int:pk>", api_drafts.DraftDetailView.as_view(), name="api-query-draft"),

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 import psycopg
 from django.conf import settings
+from django.db import connections
 from psycopg.generators import fetch
-from psycopg.pq import ExecStatus
+from psycopg.pq import ExecStatus, TransactionStatus
 
 from dbtools.query import services
 from dbtools.query.boundary import check_boundary
@@ -25,6 +26,7 @@ from dbtools.query.errors import QueryError, error_from_pg
 from dbtools.query.safety import check_params, check_size, split_statements
 from dbtools.query.value_sizes import value_length
 
+FIRST_NORMAL_OID = 16384  # oids below are built-in types, the same in every PostgreSQL database
 _ROWS = (ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK)
 _DONE = (ExecStatus.TUPLES_OK, ExecStatus.COMMAND_OK, ExecStatus.EMPTY_QUERY)
 
@@ -83,6 +85,8 @@ class StatementResult:
     rows: list = field(default_factory=list)
     row_count: int = 0
     truncated: bool = False
+    rows_at_least: int = 0  # rows the statement is known to have produced (a lower bound unless rows_exact)
+    rows_exact: bool = True
     command: str = ""
     duration_ms: float = 0.0
     rows_omitted: bool = False
@@ -95,6 +99,8 @@ class RunResult:
     rows: list = field(default_factory=list)
     row_count: int = 0
     truncated: bool = False
+    rows_at_least: int = 0  # rows the statement is known to have produced (a lower bound unless rows_exact)
+    rows_exact: bool = True
     duration_ms: float = 0.0
     query_id: int | None = None
     command: str = ""
@@ -102,8 +108,33 @@ class RunResult:
     mode: str = "read"
 
 
-def _columns(cursor):
-    return [{"name": col.name, "type": col.type_display} for col in (cursor.description or [])]
+def _columns(conn, cursor):
+    """Name and type of each column; types psycopg does not know (void, enums, domains…) are named by the
+    server's format_type, so a column never shows a bare oid."""
+    description = cursor.description or []
+    columns = [{"name": col.name, "type": col.type_display} for col in description]
+    unknown = [i for i, col in enumerate(description) if columns[i]["type"] == str(col.type_code)]
+    if unknown:
+        names = type_names(conn, [description[i].type_code for i in unknown])
+        for i, name in zip(unknown, names, strict=True):
+            columns[i]["type"] = name or columns[i]["type"]
+    return columns
+
+
+def type_names(conn, oids):
+    """format_type() of type oids, on the run's own connection while its transaction is usable. A read cut at
+    the display cap was cancelled: then built-in types (the same oid in every database) are named by the app's
+    own connection, and the others stay unknown (None)."""
+    if conn.info.transaction_status != TransactionStatus.INTRANS:
+        builtin = [oid if oid < FIRST_NORMAL_OID else 0 for oid in oids]
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT CASE WHEN t.o = 0 THEN NULL ELSE pg_catalog.format_type(t.o, NULL) END FROM "
+                           "pg_catalog.unnest(%s::pg_catalog.oid[]) WITH ORDINALITY AS t(o, n) ORDER BY t.n",
+                           [builtin])
+            return [row[0] for row in cursor.fetchall()]
+    rows = conn.execute("SELECT pg_catalog.format_type(t.o, NULL) FROM pg_catalog.unnest(%s::pg_catalog.oid[]) "
+                        "WITH ORDINALITY AS t(o, n) ORDER BY t.n", [list(oids)]).fetchall()
+    return [row[0] for row in rows]
 
 
 def _approx_size(row):
@@ -137,7 +168,8 @@ def execute_statement(conn, statement, params, *, keep=0, stop_when_full=True, b
     command = cursor.statusmessage or ""
     if not cursor.description and not rows:
         count = _command_rows(command)
-    return _columns(cursor), rows, count if not (truncated and stop_when_full) else len(rows), truncated, command
+    # count includes the row past the cap that told us the result was cut (a lower bound when reading stopped)
+    return _columns(conn, cursor), rows, count, truncated, command
 
 
 def _run_one(conn, index, statement, params, *, keep, stop, budget):
@@ -148,9 +180,13 @@ def _run_one(conn, index, statement, params, *, keep, stop, budget):
     except psycopg.Error as exc:
         exc.pgdeck_offset, exc.pgdeck_index = statement.offset, index
         raise
-    check_boundary(conn, command)
+    cut = stop and truncated  # reading stopped one row past the cap
+    if not (cut and conn.info.transaction_status == TransactionStatus.INERROR):
+        # (a read we cut was cancelled by us: its transaction is aborted and a read run never commits)
+        check_boundary(conn, command)
     return StatementResult(index=index, offset=statement.offset, length=len(statement.text), columns=columns,
-                           rows=rows, row_count=count, truncated=truncated, command=command,
+                           rows=rows, row_count=len(rows) if cut else count, truncated=truncated,
+                           rows_at_least=count, rows_exact=not cut, command=command,
                            duration_ms=round((time.monotonic() - started) * 1000, 2))
 
 
@@ -174,6 +210,7 @@ def run_statements(conn, statements, params, limit, mode="read"):
     if last is not None:
         result.columns, result.rows, result.row_count = last.columns, last.rows, last.row_count
         result.truncated, result.command = last.truncated, last.command
+        result.rows_at_least, result.rows_exact = last.rows_at_least, last.rows_exact
     return result
 
 

@@ -4,10 +4,12 @@ import math
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.api.serializers import StrictQuerySerializer, StrictSerializerMixin
 from dbtools.models import EditorTab, QueryHistory, SavedQuery
+from dbtools.query.charts import clean_chart
 
 
 def jsonable(value):
@@ -47,6 +49,10 @@ class ExportRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     params = serializers.DictField(required=False, default=dict)
 
 
+class FormatRequestSerializer(StrictSerializerMixin, serializers.Serializer):
+    sql = serializers.CharField(trim_whitespace=False)
+
+
 class RunSavedSerializer(StrictSerializerMixin, serializers.Serializer):
     params = serializers.DictField(required=False, default=dict)
     limit = serializers.IntegerField(required=False, min_value=1, allow_null=True)
@@ -65,6 +71,9 @@ class StatementResultSerializer(serializers.Serializer):
     rows = serializers.ListField(child=serializers.ListField())
     row_count = serializers.IntegerField()
     truncated = serializers.BooleanField()
+    rows_at_least = serializers.IntegerField(help_text="rows the statement produced: exact when rows_exact, else "
+                                                       "a lower bound (reading stopped past the display cap)")
+    rows_exact = serializers.BooleanField()
     rows_omitted = serializers.BooleanField(help_text="rows not kept: past the run's result-set or size budget")
     command = serializers.CharField()
     duration_ms = serializers.FloatField()
@@ -76,6 +85,9 @@ class QueryResultSerializer(serializers.Serializer):
     rows = serializers.ListField(child=serializers.ListField())
     row_count = serializers.IntegerField()
     truncated = serializers.BooleanField()
+    rows_at_least = serializers.IntegerField(help_text="rows the statement produced: exact when rows_exact, else "
+                                                       "a lower bound (reading stopped past the display cap)")
+    rows_exact = serializers.BooleanField()
     duration_ms = serializers.FloatField()
     query_id = serializers.IntegerField()
     command = serializers.CharField()
@@ -89,7 +101,8 @@ def _rows(rows, cell):
 def statement_payload(one, cell=jsonable):
     return {"index": one.index, "offset": one.offset, "length": one.length, "columns": one.columns,
             "rows": _rows(one.rows, cell), "row_count": one.row_count, "truncated": one.truncated,
-            "rows_omitted": one.rows_omitted, "command": one.command, "duration_ms": one.duration_ms}
+            "rows_at_least": one.rows_at_least, "rows_exact": one.rows_exact, "rows_omitted": one.rows_omitted,
+            "command": one.command, "duration_ms": one.duration_ms}
 
 
 def result_payload(result, cell=jsonable):
@@ -97,8 +110,9 @@ def result_payload(result, cell=jsonable):
     statements = [statement_payload(one, cell) for one in result.statements]
     rows = statements[-1]["rows"] if statements else _rows(result.rows, cell)
     return {"statements": statements, "columns": result.columns, "rows": rows, "row_count": result.row_count,
-            "truncated": result.truncated, "duration_ms": result.duration_ms, "query_id": result.query_id,
-            "command": result.command, "mode": result.mode}
+            "truncated": result.truncated, "rows_at_least": result.rows_at_least, "rows_exact": result.rows_exact,
+            "duration_ms": result.duration_ms, "query_id": result.query_id, "command": result.command,
+            "mode": result.mode}
 
 
 def explain_payload(result):
@@ -129,9 +143,15 @@ class SavedQuerySerializer(StrictSerializerMixin, serializers.ModelSerializer):
 
     class Meta:
         model = SavedQuery
-        fields = ["id", "name", "description", "sql", "shared", "owner", "run_count", "last_run_at", "created_at",
-                  "updated_at"]
+        fields = ["id", "name", "description", "sql", "shared", "chart", "owner", "run_count", "last_run_at",
+                  "created_at", "updated_at"]
         read_only_fields = ["run_count", "last_run_at", "created_at", "updated_at"]
+
+    def validate_chart(self, value):
+        try:
+            return clean_chart(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages)
 
 
 class DraftSerializer(serializers.ModelSerializer):

@@ -39,6 +39,18 @@ def history_finish(entry, *, status, started, row_count=None, error=""):
         cancelled=entry.cancelled)
 
 
+def history_set_plan(entry, plan):
+    """Keep an explain run's EXPLAIN (FORMAT JSON) document, for comparing plans from history."""
+    entry.plan = plan
+    QueryHistory.objects.filter(pk=entry.pk).update(plan=plan)
+
+
+def saved_query_set_chart(saved, chart):
+    saved.chart = chart
+    SavedQuery.objects.filter(pk=saved.pk).update(chart=chart, updated_at=timezone.now())
+    return saved
+
+
 def _cancellable(user, *, query_id=None, token=None):
     entries = QueryHistory.objects.filter(status="running")
     entries = entries.filter(pk=query_id) if query_id is not None else entries.filter(run_token=token or "-")
@@ -65,8 +77,9 @@ def query_write_audit(request, result, sql):
                  statements=result.statement_count, row_count=result.row_count, sql=sql[:2000])
 
 
-def saved_query_create(*, owner, name, sql, description="", shared=False):
-    return SavedQuery.objects.create(owner=owner, name=name, sql=sql, description=description, shared=shared)
+def saved_query_create(*, owner, name, sql, description="", shared=False, chart=None):
+    return SavedQuery.objects.create(owner=owner, name=name, sql=sql, description=description, shared=shared,
+                                     chart=chart)
 
 
 def saved_query_update(saved, **fields):

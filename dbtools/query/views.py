@@ -17,7 +17,7 @@ from dbtools.query.explain import explain_query
 from dbtools.query.export import Export
 from dbtools.query.forms import QueryForm
 from dbtools.query.runner import run_query
-from dbtools.query.serializers import jsonable
+from dbtools.query.serializers import jsonable, result_payload
 from dbtools.query.workspace_views import workspace_context
 
 NULL = object()
@@ -69,6 +69,20 @@ def _display_rows(result):
     return [[_cell(value) for value in row] for row in result.rows]
 
 
+def _page_value(value):
+    """A value for the page's result JSON: like the API's, long text cut as in the table."""
+    value = jsonable(value)
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and len(value) > CELL_CHARS:
+        return value[:CELL_CHARS] + "…"
+    return value
+
+
+def _result_json(result):
+    return result_payload(result, cell=_page_value)
+
+
 def _run(request, form, context):
     data, user = form.cleaned_data, request.user
     action, token = data["action"], data.get("run_token", "")
@@ -84,7 +98,9 @@ def _run(request, form, context):
     saved = selectors.saved_queries_for(user).filter(pk=data.get("saved_id") or 0).first()
     if saved is not None:
         services.saved_query_mark_run(saved)
+        context["saved"] = saved
     context["result"], context["rows"] = result, _display_rows(result)
+    context["result_json"] = _result_json(result)  # the grid and the chart (widgets.js) mount over it
 
 
 def _export(request, form):

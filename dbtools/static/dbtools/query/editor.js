@@ -58,6 +58,15 @@
       }, true);
     }
 
+    // Ctrl/Cmd-Enter and Shift-Ctrl/Cmd-Enter also work outside the editor (in the grid, on a button).
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+      if (editor && editor.view.dom.contains(event.target)) return;  // the editor's own keys handle it
+      if (event.target.closest && event.target.closest("input, select, .ws-tab")) return;
+      event.preventDefault();
+      run(event.shiftKey ? "all" : "meant");
+    });
+
     function text() { return editor ? editor.getValue() : textarea.value; }
 
     function setStatus(message, isError) {
@@ -111,9 +120,21 @@
       if (payload && payload.error && payload.error.position && editor) {
         editor.markError(payload.error.position + base);
       }
-      window.PgdeckResults.render(resultsArea, payload, { historyUrl: bar.getAttribute("data-history-url") });
+      window.PgdeckResults.render(resultsArea, payload, resultOptions());
       var tab = tabs && tabs.active();
       if (tab) tab.last_result = payload;
+    }
+
+    function resultOptions() {
+      var exportButton = form.querySelector("button[value=export_csv]");
+      return { historyUrl: bar.getAttribute("data-history-url"),
+               exportAll: exportButton ? function () { form.requestSubmit(exportButton); } : null };
+    }
+
+    // The grid may take the focus once it is built: give it back to the editor after it settles.
+    function keepFocus() {
+      editor.focus();
+      window.requestAnimationFrame(function () { window.setTimeout(function () { editor.focus(); }, 0); });
     }
 
     function finishRun() {
@@ -137,6 +158,7 @@
                    confirm: !!(form.querySelector("input[name=confirm_write]") || {}).checked,
                    tab_id: tab ? tab.id : null, saved_id: savedId && savedId.value ? parseInt(savedId.value, 10) : null };
       if (chosen.cursor !== undefined) body.cursor = chosen.cursor;
+      var refocus = !!(editor && editor.view.hasFocus);  // the grid must not keep the keyboard after a run
       running = true;
       form.classList.add("running");
       cancelButton.disabled = false;
@@ -160,6 +182,7 @@
         }
         status.textContent = payload.error ? "Failed" : "Done";
         showResult(payload, chosen.base);
+        if (refocus) keepFocus();
       }, function () {
         finishRun();
         status.textContent = "The run could not reach the server.";
@@ -189,7 +212,7 @@
           syncTarget(tab);
           if (serverShown) { serverShown = false; return; }  // this page load shows a form result: keep it
           clearFormErrors();
-          window.PgdeckResults.render(resultsArea, tab.last_result, { historyUrl: bar.getAttribute("data-history-url") });
+          window.PgdeckResults.render(resultsArea, tab.last_result, resultOptions());
         },
       });
       window.pgdeckWorkspace = tabs;

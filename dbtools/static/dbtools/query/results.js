@@ -27,13 +27,28 @@
 
   function summary(one, run) {
     var p = el("p", "result-summary");
-    if (isRows(one) || !one.command) {
+    if (one.truncated && isRows(one)) {
+      var total = one.rows_at_least || one.row_count;
+      var cut = el("span", "truncated");
+      cut.appendChild(document.createTextNode("first "));
+      cut.appendChild(el("strong", null, one.rows.length.toLocaleString("en-US")));
+      cut.appendChild(document.createTextNode(" of " + (one.rows_exact === false ? "at least " : "") +
+        total.toLocaleString("en-US") + " rows"));
+      p.appendChild(cut);
+      if (run.exportAll) {
+        var all = el("button", "export-all", "export all");
+        all.type = "button";
+        all.addEventListener("click", run.exportAll);
+        p.appendChild(document.createTextNode(" ("));
+        p.appendChild(all);
+        p.appendChild(document.createTextNode(")"));
+      }
+    } else if (isRows(one) || !one.command) {
       p.appendChild(el("strong", null, one.row_count.toLocaleString("en-US")));
       p.appendChild(document.createTextNode(" row" + (one.row_count === 1 ? "" : "s")));
     } else {
       p.appendChild(el("strong", null, one.command));
     }
-    if (one.truncated) p.appendChild(el("span", "truncated", "truncated: showing the first " + one.rows.length));
     if (one.rows_omitted) {
       p.appendChild(el("span", "truncated", "rows not kept: the run keeps rows for its first result sets only; " +
         "run this statement on its own to see them"));
@@ -109,19 +124,44 @@
     }
   }
 
+  // The grid gets at most MAX_COLUMNS columns: thousands of columns would freeze the page (the note says so).
+  function narrow(one) {
+    if (one.columns.length <= MAX_COLUMNS) return one;
+    return Object.assign({}, one, { columns: one.columns.slice(0, MAX_COLUMNS),
+                                    rows: one.rows.map(function (row) { return row.slice(0, MAX_COLUMNS); }) });
+  }
+
   function panelFor(one, run) {
     var panel = el("div", "module query-result");
     panel.id = "query-result";
     panel.setAttribute("role", "tabpanel");
     panel.appendChild(summary(one, run));
     if (!isRows(one)) return panel;
+    plainTable(panel, one);  // kept (hidden under the grid) for copy-free reading and pages without the bundle
     if (window.PgdeckGrid && typeof window.PgdeckGrid.mount === "function") {
-      var holder = el("div", "grid-holder");
-      panel.appendChild(holder);
-      try { window.PgdeckGrid.mount(holder, one); return panel; } catch (err) { holder.remove(); }
+      var holder = el("div", "query-grid");
+      panel.insertBefore(holder, panel.querySelector(".results-scroll"));
+      try {
+        window.PgdeckGrid.mount(holder, narrow(one), { height: "min(60vh, 640px)", exportAll: run.exportAll || null });
+        panel.querySelector(".results-scroll").hidden = true;
+        var more = panel.querySelector(".more-rows");
+        if (more) more.hidden = true;
+      } catch (err) { holder.remove(); }
     }
-    plainTable(panel, one);
+    if (window.PgdeckChart && typeof window.PgdeckChart.mount === "function") chartBox(panel, one, run);
     return panel;
+  }
+
+  function chartBox(panel, one, run) {
+    var box = el("details", "query-chart-box");
+    box.appendChild(el("summary", null, "Chart"));
+    var node = el("div", "query-chart");
+    box.appendChild(node);
+    box.addEventListener("toggle", function () {
+      if (!box.open || node.pgdeckChart) return;
+      node.pgdeckChart = window.PgdeckChart.mount(node, one, run.chartConfig || null, run.onChartChange || null);
+    });
+    panel.appendChild(box);
   }
 
   function statementPicker(container, run, show) {
@@ -189,7 +229,9 @@
     container.textContent = "";
     if (!payload) return;
     if (payload.error) { renderError(container, payload.error); return; }
-    var run = Object.assign({}, payload, { historyUrl: (options || {}).historyUrl });
+    options = options || {};
+    var run = Object.assign({}, payload, { historyUrl: options.historyUrl, exportAll: options.exportAll,
+                                           chartConfig: options.chartConfig, onChartChange: options.onChartChange });
     if (payload.statement_count > 1 || (payload.statements || []).length > 1) {
       var total = payload.statements.reduce(function (sum, one) { return sum + (one.duration_ms || 0); }, 0);
       container.appendChild(el("p", "meta run-summary", plural(payload.statements.length, "statement") + " ran in " +

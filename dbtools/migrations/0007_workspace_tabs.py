@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dbtools', '0005_blog_search_indexes'),
+        ('dbtools', '0006_components_chart_and_plan'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
