@@ -7,9 +7,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.permissions import require
-from accounts.api.serializers import StrictQuerySerializer, StrictSerializerMixin, validated_body
 from config.api.errors import ApiError
+from core.api.permissions import require
+from core.api.serializers import StrictQuerySerializer, StrictSerializerMixin, validated_body
 from dbtools.query import selectors, services
 from dbtools.query.errors import QueryError
 from dbtools.query.serializers import DraftSerializer

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from accounts.api.serializers import StrictQuerySerializer, StrictSerializerMixin
+from core.api.serializers import StrictQuerySerializer, StrictSerializerMixin
 from dbtools.models import EditorTab, QueryHistory, SavedQuery
 from dbtools.query.charts import clean_chart
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from dbtools.query import selectors, services
@@ -51,7 +52,23 @@ def workspace_context(request, form):
     tabs = DraftSerializer(selectors.tabs_for(user), many=True).data
     closed = [{"id": tab.pk, "name": tab.name} for tab in selectors.tabs_for(user, closed=True)]
     targets = ["default"]  # the targets app (connections) adds its names here once it lands
-    return {"workspace": {"tabs": tabs, "closed": closed, "active": active, "targets": targets}, "targets": targets}
+    saved_chart = _saved_chart(request, form)
+    return {"workspace": {"tabs": tabs, "closed": closed, "active": active, "targets": targets,
+                          "saved_chart": saved_chart}, "targets": targets}
+
+
+def _saved_chart(request, form):
+    """The open saved query's chart settings, and where the page saves them (owner or admin only)."""
+    saved_id = form.initial.get("saved_id") or request.POST.get("saved_id", "")
+    if not str(saved_id).isdigit():
+        return None
+    saved = selectors.saved_queries_for(request.user).filter(pk=int(saved_id)).first()
+    if saved is None:
+        return None
+    editable = (request.user.has_perm("dbtools.manage_saved_queries")
+                and selectors.saved_query_editable(request.user, saved))
+    return {"id": saved.pk, "config": saved.chart,
+            "save_url": reverse("admin:dbtools_saved_chart", args=[saved.pk]) if editable else ""}
 
 
 def _body(request):

@@ -37,12 +37,21 @@ function compare(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function numericSorter(a, b) {
-  if (a === null || a === undefined || b === null || b === undefined) return compare(a, b);
+const isNull = (v) => v === null || v === undefined;
+
+// NULLs sort last in both directions (Tabulator reverses the comparison for "desc").
+function nullsLast(a, b, dir) {
+  if (isNull(a) && isNull(b)) return 0;
+  return (isNull(a) ? 1 : -1) * (dir === "desc" ? -1 : 1);
+}
+
+function numericSorter(a, b, aRow, bRow, column, dir) {
+  if (isNull(a) || isNull(b)) return nullsLast(a, b, dir);
   return Number(a) - Number(b);
 }
 
-function textSorter(a, b) {
+function textSorter(a, b, aRow, bRow, column, dir) {
+  if (isNull(a) || isNull(b)) return nullsLast(a, b, dir);
   return compare(asText(a), asText(b));
 }
 
@@ -169,7 +178,7 @@ function mount(element, result, options) {
     height: options.height,
     renderVertical: "virtual",
     renderHorizontal: (result.columns || []).length > 50 ? "virtual" : "basic",
-    layout: "fitDataTable",
+    layout: "fitData", // columns as wide as their data; the grid scrolls sideways inside its own box
     columnDefaults: { headerSortTristate: true, resizable: true },
     rowHeader: { formatter: "rownum", headerSort: false, resizable: false, frozen: true, hozAlign: "right",
       cssClass: "pgdeck-rownum", width: 56 },

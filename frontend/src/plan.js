@@ -88,7 +88,9 @@ function diffTable(a, b, labels) {
   const table = el("table", "table table-sm pgdeck-plan-diff");
   const head = el("tr");
   for (const text of ["", labels[0], labels[1], "change"]) head.append(el("th", null, text));
-  table.append(el("thead")).append(head);
+  const thead = el("thead");
+  thead.append(head);
+  table.append(thead);
   const body = el("tbody");
   const lines = ["Total Cost", "Plan Rows", "Planning Time", "Execution Time", "nodes"].map((k) => [k, fa[k], fb[k]]);
   const types = new Set([...Object.keys(fa.types), ...Object.keys(fb.types)]);

@@ -125,9 +125,27 @@
       if (tab) tab.last_result = payload;
     }
 
+    var savedChart = state.saved_chart || null;  // the open saved query's chart (dropped on another tab)
+
+    function saveChart(config, statusNode) {
+      statusNode.textContent = "Saving chart…";
+      fetch(savedChart.save_url, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(form) },
+        body: JSON.stringify({ chart: config }),
+      }).then(function (response) {
+        return response.json().then(function (data) {
+          savedChart.config = response.ok ? data.chart : savedChart.config;
+          statusNode.textContent = response.ok ? "Chart saved with the query." :
+            ((data.error || {}).message || "Chart not saved.");
+        });
+      }).catch(function () { statusNode.textContent = "Chart not saved: the server did not answer."; });
+    }
+
     function resultOptions() {
       var exportButton = form.querySelector("button[value=export_csv]");
-      return { historyUrl: bar.getAttribute("data-history-url"),
+      var chart = savedChart ? { config: savedChart.config, save: savedChart.save_url ? saveChart : null } : null;
+      return { historyUrl: bar.getAttribute("data-history-url"), chart: chart,
                exportAll: exportButton ? function () { form.requestSubmit(exportButton); } : null };
     }
 
@@ -197,6 +215,7 @@
       if (!known) setStatus("This tab's target “" + tab.target + "” no longer exists: runs go to “default”.", true);
     }
 
+    var openedTab = null;
     if (window.PgdeckTabs && bar) {
       var serverShown = resultsArea.hasAttribute("data-server-result");
       tabs = window.PgdeckTabs.create({
@@ -205,6 +224,12 @@
         closedBox: document.getElementById("closed-tabs"), onStatus: setStatus,
         onActivate: function (tab) {
           setStatus("", false);
+          if (openedTab === null) openedTab = tab.id;
+          if (tab.id !== openedTab) {  // another tab: the saved query opened with the page is no longer in play
+            savedChart = null;
+            var savedInput = form.querySelector("input[name=saved_id]");
+            if (savedInput) savedInput.value = "";
+          }
           if (tabIdInput) tabIdInput.value = String(tab.id);
           if (text() !== tab.sql) {
             if (editor) editor.setValue(tab.sql); else textarea.value = tab.sql;

@@ -140,6 +140,7 @@
     plainTable(panel, one);  // kept (hidden under the grid) for copy-free reading and pages without the bundle
     if (window.PgdeckGrid && typeof window.PgdeckGrid.mount === "function") {
       var holder = el("div", "query-grid");
+      holder.id = "query-grid";
       panel.insertBefore(holder, panel.querySelector(".results-scroll"));
       try {
         window.PgdeckGrid.mount(holder, narrow(one), { height: "min(60vh, 640px)", exportAll: run.exportAll || null });
@@ -152,16 +153,28 @@
     return panel;
   }
 
+  // Line / bar / scatter of this statement's result; with a saved query open, its chart settings are used and
+  // every change is saved with it (run.chart = {config, save(config, statusNode)}).
   function chartBox(panel, one, run) {
     var box = el("details", "query-chart-box");
+    box.id = "query-chart-box";
     box.appendChild(el("summary", null, "Chart"));
     var node = el("div", "query-chart");
+    node.id = "query-chart";
+    var status = el("span", "meta");
+    status.id = "query-chart-status";
+    status.setAttribute("role", "status");
     box.appendChild(node);
-    box.addEventListener("toggle", function () {
-      if (!box.open || node.pgdeckChart) return;
-      node.pgdeckChart = window.PgdeckChart.mount(node, one, run.chartConfig || null, run.onChartChange || null);
-    });
+    box.appendChild(status);
+    var chart = run.chart || {};
+    function mount() {
+      if (node.pgdeckChart) return;
+      var save = chart.save ? function (config) { chart.save(config, status); } : null;
+      node.pgdeckChart = window.PgdeckChart.mount(node, one, chart.config || null, save);
+    }
+    box.addEventListener("toggle", function () { if (box.open) mount(); });
     panel.appendChild(box);
+    if (chart.config) { box.open = true; mount(); }
   }
 
   function statementPicker(container, run, show) {
@@ -231,7 +244,7 @@
     if (payload.error) { renderError(container, payload.error); return; }
     options = options || {};
     var run = Object.assign({}, payload, { historyUrl: options.historyUrl, exportAll: options.exportAll,
-                                           chartConfig: options.chartConfig, onChartChange: options.onChartChange });
+                                           chart: options.chart });
     if (payload.statement_count > 1 || (payload.statements || []).length > 1) {
       var total = payload.statements.reduce(function (sum, one) { return sum + (one.duration_ms || 0); }, 0);
       container.appendChild(el("p", "meta run-summary", plural(payload.statements.length, "statement") + " ran in " +

@@ -123,7 +123,12 @@
         button.disabled = false;
         if (!reply.ok) { status.textContent = (reply.data.error || {}).message || "The query failed."; return; }
         status.textContent = "";
-        var save = reply.data.editable ? chartSaver(node.getAttribute("data-save-url"), status) : null;
+        var saver = reply.data.editable ? chartSaver(node.getAttribute("data-save-url"), status) : null;
+        var field = document.getElementById("id_chart"); // the form's copy: keep it in step, or Save reverts it
+        var save = saver && function (config) {
+          if (field) field.value = JSON.stringify(config);
+          saver(config);
+        };
         window.PgdeckChart.mount(node, reply.data.result, reply.data.chart, save);
       }, function () { button.disabled = false; status.textContent = "The server did not answer."; });
     });
