@@ -169,6 +169,17 @@ def split_statements(text):
     return statements
 
 
+def statement_at(text, cursor):
+    """(start, end) character offsets of the statement under `cursor` (or the last one before it), by the server's
+    lexer; the whole text when it does not lex. Only picks what to send: the run checks it like any SQL."""
+    tokens = _tokens(text)
+    spans = [(p[0].start, p[-1].end) for p in _pieces(tokens or []) if any(t.name not in COMMENT_TOKENS for t in p)]
+    if not spans:
+        return 0, len(text)
+    before = [span for span in spans if span[0] <= cursor]
+    return before[-1] if before else spans[0]
+
+
 def parameter_names(text):
     """Named parameters used anywhere in `text`, in order of first use."""
     try:
