@@ -27,6 +27,8 @@ def layers(packages, rules):
         for source in rule["source_modules"]:
             if source in below:
                 below[source] |= {m for m in rule["forbidden_modules"] if m in below}
+    # Two packages that forbid each other (targets, blog) sit side by side, not one over the other.
+    below = {package: {other for other in over if package not in below[other]} for package, over in below.items()}
     rank = {}
 
     def rank_of(package):
