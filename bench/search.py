@@ -191,8 +191,11 @@ def render(terms, figures, sql, seed_seconds, before):
             lines.append(f"| {label} | {s['p50']:.1f} | {m['p50']:.1f} | {m['p95']:.1f} | {m['p50'] / s['p50']:.2f}× |")
     worst = max(figures[label]["1M"]["p50"] / figures[label]["1k"]["p50"] for label, _ in terms)
     worst_p95 = max(figures[label]["1M"]["p95"] for label, _ in terms)
-    lines += ["", f"Worst 1M vs 1k: {worst:.2f}× (goal ≤ 3×); worst 1M p95: {worst_p95:.0f} ms (goal ≤ 300 ms). "
-              f"Load average at the end: {os.getloadavg()[0]:.1f} (2 cores, shared with other jobs).", "",
+    small_p95 = max(figures[label]["1k"]["p95"] for label, _ in terms)
+    busy = (f" The 1k pages' worst p95 is {small_p95:.0f} ms too: over the goal at both sizes, that is the "
+            f"machine's load (rendering a 50-row page), not the table's size." if small_p95 > 300 else "")
+    lines += ["", f"Worst 1M vs 1k: {worst:.2f}× (goal ≤ 3×); worst 1M p95: {worst_p95:.0f} ms (goal ≤ 300 ms)."
+              f"{busy} Load average at the end: {os.getloadavg()[0]:.1f} (2 cores, shared with other jobs).", "",
               f"`GET {URL}?q=…` over HTTP (requests → gunicorn, 1 sync worker per database, logged-in session), the "
               f"whole changelist page; {REPEAT} requests per cell after 3 warm-up rounds, alternating between the "
               f"servers request by request. The 1k database is a copy of the 1M one before it grew. Search = the "
