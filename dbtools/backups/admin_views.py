@@ -14,6 +14,7 @@ from dbtools.backups.errors import BackupError
 from dbtools.backups.forms import BackupCreateForm, RestoreForm
 from dbtools.backups.tools import live_database_name
 from dbtools.models import Backup
+from jobs.errors import JobError
 
 
 def _need(request, perm):
@@ -116,12 +117,13 @@ def restore_view(request, site, pk):
     if request.method == "POST" and form.is_valid():
         target = form.cleaned_data["target_db"]
         try:
-            services.backup_restore(actor=request.user, request=request, path=backup.file, target=target,
-                                    create=form.cleaned_data["create"], confirmed=True)
-        except (BackupError, PermissionError) as exc:
+            run = jobs.restore_start(backup, actor=request.user, target=target,
+                                     create=form.cleaned_data["create"])
+        except (BackupError, PermissionError, JobError) as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Backup #{backup.pk} was restored into database {target}.")
-            return redirect("admin:dbtools_backup_detail", backup.pk)
+            messages.success(request, f"The restore of backup #{backup.pk} into database {target} is job #{run.pk}; "
+                                      "other jobs on that database wait for it.")
+            return redirect("admin:jobs_jobrun_change", run.pk)
     return _render(site, request, "restore.html", f"Restore backup #{backup.pk}", backup=backup, form=form,
                    live_name=live, required_minutes=settings.RESTORE_REQUIRES_VERIFIED_BACKUP_MINUTES)

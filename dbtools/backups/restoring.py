@@ -15,11 +15,12 @@ from django.utils import timezone
 from psycopg import sql
 
 from core.audit import audit_record
+from core.authorization import require_permission
 from dbtools.backups import catalog, replace, trust
 from dbtools.backups.errors import BackupError
 from dbtools.backups.restore import prescan, run_restore
 from dbtools.backups.restore_role import create_owned_database, live_extensions, restore_login
-from dbtools.backups.services import is_admin, require_permission
+from dbtools.backups.services import is_admin
 from dbtools.backups.tools import (
     check_database_name,
     connect,
@@ -33,7 +34,10 @@ from dbtools.models import AuditEvent, Backup
 
 # Live-database tables a restore leaves alone: the audit trail (a restore must not erase its own evidence) and
 # the backup catalogue (it describes files on disk, made after the restore point too). Sessions are emptied.
-KEEP_ON_LIVE = ("audit_events", "backups")
+# The audit trail, the backups list and the job queue stay the live database's own: the restore runs as a job,
+# whose queue row and record must neither vanish nor come back as queued (it would run again).
+KEEP_ON_LIVE = ("audit_events", "backups", "job_runs", "procrastinate_jobs", "procrastinate_events",
+                "procrastinate_workers", "procrastinate_periodic_defers")
 EMPTY_ON_LIVE = ("django_session",)
 KEY_CACHE_CHANNEL = "pgdeck_api_key_auth"  # accounts/key_cache.py CHANNEL
 
@@ -151,21 +155,28 @@ def restore_authorize(actor, target):
                           code="no_recent_backup", status=409)
 
 
-def backup_restore(*, actor, path, target=None, create=False, confirmed=False, foreign=False, request=None):
-    """Restore in one transaction; the live database needs `confirmed`; see restore_authorize for who may."""
+def restore_check(*, actor, path, target=None, create=False, confirmed=False):
+    """The cheap checks of a restore, also made when it is queued (a bad request is an error at once, not a
+    failed job): target name, confirmation, the file, who may, target exists or not. Returns (path, target)."""
     target = check_database_name(target or live_database_name())
-    live = target == live_database_name()
-    if live and not confirmed:
+    if target == live_database_name() and not confirmed:
         raise BackupError(f"restoring over the live database {target} replaces its data: confirm with --yes")
     path = _existing(path)
-    backup = trust.row_for(path)
     restore_authorize(actor, target)
-    facts = trust.facts_for(path, backup, foreign=foreign)
     exists = database_exists(target)
     if create and exists:
         raise BackupError(f"database {target} already exists; leave out --create to restore into it")
     if not create and not exists:
         raise BackupError(f"database {target} does not exist; add --create to create it")
+    return path, target
+
+
+def backup_restore(*, actor, path, target=None, create=False, confirmed=False, foreign=False, request=None):
+    """Restore in one transaction; the live database needs `confirmed`; see restore_authorize for who may."""
+    path, target = restore_check(actor=actor, path=path, target=target, create=create, confirmed=confirmed)
+    live = target == live_database_name()
+    backup = trust.row_for(path)
+    facts = trust.facts_for(path, backup, foreign=foreign)
     try:
         with _opened(path, facts) as source:
             prescan(source, facts.fmt, facts.encrypted, _secret(facts))
