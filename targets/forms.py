@@ -16,6 +16,9 @@ class TargetForm(forms.ModelForm):
     class Meta:
         model = Target
         fields = ("name", "host", "port", "dbname", "user", "sslmode", "sslrootcert", "environment", "notes")
+        labels = {"sslmode": "TLS mode (sslmode)"}
+        help_texts = {"sslmode": "verify-full checks the certificate against the root certificate and the host name",
+                      "host": "a host name, an IP address or a Unix-socket directory"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -83,3 +83,10 @@ def target_grants_changed(name, *, request=None):
     grants = sorted(f"{g.group.name}:{g.capability}" for g in TargetGrant.objects.filter(target__name=name)
                     .select_related("group"))
     audit_record("target.grants", request=request, target=name, grants=grants)
+
+
+def targets_load_file(path=None):
+    """Load PGDECK_TARGETS_FILE (or `path`): see targets/file.py."""
+    from targets.file import targets_load_file as load
+
+    return load(path)

@@ -114,3 +114,21 @@ def test_environment_badge_on_every_page(admin_client, settings):
     assert 'target-badge--production' in page and 'data-target="prod"' in page
     page = admin_client.get(reverse("admin:index") + "?target=%3Cscript%3E").content.decode()
     assert "<script>" not in page.split("<body")[1].split("</h1>")[0] and 'data-target=' not in page
+
+
+def test_badge_reads_nothing_until_shown_and_never_fails_a_page(rf):
+    """The 503 page renders with every context processor while the database is down: the badge must not touch
+    request.user (the session) unless a template shows it, and then be empty instead of an error."""
+    from django.db import OperationalError
+
+    from targets.context_processors import target_badge
+
+    class Unreadable:
+        @property
+        def is_authenticated(self):
+            raise OperationalError("the database is down")
+
+    request = rf.get("/admin/?target=prod")
+    request.user = Unreadable()
+    badge = target_badge(request)["target_badge"]  # nothing evaluated yet
+    assert not badge and "environment" not in badge
