@@ -172,6 +172,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets share the field name "format": name each (a backup's format vs an export's).
+    "ENUM_NAME_OVERRIDES": {
+        "BackupFormatEnum": ["custom", "plain", "directory"],
+        "ExportFormatEnum": ["csv", "json", "ndjson"],
+    },
 }
 
 # pgdeck's own settings (documented in docs/configuration.md).

@@ -59,7 +59,7 @@ def _tab(request, pk):
 class DraftListView(APIView):
     permission_classes = [require("dbtools.run_query")]
 
-    @extend_schema(parameters=[DraftListQuery], responses=inline_serializer(
+    @extend_schema(operation_id="v1_query_drafts_list", parameters=[DraftListQuery], responses=inline_serializer(
         "DraftList", {"results": DraftSerializer(many=True)}))
     def get(self, request):
         filters = DraftListQuery(query_params=request.query_params).validated_or_raise()

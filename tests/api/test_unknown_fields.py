@@ -32,6 +32,7 @@ VALID = {
     "/api/v1/query/drafts": {"sql": "SELECT 1"},
     "/api/v1/query/drafts/{id}": {"sql": "SELECT 2"},
     "/api/v1/query/format": {"sql": "SELECT 1"},
+    "/api/v1/jobs/exports": {"sql": "SELECT 1"},
     "/api/v1/saved-queries": {"name": "n", "sql": "SELECT 1"},
     "/api/v1/saved-queries/{id}": {"name": "n", "sql": "SELECT 1"},
     "/api/v1/saved-queries/{id}/run": {"params": {}},
