@@ -2,7 +2,7 @@
 
 Django's `icontains` on PostgreSQL is `UPPER(col::text) LIKE UPPER('%term%')`, so each index is a pg_trgm GIN
 index on `upper(col)`: the planner uses it for any substring of 3+ characters, in any case. Names are documented
-in docs/architecture.md; dbtools migration 0005 applies this text (kept the last of dbtools, so that
+in docs/architecture.md; the `blog_search` app's migration 0001 applies this text (an app of its own, so that
 `migrate blog zero` unapplies only it).
 """
 

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "axes",
     "accounts",
     "blog",
+    "blog.search",
     "dbtools",
     "procrastinate.contrib.django",
     "jobs",

@@ -8,7 +8,7 @@ import dbtools.query.charts
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dbtools', '0005_blog_search_indexes'),
+        ('dbtools', '0004_statement_history'),
     ]
 
     operations = [

@@ -37,7 +37,7 @@ def test_migrations_history_screen_downgrade_and_upgrade(live_server, page, logi
     page.wait_for_selector(".sql-preview")
     assert "DROP TABLE posts;" in page.inner_text("#content-main")
     # Besides blog's own migration only the search indexes on its tables (dbtools.0003) are rolled back.
-    assert "dbtools.0005_blog_search_indexes" in page.inner_text("#cascade-warning")
+    assert "blog_search.0001_trigram_indexes" in page.inner_text("#cascade-warning")
     screenshot(page, "migrations-confirm-downgrade")
     assert _versions() == ["def456"]  # nothing ran yet
 

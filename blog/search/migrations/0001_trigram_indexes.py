@@ -1,7 +1,8 @@
 """pg_trgm GIN indexes for substring search on the seed's `posts.title`, `users.username` and `users.email`.
 
-They live here, not in blog's migrations: blog's chain is mirrored one-to-one by the Alembic revisions that create
-the seed's schema (docs/migrations.md), and these indexes are pgdeck's own addition on top of it. Django's model
+They live in their own app, not in blog's migrations: blog's chain is mirrored one-to-one by the Alembic revisions
+that create the seed's schema (docs/migrations.md), and these indexes are pgdeck's own addition on top of it. Nor
+in dbtools': a downgrade of blog would then unapply every later dbtools migration too. Django's model
 state does not list them (RunSQL only), so the seed's models stay exactly the seed's DDL.
 """
 
@@ -12,7 +13,6 @@ from blog.search_schema import SEARCH_INDEXES_DDL, SEARCH_INDEXES_DROP
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dbtools", "0004_statement_history"),
         ("blog", "0002_create_posts_table"),
     ]
 
