@@ -2,12 +2,14 @@
 delete. The editor page saves its tabs through these endpoints too. Thin: the rules are in services."""
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.errors import ApiError
+from core.api.pagination import IdCursorPagination
 from core.api.permissions import require
 from core.api.serializers import StrictQuerySerializer, StrictSerializerMixin, validated_body
 from dbtools.query import selectors, services
@@ -56,15 +58,20 @@ def _tab(request, pk):
     return tab
 
 
-class DraftListView(APIView):
-    permission_classes = [require("dbtools.run_query")]
+class DraftListView(ListAPIView):
+    """Cursor-paginated like every list (newest first by id); each draft carries its tab `position`."""
 
-    @extend_schema(operation_id="v1_query_drafts_list", parameters=[DraftListQuery], responses=inline_serializer(
-        "DraftList", {"results": DraftSerializer(many=True)}))
-    def get(self, request):
-        filters = DraftListQuery(query_params=request.query_params).validated_or_raise()
-        tabs = selectors.tabs_for(request.user, closed=bool(filters.get("closed")))
-        return Response({"results": DraftSerializer(tabs, many=True).data})
+    permission_classes = [require("dbtools.run_query")]
+    serializer_class = DraftSerializer
+    pagination_class = IdCursorPagination
+
+    @extend_schema(parameters=[DraftListQuery], operation_id="v1_query_drafts_list")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        filters = DraftListQuery(query_params=self.request.query_params).validated_or_raise()
+        return selectors.tabs_for(self.request.user, closed=bool(filters.get("closed")))
 
     @extend_schema(request=DraftCreateSerializer, responses={201: DraftSerializer})
     def post(self, request):

@@ -44,7 +44,8 @@ def test_drafts_crud_rename_close_reopen(api, analyst):
     changed = api.patch(f"{DRAFTS}/{draft['id']}", {"sql": "SELECT 2", "name": "Renamed"}, format="json")
     assert changed.status_code == 200 and changed.json()["sql"] == "SELECT 2"
     assert api.patch(f"{DRAFTS}/{draft['id']}", {"closed": True}, format="json").json()["closed"] is True
-    assert [d["id"] for d in api.get(DRAFTS).json()["results"]] == [second["id"]]
+    listed = api.get(DRAFTS).json()
+    assert [d["id"] for d in listed["results"]] == [second["id"]] and "next" in listed  # cursor-paginated
     assert [d["id"] for d in api.get(f"{DRAFTS}?closed=true").json()["results"]] == [draft["id"]]
     reopened = api.patch(f"{DRAFTS}/{draft['id']}", {"closed": False}, format="json").json()
     assert reopened["closed"] is False and reopened["sql"] == "SELECT 2" and reopened["name"] == "Renamed"
