@@ -30,6 +30,8 @@ class ApiKey(models.Model):
     scopes = models.JSONField(default=list)
     # CIDR strings the key may be used from (config.networks.parse_networks); empty: from anywhere.
     allowed_networks = models.JSONField(default=list, blank=True)
+    # Names of the database targets the key may use; empty: every target its owner may use.
+    targets = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used = models.DateTimeField(null=True, blank=True)
