@@ -4,7 +4,8 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.managers import UserManager
-from accounts.roles import ROLE_CHOICES, VIEWER
+from accounts.roles import ROLE_CHOICES, VIEWER, scope_allows
+from core.api.credentials import ScopedCredential
 
 
 class User(AbstractUser):
@@ -20,7 +21,7 @@ class User(AbstractUser):
         verbose_name = "admin user"
 
 
-class ApiKey(models.Model):
+class ApiKey(ScopedCredential, models.Model):
     """The seed's api_keys table plus prefix, scopes and revoked_at. Only a hash of the key is stored."""
 
     name = models.CharField(max_length=100)
@@ -44,6 +45,10 @@ class ApiKey(models.Model):
 
     def __str__(self):
         return f"{self.name} (pgd_{self.prefix}_…)"
+
+    def allows(self, perm):
+        """The key's scopes cover `perm` (the role is checked apart: core.api.permissions)."""
+        return scope_allows(self.scopes, perm)
 
     @property
     def status(self):

@@ -1,2 +1,2 @@
-"""Shared foundation under every app: the audit trail and the paginator. Imports nothing of accounts, blog
-or dbtools (enforced by import-linter, see pyproject.toml)."""
+"""Shared foundation under every app: the audit trail, the paginators and the API toolkit (core.api). Imports
+nothing of accounts, blog, dbtools or jobs (enforced by import-linter, see pyproject.toml)."""

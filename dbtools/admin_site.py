@@ -1,5 +1,7 @@
 """pgdeck's admin site: Django's, plus the database tool views and a "Database tools" entry in the app list."""
 
+from functools import update_wrapper
+
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 
@@ -53,3 +55,13 @@ class PgDeckAdminSite(admin.AdminSite):
                  "has_module_perms": True, "models": links + (records["models"] if records else [])}
         app_list.insert(0, tools)
         return app_list
+
+
+def tool_view(site, view):
+    """The one wrapper for a tool's admin screen: `view(request, site, **url_kwargs)` behind `site.admin_view`
+    (login, staff, never cached), so the screen renders with the site's `each_context`."""
+
+    def bound(request, *args, **kwargs):
+        return view(request, site, *args, **kwargs)
+
+    return site.admin_view(update_wrapper(bound, view))

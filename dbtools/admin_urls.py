@@ -1,6 +1,6 @@
-"""Custom admin views of dbtools. Each feature adds its URL patterns and its entry in TOOLS here."""
+"""Custom admin views of dbtools: each tool's admin_urls.admin_urlpatterns(site) (views wrapped by
+dbtools.admin_site.tool_view), and the TOOLS entries of the "Database tools" app list."""
 
-from django.urls import path
 
 # (label, url name inside the admin namespace, permission needed to see the link)
 TOOLS = [
@@ -11,32 +11,10 @@ TOOLS = [
 ]
 
 
-def _bind(site, func):
-    """An admin view calling func(request, site, …): the feature views render with the site's context."""
-    return site.admin_view(lambda request, *args, **kwargs: func(request, site, *args, **kwargs))
-
-
-def _query_urlpatterns(site):
-    from dbtools.query import views
-
-    return [
-        path("dbtools/query/", _bind(site, views.query_editor), name="dbtools_query"),
-        path("dbtools/query/cancel/", _bind(site, views.query_cancel), name="dbtools_query_cancel"),
-    ]
-
-
-def _migrations_urlpatterns(site):
-    from dbtools.migrations_bridge import views
-
-    return [
-        path("dbtools/migrations/", _bind(site, views.migrations_index), name="dbtools_migrations"),
-        path("dbtools/migrations/confirm/", _bind(site, views.migrations_confirm), name="dbtools_migrations_confirm"),
-    ]
-
-
 def tool_urlpatterns(site):
-    from dbtools.backups.admin_views import backup_urlpatterns
-    from dbtools.monitoring.admin_urls import monitoring_urlpatterns
+    from dbtools.backups.admin_urls import admin_urlpatterns as backups
+    from dbtools.migrations_bridge.admin_urls import admin_urlpatterns as migrations
+    from dbtools.monitoring.admin_urls import admin_urlpatterns as monitoring
+    from dbtools.query.admin_urls import admin_urlpatterns as query
 
-    return (_query_urlpatterns(site) + monitoring_urlpatterns(site) + _migrations_urlpatterns(site)
-            + backup_urlpatterns(site))
+    return query(site) + monitoring(site) + migrations(site) + backups(site)

@@ -3,9 +3,9 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 
-from accounts.api.permissions import require
-from accounts.api.serializers import StrictQuerySerializer
 from config.api.errors import ApiError
+from core.api.permissions import require
+from core.api.serializers import StrictQuerySerializer
 from dbtools.models import AuditEvent
 
 

@@ -43,7 +43,7 @@ def test_django_reads_the_permission_cache_the_key_lookup_fills(make_user):
 
 
 def test_admin_site_still_keeps_its_registry():
-    """dbtools/backups/admin_views.py reaches a ModelAdmin through site._registry."""
+    """Django's AdminSite keeps its ModelAdmins in site._registry (pgdeck reaches them via get_model_admin)."""
     from blog.models import Post
 
     site = admin.site

@@ -5,10 +5,10 @@ import logging
 from rest_framework import authentication, exceptions
 
 from accounts import networks
-from accounts.api.throttling import AnonRateThrottle
 from accounts.selectors import KeyRejected, api_key_authenticate
 from accounts.services import api_key_auth_failed, api_key_touch
 from config.networks import client_ip
+from core.api.throttling import AnonRateThrottle
 
 logger = logging.getLogger("pgdeck.api.auth")
 KEYWORDS = ("bearer", "api-key")

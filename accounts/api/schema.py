@@ -52,7 +52,7 @@ EMPTY_MARK = "x-empty-means-unset"  # moved to the parameter as `allowEmptyValue
 class StrictSerializerScheme(OpenApiSerializerExtension):
     """Request bodies of strict serializers refuse unknown fields: `additionalProperties: false` says so."""
 
-    target_class = "accounts.api.serializers.StrictSerializerMixin"
+    target_class = "core.api.serializers.StrictSerializerMixin"
     match_subclasses = True
 
     def map_serializer(self, auto_schema, direction):

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from accounts.api.serializers import StrictQuerySerializer, StrictSerializerMixin
 from blog.models import BlogUser, Post
+from core.api.serializers import StrictQuerySerializer, StrictSerializerMixin
 
 INT4_MAX = 2**31 - 1
 

@@ -8,12 +8,12 @@ from django.db.models import Q
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 
-from accounts.api.pagination import IdCursorPagination
-from accounts.api.permissions import require_model_perms
 from blog.api.serializers import BlogUserQuery, BlogUserSerializer, PostQuery, PostSerializer
 from blog.models import BlogUser, Post
 from blog.services import blog_delete, blog_record_save
 from config.api.errors import ApiError
+from core.api.pagination import IdCursorPagination
+from core.api.permissions import require_model_perms
 
 
 class BlogViewSet(viewsets.ModelViewSet):

@@ -3,8 +3,8 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts.api.permissions import DocsAccess
 from config.api.errors import api_not_found
+from core.api.permissions import DocsAccess
 
 urlpatterns = [
     path("v1/", include("config.api.v1")),

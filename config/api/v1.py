@@ -6,5 +6,5 @@ urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("blog.api.urls")),
     path("", include("dbtools.api.urls")),
-    path("", include("jobs.api.urls")),
+    path("", include("jobs.api_urls")),
 ]

@@ -152,8 +152,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "accounts.api.throttling.ApiKeyRateThrottle",
-        "accounts.api.throttling.AnonRateThrottle",
+        "core.api.throttling.ApiKeyRateThrottle",
+        "core.api.throttling.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "apikey": env("API_THROTTLE_KEY_RATE", default="6000/min"),
@@ -204,11 +204,11 @@ LOGGING = {
 # Accounts and REST API (issue 4). API bodies above DATA_UPLOAD_MAX_MEMORY_SIZE get a JSON 413 (uploaded files
 # do not count: Django streams them to disk).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
-REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "accounts.api.pagination.IdCursorPagination"
+REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "core.api.pagination.IdCursorPagination"
 # The API takes JSON bodies only (form encodings lose types: "1", "true", a list as repeated keys): a form body
 # with any field is a 415, an empty one is "no body". The OpenAPI schema documents application/json alone.
-REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["rest_framework.parsers.JSONParser", "accounts.api.parsers.EmptyFormParser",
-                                            "accounts.api.parsers.EmptyUrlencodedParser"]
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["rest_framework.parsers.JSONParser", "core.api.parsers.EmptyFormParser",
+                                            "core.api.parsers.EmptyUrlencodedParser"]
 SPECTACULAR_SETTINGS["PARSER_WHITELIST"] = ["rest_framework.parsers.JSONParser"]
 REST_FRAMEWORK["TEST_REQUEST_DEFAULT_FORMAT"] = "json"
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [

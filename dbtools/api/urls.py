@@ -7,7 +7,7 @@ from dbtools.audit_api import AuditListView
 urlpatterns = [
     path("audit", AuditListView.as_view(), name="api-audit"),
     path("", include("dbtools.query.api_urls")),
-    path("", include("dbtools.monitoring.api.urls")),
-    path("", include("dbtools.migrations_bridge.urls")),
+    path("", include("dbtools.monitoring.api_urls")),
+    path("", include("dbtools.migrations_bridge.api_urls")),
     path("", include("dbtools.backups.api_urls")),
 ]

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 
 from dbtools.backups import jobs, selectors, services
 from dbtools.backups.downloads import download_response
@@ -33,24 +33,7 @@ def _render(site, request, template, title, **context):
     return TemplateResponse(request, f"dbtools/backups/{template}", context)
 
 
-def backup_urlpatterns(site):
-    def view(func, **kwargs):
-        return site.admin_view(lambda request, **kw: func(site, request, **kw), **kwargs)
-
-    changelist = site._registry[Backup].changelist_view
-    return [
-        path("dbtools/backups/", site.admin_view(changelist), name="dbtools_backups"),
-        path("dbtools/backups/create/", view(create_view), name="dbtools_backup_create"),
-        path("dbtools/backups/<int:pk>/", view(detail_view), name="dbtools_backup_detail"),
-        path("dbtools/backups/<int:pk>/status.json", view(status_view), name="dbtools_backup_status"),
-        path("dbtools/backups/<int:pk>/verify/", view(verify_view), name="dbtools_backup_verify"),
-        path("dbtools/backups/<int:pk>/download/", view(download_view), name="dbtools_backup_download"),
-        path("dbtools/backups/<int:pk>/delete/", view(delete_view), name="dbtools_backup_delete"),
-        path("dbtools/backups/<int:pk>/restore/", view(restore_view), name="dbtools_backup_restore"),
-    ]
-
-
-def create_view(site, request):
+def create_view(request, site):
     _need(request, "dbtools.manage_backups")
     form = BackupCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -68,7 +51,7 @@ def create_view(site, request):
                    is_admin=services.is_admin(request.user))
 
 
-def detail_view(site, request, pk):
+def detail_view(request, site, pk):
     _need(request, "dbtools.view_backups")
     backup = _backup(pk)
     tables = sorted(((backup.snapshot or {}).get("tables") or {}).items()) if backup.status == "success" else []
@@ -82,13 +65,13 @@ def detail_view(site, request, pk):
                    status_url=reverse("admin:dbtools_backup_status", args=[backup.pk]))
 
 
-def status_view(site, request, pk):
+def status_view(request, site, pk):
     _need(request, "dbtools.view_backups")
     backup = _backup(pk)
     return JsonResponse({**selectors.backup_status(backup), "verifying": jobs.verify_running(backup)})
 
 
-def verify_view(site, request, pk):
+def verify_view(request, site, pk):
     _need(request, "dbtools.manage_backups")
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -101,7 +84,7 @@ def verify_view(site, request, pk):
     return redirect("admin:dbtools_backup_detail", backup.pk)
 
 
-def download_view(site, request, pk):
+def download_view(request, site, pk):
     _need(request, "dbtools.manage_backups")
     backup = _backup(pk)
     try:
@@ -111,7 +94,7 @@ def download_view(site, request, pk):
         return redirect("admin:dbtools_backup_detail", backup.pk)
 
 
-def delete_view(site, request, pk):
+def delete_view(request, site, pk):
     _need(request, "dbtools.manage_backups")
     backup = _backup(pk)
     if request.method == "POST":
@@ -125,7 +108,7 @@ def delete_view(site, request, pk):
     return _render(site, request, "delete.html", f"Delete backup #{backup.pk}?", backup=backup)
 
 
-def restore_view(site, request, pk):
+def restore_view(request, site, pk):
     _need(request, "dbtools.restore_backup")
     backup = _backup(pk)
     live = live_database_name()

@@ -7,10 +7,10 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.pagination import IdCursorPagination
-from accounts.api.permissions import require
-from accounts.api.serializers import EmptyBodySerializer, StrictQuerySerializer, StrictSerializerMixin, validated_body
 from config.api.errors import ApiError
+from core.api.pagination import IdCursorPagination
+from core.api.permissions import require
+from core.api.serializers import EmptyBodySerializer, StrictQuerySerializer, StrictSerializerMixin, validated_body
 from dbtools.backups import jobs, selectors
 from dbtools.backups.downloads import download_response
 from dbtools.backups.errors import BackupError

@@ -16,9 +16,10 @@ import psycopg
 from django.conf import settings
 from psycopg import sql
 
+from config.dbcheck import first_line
 from dbtools.backups import catalog
 from dbtools.backups.errors import BackupError
-from dbtools.backups.tools import connect, first_line
+from dbtools.backups.tools import connect
 
 COLUMNS_SQL = """
 SELECT a.attname, format_type(a.atttypid, a.atttypmod)

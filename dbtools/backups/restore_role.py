@@ -17,8 +17,9 @@ import psycopg
 from django.conf import settings
 from psycopg import sql
 
+from config.dbcheck import first_line
 from dbtools.backups.errors import BackupError
-from dbtools.backups.tools import connect, connection_fields, first_line
+from dbtools.backups.tools import connect, connection_fields
 
 # INHERIT: a member of no role, so it inherits nothing but its databases' implicit pg_database_owner (which
 # PostgreSQL 15 withholds from a NOINHERIT owner: no CREATE on `public`).

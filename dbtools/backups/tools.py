@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg
 from django.conf import settings
 
+from config.dbcheck import first_line
 from dbtools.backups.errors import BackupError
 
 TOOLS = ("pg_dump", "pg_restore", "psql")
@@ -69,11 +70,6 @@ def stop_process(proc):
     if proc.poll() is None:
         proc.kill()
         proc.wait()
-
-
-def first_line(exc_or_text):
-    lines = [line.strip() for line in str(exc_or_text).strip().splitlines() if line.strip()]
-    return lines[0] if lines else "unknown error"
 
 
 def server_version_num(dbname=None):

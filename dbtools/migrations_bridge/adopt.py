@@ -11,6 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 from psycopg import sql
 
+from config.dbcheck import first_line
 from dbtools.migrations_bridge import log
 from dbtools.migrations_bridge.catalog import catalog_diff, catalog_snapshot, conninfo_for, public_tables
 from dbtools.migrations_bridge.hooks import applied_mirrored
@@ -31,10 +32,6 @@ class AdoptRefused(BridgeError):
         self.diff = diff
 
 
-def _first_line(exc):
-    return (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
-
-
 @contextmanager
 def scratch_database(settings_dict):
     """A throw-away empty database on the same server (dropped on exit)."""
@@ -45,7 +42,7 @@ def scratch_database(settings_dict):
             conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
     except psycopg.Error as exc:
         raise BridgeError("adopt builds the expected schema in a scratch database and could not create one "
-                          f"({_first_line(exc)}); grant CREATEDB to this role or adopt as one that has it",
+                          f"({first_line(exc)}); grant CREATEDB to this role or adopt as one that has it",
                           "scratch_database")
     try:
         yield conninfo_for(settings_dict, name)
@@ -65,7 +62,7 @@ def expected_schema_diff(connection, pair):
                 conn.execute(script)
         except psycopg.Error as exc:
             raise BridgeError(f"the migrations up to {pair.django_name} did not run on an empty database "
-                              f"({_first_line(exc)}): cannot tell what the schema should be", "scratch_database")
+                              f"({first_line(exc)}): cannot tell what the schema should be", "scratch_database")
         tables = public_tables(scratch)
         expected = catalog_snapshot(scratch, tables)
     actual = catalog_snapshot(conninfo_for(connection.settings_dict), tables)

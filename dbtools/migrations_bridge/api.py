@@ -9,10 +9,10 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.permissions import require
-from accounts.api.serializers import StrictSerializerMixin, validated_body
 from accounts.models import ApiKey
 from config.api.errors import ApiError
+from core.api.permissions import require
+from core.api.serializers import StrictSerializerMixin, validated_body
 from dbtools.migrations_bridge import selectors
 from dbtools.migrations_bridge.services import BridgeError, migrations_move
 from dbtools.models import MigrationLog

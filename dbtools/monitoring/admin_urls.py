@@ -1,9 +1,8 @@
 """URL patterns of the monitoring screens, mounted in pgdeck's admin site by dbtools/admin_urls.py."""
 
-from functools import partial, update_wrapper
-
 from django.urls import path
 
+from dbtools.admin_site import tool_view
 from dbtools.monitoring import admin_actions, admin_views, bloat, cancel_all_views, tuning
 from dbtools.monitoring.history import views as history_views
 from dbtools.monitoring.index_advice import views as index_advice_views
@@ -27,9 +26,5 @@ PAGES = [
 ]
 
 
-def monitoring_urlpatterns(site):
-    patterns = []
-    for route, view, name in PAGES:
-        bound = update_wrapper(partial(view, site=site), view)
-        patterns.append(path(f"dbtools/monitoring/{route}", site.admin_view(bound), name=name))
-    return patterns
+def admin_urlpatterns(site):
+    return [path(f"dbtools/monitoring/{route}", tool_view(site, view), name=name) for route, view, name in PAGES]

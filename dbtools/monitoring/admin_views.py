@@ -4,6 +4,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
 
@@ -99,7 +100,7 @@ def tables_view(request):
                                 search=search)
     columns = [(key, label, sort == key) for key, label in TABLE_COLUMNS]
     return {**data, "sort": sort, "dir": "desc" if descending else "asc", "q": search, "columns": columns,
-            "page_numbers": _page_numbers(data["page"], data["pages"])}
+            "page_numbers": _page_numbers(data["page"], data["pages"]), "ellipsis": Paginator.ELLIPSIS}
 
 
 TABLE_COLUMNS = [("name", "Table"), ("size", "Total size"), ("rows", "Estimated rows"), ("seq_scan", "Seq scans"),
@@ -107,14 +108,8 @@ TABLE_COLUMNS = [("name", "Table"), ("size", "Total size"), ("rows", "Estimated 
 
 
 def _page_numbers(page, pages):
-    """Like the admin's paginator: the first, last and a window around the current page; None is an ellipsis."""
-    shown = sorted({1, pages, *range(max(1, page - 3), min(pages, page + 3) + 1)})
-    numbers = []
-    for number in shown:
-        if numbers and number - numbers[-1] > 1:
-            numbers.append(None)
-        numbers.append(number)
-    return numbers
+    """Django's admin pagination: the first, last and a window around the current page, Paginator.ELLIPSIS between."""
+    return list(Paginator(range(pages), 1).get_elided_page_range(page, on_each_side=3, on_ends=1))
 
 
 @monitoring_view("dbtools_monitoring_indexes", "Indexes", "indexes.html")

@@ -7,7 +7,7 @@ Every role sees only backends of the app's own database (the queries filter on c
 
 from dataclasses import dataclass
 
-from accounts.api.permissions import key_allows
+from core.api.permissions import key_allows
 from dbtools.models import QueryHistory
 from dbtools.monitoring.redaction import shown_query
 

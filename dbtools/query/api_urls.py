@@ -1,14 +1,14 @@
 from django.urls import path
 
-from dbtools.query import api_saved, api_views
+from dbtools.query import api
 
 urlpatterns = [
-    path("query", api_views.QueryView.as_view(), name="api-query"),
-    path("query/explain", api_views.ExplainView.as_view(), name="api-query-explain"),
-    path("query/export", api_views.ExportView.as_view(), name="api-query-export"),
-    path("query/<int:query_id>/cancel", api_views.CancelView.as_view(), name="api-query-cancel"),
-    path("query-history", api_views.QueryHistoryView.as_view(), name="api-query-history"),
-    path("saved-queries", api_saved.SavedQueryListView.as_view(), name="api-saved-queries"),
-    path("saved-queries/<int:pk>", api_saved.SavedQueryDetailView.as_view(), name="api-saved-query"),
-    path("saved-queries/<int:pk>/run", api_saved.SavedQueryRunView.as_view(), name="api-saved-query-run"),
+    path("query", api.QueryView.as_view(), name="api-query"),
+    path("query/explain", api.ExplainView.as_view(), name="api-query-explain"),
+    path("query/export", api.ExportView.as_view(), name="api-query-export"),
+    path("query/<int:query_id>/cancel", api.CancelView.as_view(), name="api-query-cancel"),
+    path("query-history", api.QueryHistoryView.as_view(), name="api-query-history"),
+    path("saved-queries", api.SavedQueryListView.as_view(), name="api-saved-queries"),
+    path("saved-queries/<int:pk>", api.SavedQueryDetailView.as_view(), name="api-saved-query"),
+    path("saved-queries/<int:pk>/run", api.SavedQueryRunView.as_view(), name="api-saved-query-run"),
 ]

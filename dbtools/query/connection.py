@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connections
 from psycopg import sql
 
+from config.dbcheck import first_line
 from config.env import parse_database_url
 from config.errors import ConfigError
 from config.routers import read_alias
@@ -70,11 +71,6 @@ def conninfo(mode, alias="default", user=None):
     return params
 
 
-def _first_line(exc):
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else exc.__class__.__name__
-
-
 def _connect_once(params):
     return psycopg.connect(autocommit=True, **params)
 
@@ -90,7 +86,7 @@ def connect(mode, alias="default", user=None):
             roles.ensure_user_role(mode, user.pk)  # first run of this user: make their role, then log in
             return _connect_once(params)
     except psycopg.OperationalError as exc:
-        text = _first_line(exc)
+        text = first_line(exc)
         if getattr(exc, "sqlstate", None) == TOO_MANY_CONNECTIONS or "too many connections for role" in text:
             raise QueryError(f"Too many runs at once for {params.get('user')!r} (limit "
                              f"{settings.QUERY_MAX_RUNS_PER_USER} per user): wait for one to finish or cancel it.",

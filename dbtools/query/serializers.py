@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from accounts.api.serializers import StrictQuerySerializer, StrictSerializerMixin
+from core.api.serializers import StrictQuerySerializer, StrictSerializerMixin
 from dbtools.models import QueryHistory, SavedQuery
 
 

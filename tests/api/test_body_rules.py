@@ -1,4 +1,4 @@
-"""The body rules every write shares (accounts/api/serializers.py), each as the schema states it."""
+"""The body rules every write shares (core/api/serializers.py), each as the schema states it."""
 
 import pytest
 

@@ -2,7 +2,7 @@
 
 Every POST/PUT/PATCH operation the schema lists gets `{"nonsense": 1}` (alone, and next to a valid body where
 there is one) for an object that exists; each must answer 400 `unknown_field` naming it, and nothing may change.
-The rule lives in one place: accounts.api.serializers.StrictSerializerMixin (and EmptyBodySerializer for the
+The rule lives in one place: core.api.serializers.StrictSerializerMixin (and EmptyBodySerializer for the
 writes that take no body); the schema says it too (`additionalProperties: false`).
 """
 

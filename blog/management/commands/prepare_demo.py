@@ -6,6 +6,7 @@ from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 
 from config.commands import CommandMixin
+from config.dbcheck import first_line
 
 DEMO_USERS, DEMO_POSTS = 200, 2000
 
@@ -36,5 +37,5 @@ class Command(CommandMixin, BaseCommand):
             with connection.cursor() as cursor:
                 cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         except DatabaseError as exc:
-            first_line = str(exc).strip().splitlines()[0]
-            self.stderr.write(f"pg_stat_statements not created ({first_line}); Query stats will say how to add it.")
+            self.stderr.write(f"pg_stat_statements not created ({first_line(exc)}); "
+                              "Query stats will say how to add it.")

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from psycopg.sql import Composable
 
+from config.dbcheck import first_line
 from config.routers import read_alias
 
 
@@ -60,12 +61,7 @@ def fetch_all(sql, params=None):
                                previous)
             return rows
     except DatabaseError as exc:
-        raise MonitoringQueryError(first_line(exc)) from exc
-
-
-def first_line(exc):
-    text = str(exc.__cause__ or exc).strip().splitlines()
-    return text[0] if text else exc.__class__.__name__
+        raise MonitoringQueryError(first_line(exc.__cause__ or exc)) from exc
 
 
 def fetch_one(sql, params=None):

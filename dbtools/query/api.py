@@ -1,17 +1,19 @@
-"""REST API of the query editor: run, explain, cancel, export, history. Thin: the work is in runner/services."""
+"""REST API of the query editor: run, explain, cancel, export, history, saved queries. Thin: the work is in
+runner/services."""
 
 from django.conf import settings
 from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.generics import ListAPIView
+from rest_framework.generics import ListAPIView, ListCreateAPIView, RetrieveUpdateDestroyAPIView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.pagination import IdCursorPagination
-from accounts.api.permissions import has_api_permission, require
-from accounts.api.serializers import EmptyBodySerializer, validated_body
 from config.api.errors import ApiError
+from core.api.pagination import IdCursorPagination
+from core.api.permissions import has_api_permission, require
+from core.api.serializers import EmptyBodySerializer, validated_body
 from dbtools.query import selectors, services
 from dbtools.query.errors import QueryError
 from dbtools.query.explain import explain_query
@@ -24,6 +26,8 @@ from dbtools.query.serializers import (
     QueryHistorySerializer,
     QueryRequestSerializer,
     QueryResultSerializer,
+    RunSavedSerializer,
+    SavedQuerySerializer,
     explain_payload,
     result_payload,
 )
@@ -144,3 +148,55 @@ class QueryHistoryView(ListAPIView):
         if "user" in filters:
             entries = entries.filter(user__username=filters["user"])
         return entries
+
+
+MANAGE = "dbtools.manage_saved_queries"
+
+
+class SavedQueryListView(ListCreateAPIView):
+    permission_classes = [require(MANAGE, safe_perm="dbtools.run_query")]
+    serializer_class = SavedQuerySerializer  # cursor-paginated, newest first, like every list
+
+    def get_queryset(self):
+        return selectors.saved_queries_for(self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        check_body_size(request)
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.saved_query_create(
+            owner=self.request.user, name=data["name"], sql=data["sql"], description=data.get("description", ""),
+            shared=data.get("shared", False))
+
+
+class SavedQueryDetailView(RetrieveUpdateDestroyAPIView):
+    permission_classes = [require(MANAGE, safe_perm="dbtools.run_query")]
+    serializer_class = SavedQuerySerializer
+
+    def get_queryset(self):
+        return selectors.saved_queries_for(self.request.user)
+
+    def check_object_permissions(self, request, obj):
+        super().check_object_permissions(request, obj)
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not selectors.saved_query_editable(request.user, obj):
+            raise ApiError(403, "permission_denied", "Only the owner (or an admin) may change this saved query.")
+
+    def perform_update(self, serializer):
+        serializer.instance = services.saved_query_update(serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.saved_query_delete(instance)
+
+
+class SavedQueryRunView(APIView):
+    permission_classes = [require("dbtools.run_query")]
+
+    @extend_schema(request=RunSavedSerializer, responses=QueryResultSerializer)
+    def post(self, request, pk):
+        saved = get_object_or_404(selectors.saved_queries_for(request.user), pk=pk)
+        data = validated(RunSavedSerializer, request)
+        result = run_for_api(request, sql=saved.sql, params=data["params"], limit=data.get("limit"))
+        services.saved_query_mark_run(saved)
+        return Response(result_payload(result))

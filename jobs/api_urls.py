@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jobs.api.views import JobCancelView, JobDetailView, JobListView, JobRetryView
+from jobs.api import JobCancelView, JobDetailView, JobListView, JobRetryView
 
 urlpatterns = [
     path("jobs", JobListView.as_view(), name="api-jobs"),

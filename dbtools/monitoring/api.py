@@ -7,9 +7,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.permissions import require
-from accounts.api.serializers import EmptyBodySerializer, validated_body
 from config.api.errors import ApiError
+from core.api.permissions import require
+from core.api.serializers import EmptyBodySerializer, validated_body
 from dbtools.monitoring import selectors, services
 from dbtools.monitoring.queries.base import MonitoringQueryError
 from dbtools.monitoring.visibility import visibility_for

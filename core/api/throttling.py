@@ -9,8 +9,8 @@ import time
 
 from rest_framework.throttling import SimpleRateThrottle
 
-from accounts.models import ApiKey
 from config.networks import client_ip
+from core.api.credentials import ScopedCredential
 
 
 class FixedWindowRateThrottle(SimpleRateThrottle):
@@ -47,7 +47,7 @@ class ApiKeyRateThrottle(FixedWindowRateThrottle):
     scope = "apikey"
 
     def get_cache_key(self, request, view):
-        if isinstance(request.auth, ApiKey):
+        if isinstance(request.auth, ScopedCredential):
             ident = f"key:{request.auth.pk}"
         elif request.user and request.user.is_authenticated:
             ident = f"user:{request.user.pk}"

@@ -3,14 +3,13 @@
 from django.conf import settings
 from rest_framework.permissions import BasePermission
 
-from accounts.models import ApiKey
-from accounts.roles import scope_allows
+from core.api.credentials import ScopedCredential
 
 
 def key_allows(request, perm):
     auth = getattr(request, "auth", None)
-    if isinstance(auth, ApiKey):
-        return scope_allows(auth.scopes, perm)
+    if isinstance(auth, ScopedCredential):
+        return auth.allows(perm)
     return True  # session login: the role alone decides
 
 
