@@ -5,6 +5,8 @@ The password travels in PGPASSWORD of the child's environment only: never in arg
 
 import os
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -16,19 +18,38 @@ from django.conf import settings
 
 from config.dbcheck import first_line
 from dbtools.backups.errors import BackupError
+from targets import seam
+from targets.errors import TargetError
 
 TOOLS = ("pg_dump", "pg_restore", "psql")
+# The target a restore works on: every connection and client tool of the restore machinery (restore role,
+# scratch databases, row replacement) reaches that target's server while `using_target(name)` is active.
+_target = ContextVar("pgdeck_backup_target", default="default")
+
+
+@contextmanager
+def using_target(name):
+    token = _target.set(name or "default")
+    try:
+        yield
+    finally:
+        _target.reset(token)
+
+
+def current_target():
+    return _target.get()
+
+
 DB_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
 
 
-def connection_fields(dbname=None):
-    db = settings.DATABASES["default"]
-    options = db.get("OPTIONS") or {}
-    return {
-        "host": db.get("HOST") or "", "port": str(db.get("PORT") or ""), "user": db.get("USER") or "",
-        "password": db.get("PASSWORD") or "", "dbname": dbname or db["NAME"],
-        "sslmode": options.get("sslmode") or "", "sslrootcert": options.get("sslrootcert") or "",
-    }
+def connection_fields(dbname=None, target=None):
+    """libpq parameters of `target` (default: the current one) for backups, TLS options included, without
+    connect_timeout and application_name, which each caller sets."""
+    params = seam.connect_kwargs(target or current_target(), "backup", **({"dbname": dbname} if dbname else {}))
+    fields = {key: "" for key in ("host", "port", "user", "password", "dbname", "sslmode", "sslrootcert")}
+    fields.update({k: str(v) for k, v in params.items() if k not in ("connect_timeout", "application_name")})
+    return fields
 
 
 def live_database_name():
@@ -41,28 +62,46 @@ def check_database_name(name):
     return name
 
 
-def client_env(dbname=None):
-    """The environment for a client tool: our connection in PG* variables, messages in English."""
-    fields = connection_fields(dbname)
+def client_env(dbname=None, target=None):
+    """The environment for a client tool: our connection in PG* variables (from the seam), messages in English."""
+    _argv, pg_env = seam.tool_args_env(target or current_target(), "backup",
+                                       **({"dbname": dbname} if dbname else {}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    pairs = {"PGHOST": fields["host"], "PGPORT": fields["port"], "PGUSER": fields["user"],
-             "PGPASSWORD": fields["password"], "PGDATABASE": fields["dbname"], "PGSSLMODE": fields["sslmode"],
-             "PGSSLROOTCERT": fields["sslrootcert"]}
-    env.update({k: v for k, v in pairs.items() if v})
-    env.update({"PGCONNECT_TIMEOUT": "10", "PGAPPNAME": "pgdeck-backup", "LC_MESSAGES": "C", "LANG": "C.UTF-8"})
+    env.update(pg_env)
+    env.update({"LC_MESSAGES": "C", "LANG": "C.UTF-8"})
     return env
 
 
-def connect(dbname=None, *, autocommit=True):
-    """A psycopg connection of our own (not Django's) to `dbname` on the configured server."""
-    fields = connection_fields(dbname)
+def connect(dbname=None, *, autocommit=True, target=None):
+    """A psycopg connection of our own (not Django's) to `dbname` on the server of `target` (default: the one
+    `using_target` names, else the app's)."""
+    target = target or current_target()
+    try:
+        fields = connection_fields(dbname, target)
+    except TargetError as exc:
+        raise BackupError(f"target {target}: {exc}", code=exc.code, status=404 if exc.status == 404 else 424) \
+            from None
     params = {k: v for k, v in fields.items() if v}
     try:
         return psycopg.connect(**params, connect_timeout=10, autocommit=autocommit,
                                application_name="pgdeck-backup")
     except psycopg.Error as exc:
         where = fields["host"] or "localhost"
-        raise BackupError(f"cannot connect to database {fields['dbname']} on {where}: {first_line(exc)}") from None
+        on = "" if target == "default" else f" (target {target})"
+        raise BackupError(f"cannot connect to database {fields['dbname']} on {where}{on}: {first_line(exc)}",
+                          code="backup_error" if target == "default" else "target_unavailable",
+                          status=400 if target == "default" else 424) from None
+
+
+FINGERPRINT_SQL = ("SELECT pg_postmaster_start_time(), d.oid FROM pg_database d "
+                   "WHERE d.datname = current_database()")
+
+
+def database_fingerprint(dbname, target):
+    """What identifies one database on one running server, whatever host name or port reaches it: two targets
+    (or a target and the app's own) with the same fingerprint are the same database."""
+    with connect(dbname, target=target) as conn:
+        return tuple(conn.execute(FINGERPRINT_SQL).fetchone())
 
 
 def stop_process(proc):

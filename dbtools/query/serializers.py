@@ -29,8 +29,17 @@ def jsonable(value):
     return str(value)
 
 
+TARGET_RE = r"^[a-z0-9][a-z0-9_-]{0,99}$"
+
+
+def target_field():
+    return serializers.RegexField(TARGET_RE, required=False, default="default", max_length=100,
+                                  help_text="a registered target's name; default: the app's own database")
+
+
 class QueryRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     sql = serializers.CharField(trim_whitespace=False)
+    target = target_field()
     params = serializers.DictField(required=False, default=dict)
     limit = serializers.IntegerField(required=False, min_value=1, allow_null=True)
     mode = serializers.ChoiceField(choices=["read", "write"], default="read")
@@ -38,16 +47,20 @@ class QueryRequestSerializer(StrictSerializerMixin, serializers.Serializer):
 
 class ExplainRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     sql = serializers.CharField(trim_whitespace=False)
+    target = target_field()
     params = serializers.DictField(required=False, default=dict)
     analyze = serializers.BooleanField(default=False)
 
 
 class ExportRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     sql = serializers.CharField(trim_whitespace=False)
+    target = target_field()
     params = serializers.DictField(required=False, default=dict)
 
 
 class RunSavedSerializer(StrictSerializerMixin, serializers.Serializer):
+    target = serializers.RegexField(TARGET_RE, required=False, max_length=100,
+                                    help_text="default: the saved query's own target")
     params = serializers.DictField(required=False, default=dict)
     limit = serializers.IntegerField(required=False, min_value=1, allow_null=True)
 
@@ -66,12 +79,13 @@ class QueryResultSerializer(serializers.Serializer):
     query_id = serializers.IntegerField()
     command = serializers.CharField()
     mode = serializers.CharField()
+    target = serializers.CharField()
 
 
 def result_payload(result):
     return {"columns": result.columns, "rows": [[jsonable(v) for v in row] for row in result.rows],
             "row_count": result.row_count, "truncated": result.truncated, "duration_ms": result.duration_ms,
-            "query_id": result.query_id, "command": result.command, "mode": result.mode}
+            "query_id": result.query_id, "command": result.command, "mode": result.mode, "target": result.target}
 
 
 def explain_payload(result):
@@ -86,6 +100,7 @@ class HistoryQuery(StrictQuerySerializer):
     status = serializers.ChoiceField(choices=QueryHistory.STATUS_CHOICES, required=False)
     mode = serializers.ChoiceField(choices=QueryHistory.MODE_CHOICES, required=False)
     user = serializers.CharField(required=False, max_length=150, help_text="username (view_all_query_history)")
+    target = serializers.RegexField(TARGET_RE, required=False, max_length=100)
 
 
 class QueryHistorySerializer(serializers.ModelSerializer):
@@ -94,14 +109,16 @@ class QueryHistorySerializer(serializers.ModelSerializer):
     class Meta:
         model = QueryHistory
         fields = ["id", "query", "user", "timestamp", "status", "mode", "execution_time", "row_count", "error",
-                  "cancelled", "database_alias"]
+                  "cancelled", "database_alias", "target"]
 
 
 class SavedQuerySerializer(StrictSerializerMixin, serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
+    target = serializers.RegexField(TARGET_RE, required=False, max_length=100,
+                                    help_text="the target it runs on by default (default: the app's own database)")
 
     class Meta:
         model = SavedQuery
-        fields = ["id", "name", "description", "sql", "shared", "owner", "run_count", "last_run_at", "created_at",
-                  "updated_at"]
+        fields = ["id", "name", "description", "sql", "shared", "target", "owner", "run_count", "last_run_at",
+                  "created_at", "updated_at"]
         read_only_fields = ["run_count", "last_run_at", "created_at", "updated_at"]

@@ -7,7 +7,6 @@ from django.core.management.base import BaseCommand, CommandError
 from dbtools.backups import services
 from dbtools.backups.cli import resolve_actor
 from dbtools.backups.errors import BackupError
-from dbtools.backups.tools import live_database_name
 
 
 class Command(BaseCommand):
@@ -16,6 +15,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file")
         parser.add_argument("--target-db", help="database to restore into (default: the configured, live one)")
+        parser.add_argument("--target", default="default",
+                            help="the registered database target to restore on (default: the app's own server)")
         parser.add_argument("--create", action="store_true", help="create the target first (dropped on failure)")
         parser.add_argument("--yes", action="store_true", help="confirm restoring over the live database")
         parser.add_argument("--foreign", action="store_true",
@@ -25,11 +26,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         actor = resolve_actor(options["user"])
-        target = options["target_db"] or live_database_name()
-        confirmed = options["yes"] or (target == live_database_name() and self._confirm(target))
+        target_name = options["target"]
         try:
+            live = services.target_database(target_name)
+            target = options["target_db"] or live
+            confirmed = options["yes"] or (target == live and self._confirm(target))
             services.backup_restore(actor=actor, path=options["file"], target=target, create=options["create"],
-                                    confirmed=confirmed, foreign=options["foreign"])
+                                    confirmed=confirmed, foreign=options["foreign"], target_name=target_name)
         except (BackupError, PermissionError) as exc:
             raise CommandError(str(exc))
         except KeyboardInterrupt:
