@@ -50,6 +50,10 @@ class ApiKey(ScopedCredential, models.Model):
         """The key's scopes cover `perm` (the role is checked apart: core.api.permissions)."""
         return scope_allows(self.scopes, perm)
 
+    def allows_target(self, name):
+        """A key limited to some database targets covers only those; an empty list: every target."""
+        return not self.targets or name in self.targets
+
     @property
     def status(self):
         if self.revoked_at:

@@ -17,8 +17,8 @@ def key_allows_target(request, target_name):
     """An API key limited to some database targets (ApiKey.targets) covers only those; an empty list, or a session
     login, leaves it to the user's role (targets.selectors.user_can, checked by the tool)."""
     auth = getattr(request, "auth", None)
-    if isinstance(auth, ApiKey) and auth.targets:
-        return target_name in auth.targets
+    if isinstance(auth, ScopedCredential):
+        return auth.allows_target(target_name)
     return True
 
 

@@ -12,7 +12,7 @@ def _target_choices(user, capability):
 
 
 class BackupCreateForm(forms.Form):
-    target = forms.ChoiceField(choices=[("default", "default")], initial="default",
+    target = forms.ChoiceField(choices=[("default", "default")], initial="default", required=False,
                                help_text="the registered database target to dump (default: the app's own)")
     format = forms.ChoiceField(choices=[(f, f) for f in FORMATS], initial="custom",
                                help_text="custom: compressed, restorable table by table; plain: SQL text; "
@@ -31,6 +31,7 @@ class BackupCreateForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        data["target"] = data.get("target") or "default"
         if data.get("encrypt") and not settings.BACKUP_ENCRYPTION_KEY:
             self.add_error("encrypt", "BACKUP_ENCRYPTION_KEY is not set on the server.")
         if data.get("encrypt") and data.get("format") == "directory":
@@ -40,7 +41,7 @@ class BackupCreateForm(forms.Form):
 
 
 class RestoreForm(forms.Form):
-    target = forms.ChoiceField(choices=[("default", "default")], initial="default", label="Target",
+    target = forms.ChoiceField(choices=[("default", "default")], initial="default", label="Target", required=False,
                                help_text="the registered database target whose server receives the restore")
     target_db = forms.CharField(max_length=63, label="Target database")
     create = forms.BooleanField(required=False, label="Create it first (dropped again if the restore fails)")
@@ -65,9 +66,11 @@ class RestoreForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        expected = self.confirmation(data.get("target") or "default", data.get("target_db") or "")
+        data["target"] = data.get("target") or "default"
+        expected = self.confirmation(data["target"], data.get("target_db") or "")
         if data.get("target_db") and data.get("confirm", "").strip() != expected:
-            self.add_error("confirm", f"This must be exactly {expected!r}.")
+            self.add_error("confirm", "This must be exactly the target database's name" + (
+                "." if expected == data["target_db"] else f", prefixed by its target: {expected}."))
         return data
 
     @property

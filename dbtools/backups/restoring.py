@@ -146,7 +146,8 @@ def restore_authorize(actor, target, target_name="default"):
     registered target; and over a live database holding rows (the app's own, or a target's own database), an
     admin and a full, verified backup of it newer than RESTORE_REQUIRES_VERIFIED_BACKUP_MINUTES."""
     require_permission(actor, "dbtools.restore_backup")
-    backup_target(actor, target_name, "restore")
+    if not is_default(target_name):  # the default target keeps today's rule: the permission above
+        backup_target(actor, target_name, "restore")
     if target != live_name(target_name) or not _has_rows(target):
         return
     if not is_admin(actor):
@@ -173,18 +174,19 @@ def backup_restore(*, actor, path, target=None, create=False, confirmed=False, f
 
 
 def _restore(*, actor, path, target, create, confirmed, foreign, request, target_name):
-    target_name = backup_target(actor, target_name, "restore")
+    if not is_default(target_name):
+        target_name = backup_target(actor, target_name, "restore")
     target = check_database_name(target or live_name(target_name))
     live = target == live_name(target_name)
     if live and not confirmed:
         raise BackupError(f"restoring over the live database {target} replaces its data: confirm with --yes")
     path = _existing(path)
     backup = trust.row_for(path)
+    if not is_default(target_name) and database_exists(target):
+        _refuse_app_database(target_name, target)
     restore_authorize(actor, target, target_name)
     facts = trust.facts_for(path, backup, foreign=foreign)
     exists = database_exists(target)
-    if exists and not is_default(target_name):
-        _refuse_app_database(target_name, target)
     if create and exists:
         raise BackupError(f"database {target} already exists; leave out --create to restore into it")
     if not create and not exists:

@@ -5,10 +5,10 @@ The password travels in PGPASSWORD of the child's environment only: never in arg
 
 import os
 import re
-from contextlib import contextmanager
-from contextvars import ContextVar
 import shutil
 import subprocess
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path

@@ -10,13 +10,14 @@ from rest_framework.views import APIView
 from config.api.errors import ApiError
 from core.api.permissions import require
 from core.api.serializers import EmptyBodySerializer, validated_body
-from dbtools.monitoring import selectors, services
 from dbtools.api_targets import TARGET_HELP, api_target
+from dbtools.monitoring import selectors, services
 from dbtools.monitoring.queries.base import MonitoringQueryError, monitoring_target
 from dbtools.monitoring.visibility import visibility_for
 
 VIEW = require("dbtools.view_monitoring")
 INT4_MAX = 2**31 - 1
+TARGET_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 TARGET = OpenApiParameter("target", {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,99}$"}, required=False,
                           description=TARGET_HELP)
 
@@ -28,7 +29,11 @@ def _query_error(exc):
 
 def _on_target(request, capability, work):
     """Run `work()` with the monitoring queries on the request's ?target= (checked for key, user, capability)."""
-    target = api_target(request, request.query_params.get("target"), "monitor")
+    raw = request.query_params.get("target")
+    if raw is not None and not TARGET_RE.fullmatch(raw):
+        raise ApiError(400, "invalid_parameter", "target must be a target's name (lowercase letters, digits, - and _).",
+                       {"target": raw[:100]})
+    target = api_target(request, raw, "monitor")
     if capability != "monitor":
         api_target(request, target, capability)
     try:
@@ -104,8 +109,8 @@ class LocksView(MonitoringView):
 
 class TablesView(MonitoringView):
     @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[
-        TARGET, OpenApiParameter("sort", str, enum=selectors.TABLE_SORTS), OpenApiParameter("dir", str, enum=["asc", "desc"]),
-        _int_param("page", 1), OpenApiParameter("q", str)])
+        TARGET, OpenApiParameter("sort", str, enum=selectors.TABLE_SORTS),
+        OpenApiParameter("dir", str, enum=["asc", "desc"]), _int_param("page", 1), OpenApiParameter("q", str)])
     def get(self, request):
         return super().get(request)
 

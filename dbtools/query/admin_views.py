@@ -18,6 +18,7 @@ from dbtools.query.export import Export
 from dbtools.query.forms import QueryForm
 from dbtools.query.runner import authorized_target, run_query
 from dbtools.query.serializers import jsonable
+from targets.context_processors import badge_for
 
 NULL = object()
 CELL_CHARS = 2000  # the API returns whole values; the page shows this much of each
@@ -44,6 +45,7 @@ def _schema(request, form, context):
     target = (form.cleaned_data.get("target") if form.is_bound and form.is_valid() else None) \
         or form.initial.get("target") or "default"
     context["target"] = target
+    context["target_badge"] = badge_for(target)  # the header's environment badge names the run's target
     try:
         tree = selectors.schema_tree(authorized_target(request.user, target, "read"))
     except QueryError as error:

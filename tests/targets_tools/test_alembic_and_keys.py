@@ -66,3 +66,31 @@ def test_key_limited_to_a_target_is_refused_elsewhere_on_every_tool(make_user, p
                      client.post("/api/v1/backups", {"target": "default"}, format="json")):
         assert response.status_code == 403, response.content
         assert response.json()["error"]["code"] == "target_forbidden"
+
+
+def test_create_api_key_command_takes_targets(make_user):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from accounts.models import ApiKey
+
+    owner = make_user("analyst")
+    err = StringIO()
+    call_command("create_api_key", "--user", owner.username, "--name", "nightly", "--targets", "pg15, staging",
+                 stdout=StringIO(), stderr=err)
+    assert ApiKey.objects.get().targets == ["pg15", "staging"] and "targets pg15, staging" in err.getvalue()
+
+
+def test_admin_key_form_takes_targets(client, make_user):
+    from accounts.models import ApiKey
+
+    admin = make_user("admin", username="root")
+    client.force_login(admin)
+    response = client.post("/admin/accounts/apikey/add/", {"user": admin.pk, "name": "k", "scopes": ["read"],
+                                                           "expires_in": "90d", "targets": "pg15\nBad Name"})
+    assert response.status_code == 200 and "is not a target name" in response.content.decode()
+    response = client.post("/admin/accounts/apikey/add/", {"user": admin.pk, "name": "k", "scopes": ["read"],
+                                                           "expires_in": "90d", "targets": "pg15, default"})
+    assert response.status_code in (200, 302)
+    assert ApiKey.objects.get().targets == ["pg15", "default"]
