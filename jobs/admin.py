@@ -1,13 +1,16 @@
 """The Jobs screen (queued / running / done / failed, live progress, cancel, retry) and the schedules."""
 
 from django.contrib import admin, messages
-from django.http import JsonResponse
-from django.urls import path
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from dbtools.backups.errors import BackupError
 from jobs import services
 from jobs.errors import JobError
+from jobs.exports import export_download
 from jobs.forms import ScheduleForm
 from jobs.models import JobRun, QuerySnapshot, Schedule
 from jobs.schedules import CronError, cron_preview
@@ -32,7 +35,7 @@ class JobRunAdmin(admin.ModelAdmin):
     list_filter = (StatusGroupFilter, "kind")
     search_fields = ("target", "started_by", "error")
     readonly_fields = ("kind", "status", "started_by", "target", "params", "progress", "log_lines", "result",
-                       "error", "worker", "backup", "schedule", "retry_of", "created_at", "started_at",
+                       "download", "error", "worker", "backup", "schedule", "retry_of", "created_at", "started_at",
                        "finished_at", "duration_display")
     fields = readonly_fields
     actions = ["cancel_jobs", "retry_jobs"]
@@ -40,6 +43,16 @@ class JobRunAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # jobs are started by the screens that own them (backups, schedules) or the API
+
+    def has_view_permission(self, request, obj=None):
+        """Operators see every job; a user who may export sees their own export jobs (to fetch the file)."""
+        if super().has_view_permission(request, obj):
+            return True
+        return request.user.has_perm("dbtools.export_query") and (obj is None or obj.user_id == request.user.pk)
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        return rows if super().has_view_permission(request) else rows.filter(user=request.user, kind="export")
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -65,6 +78,33 @@ class JobRunAdmin(admin.ModelAdmin):
     @admin.display(description="log (last lines)")
     def log_lines(self, obj):
         return format_html("<pre class='job-log'>{}</pre>", obj.log or "–")
+
+    @admin.display(description="file")
+    def download(self, obj):
+        if obj.kind != "export":
+            return "–"
+        if obj.status != "succeeded":
+            return "offered once the export has succeeded"
+        return format_html('<a href="{}">{}</a>', reverse("admin:jobs_jobrun_download", args=[obj.pk]),
+                           (obj.result or {}).get("filename", "download"))
+
+    def get_urls(self):
+        download = self.admin_site.admin_view(self.download_view)
+        return [path("<int:pk>/download/", download, name="jobs_jobrun_download"), *super().get_urls()]
+
+    def download_view(self, request, pk):
+        """A succeeded export's file, to the user who started it (jobs.exports.export_download)."""
+        run = JobRun.objects.filter(pk=pk).first()
+        if run is None:
+            raise Http404("No such job")
+        try:
+            file, filename, content_type = export_download(run, request.user)
+        except PermissionError:
+            raise PermissionDenied from None
+        except JobError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return redirect("admin:jobs_jobrun_change", pk)
+        return FileResponse(open(file, "rb"), as_attachment=True, filename=filename, content_type=content_type)
 
     def _each(self, request, queryset, action, verb):
         for run in queryset:

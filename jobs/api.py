@@ -1,5 +1,6 @@
-"""/api/v1/jobs: list (filter by status group and kind), detail, cancel, retry."""
+"""/api/v1/jobs: list (filter by status group and kind), detail, cancel, retry; query exports as jobs + download."""
 
+from django.http import FileResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
@@ -9,10 +10,12 @@ from rest_framework.views import APIView
 from config.api.errors import ApiError
 from core.api.pagination import IdCursorPagination
 from core.api.permissions import require
-from core.api.serializers import EmptyBodySerializer, StrictQuerySerializer, validated_body
+from core.api.serializers import EmptyBodySerializer, StrictQuerySerializer, StrictSerializerMixin, validated_body
 from dbtools.backups.errors import BackupError
-from jobs import selectors, services
+from dbtools.query.export import FORMATS
+from jobs import selectors, services, starters
 from jobs.errors import JobError
+from jobs.exports import export_download
 from jobs.models import JobRun
 
 
@@ -68,11 +71,57 @@ class JobListView(GenericAPIView):
 
 
 class JobDetailView(APIView):
-    permission_classes = [require("jobs.view_jobrun")]
+    """Any job for holders of jobs.view_jobrun; a user who may export sees their own export jobs (to poll them)."""
+
+    permission_classes = [require("jobs.view_jobrun") | require("dbtools.export_query")]
 
     @extend_schema(operation_id="jobs_retrieve", responses=JobSerializer)
     def get(self, request, pk):
-        return Response(selectors.job_status(_get(pk)))
+        run = _get(pk)
+        if not require("jobs.view_jobrun")().has_permission(request, self) and (
+                run.kind != "export" or run.user_id != request.user.pk):
+            raise ApiError(404, "not_found", f"job {pk} does not exist")
+        return Response(selectors.job_status(run))
+
+
+class ExportJobSerializer(StrictSerializerMixin, serializers.Serializer):
+    sql = serializers.CharField(trim_whitespace=False)
+    format = serializers.ChoiceField(choices=list(FORMATS), default="csv")
+    params = serializers.DictField(required=False, default=dict)
+
+
+class JobExportView(APIView):
+    """Queue a query export to a file (jobs.exports); 202 with the job, then GET …/download once succeeded."""
+
+    permission_classes = [require("dbtools.export_query")]
+
+    @extend_schema(operation_id="jobs_export", request=ExportJobSerializer, responses={202: JobSerializer})
+    def post(self, request):
+        data = validated_body(ExportJobSerializer, request)
+        try:
+            run = starters.export_job(actor=request.user, sql_text=data["sql"], fmt=data["format"],
+                                      params=data["params"])
+        except JobError as exc:
+            raise ApiError(400, "invalid", str(exc)) from None
+        except PermissionError as exc:
+            raise ApiError(403, "permission_denied", str(exc)) from None
+        return Response(selectors.job_status(run), status=202)
+
+
+class JobDownloadView(APIView):
+    """The file of a succeeded export job, to the user who started it; 409 not_available before that."""
+
+    permission_classes = [require("dbtools.export_query")]
+
+    @extend_schema(operation_id="jobs_download", responses={(200, "application/octet-stream"): bytes})
+    def get(self, request, pk):
+        try:
+            path, filename, content_type = export_download(_get(pk), request.user)
+        except PermissionError as exc:
+            raise ApiError(403, "permission_denied", str(exc)) from None
+        except JobError as exc:
+            raise ApiError(409, "not_available", str(exc)) from None
+        return FileResponse(open(path, "rb"), as_attachment=True, filename=filename, content_type=content_type)
 
 
 class JobCancelView(APIView):

@@ -59,7 +59,9 @@ def restore(run, tracker):
     params = run.params
     tracker.log(f"restoring {params['path']} into {run.target}")
     target = backups.backup_restore(actor=actor_of(run), path=params["path"], target=run.target,
-                                    create=params.get("create", False), confirmed=params.get("confirmed", False))
+                                    create=params.get("create", False), confirmed=params.get("confirmed", False),
+                                    foreign=params.get("foreign", False))
+    tracker.log(f"restored into {target}")
     return {"database": target}
 
 
@@ -87,6 +89,12 @@ def snapshot(run, tracker):
     except JobError as exc:
         audit_record("schedule.failed", actor=actor_of(run), target=schedule.name, error=str(exc))
         raise
+
+
+def export(run, tracker):
+    from jobs.exports import export_body
+
+    return export_body(run, tracker)
 
 
 def noop(run, tracker):

@@ -6,7 +6,7 @@ from django.db import models
 
 
 class JobRun(models.Model):
-    KINDS = ("backup", "verify", "restore", "collect_stats", "retention", "snapshot", "noop")
+    KINDS = ("backup", "verify", "restore", "collect_stats", "retention", "snapshot", "export", "noop")
     STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
     FINISHED = ("succeeded", "failed", "cancelled")
 

@@ -8,6 +8,7 @@ import time
 from collections import deque
 
 from django.conf import settings
+from django.db import OperationalError, connection
 from django.utils import timezone
 from procrastinate.exceptions import JobAborted
 
@@ -17,6 +18,8 @@ logger = logging.getLogger("pgdeck.jobs")
 # Queue ids of the jobs running in this process: the stalled-job sweep never touches them (jobs/worker.py).
 RUNNING = set()
 PROGRESS_EVERY = 1.0  # seconds between progress writes: a fast dump must not write a row per chunk
+PROGRESS = ("UPDATE job_runs r SET progress = %s WHERE r.id = %s RETURNING "
+            "(SELECT j.abort_requested FROM procrastinate_jobs j WHERE j.id = r.queue_job_id)")
 
 
 class Tracker:
@@ -27,17 +30,26 @@ class Tracker:
         self.context = context
         self._lines = deque(run.log.splitlines(), maxlen=settings.JOBS_LOG_LINES)
         self._last_write = 0.0
+        self.cancelled = False
 
     def check_cancel(self):
-        if self.context is not None and self.context.should_abort():
+        if self.cancelled or (self.context is not None and self.context.should_abort()):
+            self.cancelled = True
             raise JobAborted(f"job #{self.run.pk} cancelled")
 
     def progress(self, text, *, force=False):
+        """Write the progress line (at most every PROGRESS_EVERY s); the same statement reads the queue row's
+        cancel request, so a cancel is seen even before the worker's LISTEN connection delivers it (or
+        without a worker: jobs.inline)."""
         self.check_cancel()
         now = time.monotonic()
         if force or now - self._last_write >= PROGRESS_EVERY:
             self._last_write = now
-            JobRun.objects.filter(pk=self.run.pk).update(progress=str(text)[:200])
+            with connection.cursor() as cursor:
+                cursor.execute(PROGRESS, [str(text)[:200], self.run.pk])
+                row = cursor.fetchone()
+            self.cancelled = bool(row and row[0])
+            self.check_cancel()
 
     @property
     def lines(self):
@@ -62,7 +74,19 @@ CLAIM = ("UPDATE job_runs SET status = 'running', started_at = %s, worker = %s, 
 
 def _claim(run_id, context):
     """queued → running with its first log line, in one statement (UPDATE … RETURNING); None when the job was
-    cancelled before it started. Related rows (user, backup, schedule) load when a body asks for them."""
+    cancelled before it started. Related rows (user, backup, schedule) load when a body asks for them.
+
+    A worker thread keeps its connection between jobs (jobs.tasks); after a database restart it is dead
+    without having failed yet, so the first statement fails: it is replaced and the claim tried once more
+    (nothing ran: the UPDATE never reached the server)."""
+    try:
+        return _claim_once(run_id, context)
+    except OperationalError:
+        connection.close()
+        return _claim_once(run_id, context)
+
+
+def _claim_once(run_id, context):
     label, now = worker_label(context), timezone.now()
     rows = list(JobRun.objects.raw(CLAIM, [now, label, f"{now:%H:%M:%S} started on {label}", run_id]))
     return rows[0] if rows else None

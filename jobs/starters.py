@@ -7,9 +7,10 @@ Locks (procrastinate `lock`: jobs sharing one never run at the same time, in que
 Queueing locks keep periodic work from piling up behind a stuck worker (one queued collect_stats at most).
 """
 
-from dbtools.backups.tools import check_database_name, live_database_name
+from core.authorization import require_permission
+from dbtools.backups.tools import live_database_name
 from jobs.errors import JobError
-from jobs.services import job_enqueue, require_permission
+from jobs.services import job_enqueue
 
 
 def database_lock(name):
@@ -32,10 +33,13 @@ def verify_job(backup, *, actor, retry_of=None):
                        retry_of=retry_of)
 
 
-def restore_job(*, actor, path, target=None, create=False, confirmed=False, retry_of=None):
-    require_permission(actor, "dbtools.restore_backup")
-    target = check_database_name(target or live_database_name())
-    params = {"path": str(path), "create": create, "confirmed": confirmed}
+def restore_job(*, actor, path, target=None, create=False, confirmed=False, foreign=False, retry_of=None):
+    """Checked now (backups.restore_check: who may, confirmation, file, target), restored by a worker; its
+    `database:<target>` lock holds off every backup, restore and export of the target until it ends."""
+    from dbtools.backups.services import restore_check
+
+    path, target = restore_check(actor=actor, path=path, target=target, create=create, confirmed=confirmed)
+    params = {"path": str(path), "create": create, "confirmed": confirmed, "foreign": foreign}
     return job_enqueue(kind="restore", actor=actor, target=target, params=params, lock=database_lock(target),
                        retry_of=retry_of)
 
@@ -57,6 +61,23 @@ def snapshot_job(schedule, *, actor, retry_of=None):
                        queueing_lock=f"snapshot:{schedule.pk}", retry_of=retry_of)
 
 
+def export_job(*, actor, sql_text, fmt="csv", params=None, retry_of=None):
+    """A query export to a file (jobs.exports), as the user's own query role; it reads the live database, so a
+    restore of it holds the export off (and the other way round)."""
+    from dbtools.query.export import FORMATS
+
+    if isinstance(actor, str):
+        raise PermissionError("an export runs as a pgdeck user's query role: start it as a user")
+    require_permission(actor, "dbtools.export_query")
+    if fmt not in FORMATS:
+        raise JobError(f"unknown export format {fmt!r}: use csv, json or ndjson")
+    if not str(sql_text or "").strip():
+        raise JobError("the export needs a SELECT statement")
+    dbname = live_database_name()
+    return job_enqueue(kind="export", actor=actor, target=dbname, lock=database_lock(dbname), retry_of=retry_of,
+                       params={"sql": sql_text, "format": fmt, "params": params or {}})
+
+
 def noop_job(*, actor, retry_of=None):
     return job_enqueue(kind="noop", actor=actor, target="-", retry_of=retry_of)
 
@@ -76,13 +97,17 @@ def restart(run, *, actor, request=None):
         return backup_jobs.verify_start(run.backup, actor=actor, request=request, retry_of=run)
     if kind == "restore":
         return restore_job(actor=actor, path=params["path"], target=run.target, create=params.get("create", False),
-                           confirmed=params.get("confirmed", False), retry_of=run)
+                           confirmed=params.get("confirmed", False), foreign=params.get("foreign", False),
+                           retry_of=run)
     if kind == "collect_stats":
         return collect_stats_job(actor=actor, retry_of=run)
     if kind == "retention":
         return retention_job(actor=actor, keep=params.get("keep"), days=params.get("days"), retry_of=run)
     if kind == "snapshot" and run.schedule_id:
         return snapshot_job(run.schedule, actor=actor, retry_of=run)
+    if kind == "export":
+        return export_job(actor=actor, sql_text=params["sql"], fmt=params["format"], params=params.get("params"),
+                          retry_of=run)
     if kind == "noop":
         return noop_job(actor=actor, retry_of=run)
     raise JobError(f"job #{run.pk} cannot be retried: its {kind} target is gone")

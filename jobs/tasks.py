@@ -8,17 +8,18 @@ from datetime import UTC, datetime
 from django.db import connections
 from procrastinate.contrib.django import app
 
-from jobs import bodies
 from jobs.runner import tracked
 
 
 def _task(kind, queue="default"):
-    body = getattr(bodies, kind)
-
     def run(context, run_id):
+        # Imported on first use: the bodies pull in pglast, monitoring and backups, a quarter of the start-up of
+        # every process (procrastinate imports this module in each one's django.setup()).
+        from jobs import bodies
+
         if context.worker_name != "inline":
             _fresh_connection()
-        return tracked(body, run_id, context)
+        return tracked(getattr(bodies, kind), run_id, context)
 
     run.__name__ = run.__qualname__ = kind
     return app.task(name=f"pgdeck.{kind}", queue=queue, pass_context=True)(run)
@@ -26,11 +27,22 @@ def _task(kind, queue="default"):
 
 def _fresh_connection():
     """A worker thread keeps its connection between jobs (one per thread, at most the worker's concurrency):
-    reconnecting per job halved the throughput. One that failed (a database restart) is replaced first."""
+    reconnecting per job halved the throughput. One that failed (a database restart) is replaced first.
+
+    Its commits do not wait for the WAL flush (synchronous_commit = off): the job's bookkeeping (claim, log,
+    outcome) is always followed by procrastinate's own, synchronous, commit of the job's end on the worker's
+    other connection, which flushes the WAL up to that point, so whatever a finished job wrote is as durable
+    as before; after a crash mid-job the job is failed as abandoned anyway. Two fsyncs fewer per job doubled
+    the no-op throughput on a slow disk (docs/benchmarks.md)."""
     connection = connections["default"]
     if connection.connection is not None and connection.errors_occurred and not connection.is_usable():
         connection.close()
     connection.errors_occurred = False
+    connection.ensure_connection()
+    if not getattr(connection.connection, "pgdeck_async_commit", False):
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = off")
+        connection.connection.pgdeck_async_commit = True
 
 
 backup = _task("backup", "backups")
@@ -39,6 +51,7 @@ restore = _task("restore", "backups")
 collect_stats = _task("collect_stats")
 retention = _task("retention")
 snapshot = _task("snapshot")
+export = _task("export")
 noop = _task("noop")
 
 

@@ -7,7 +7,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connections
 from procrastinate import jobs as queue_jobs
-from procrastinate.worker import Worker
+
+from jobs.resilience import ResilientWorker
 
 logger = logging.getLogger("pgdeck.jobs")
 
@@ -57,7 +58,7 @@ async def _sweep_forever(app, worker):
 async def run_worker(app, **options):
     async with app.open_async():
         app.perform_import_paths()
-        worker = Worker(app=app, update_heartbeat_interval=settings.JOBS_HEARTBEAT_SECONDS,
+        worker = ResilientWorker(app=app, update_heartbeat_interval=settings.JOBS_HEARTBEAT_SECONDS,
                         stalled_worker_timeout=settings.JOBS_STALLED_SECONDS, **options)
         sweeper = asyncio.create_task(_sweep_forever(app, worker))
         try:

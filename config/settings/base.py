@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "dbtools",
     "procrastinate.contrib.django",
     "jobs",
+    "targets",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +115,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "targets.context_processors.target_badge",
             ],
         },
     },
@@ -187,6 +189,13 @@ QUERY_EDITOR_TIMEOUT = env.int("QUERY_EDITOR_TIMEOUT", default=30)
 MONITORING_LONG_QUERY_SECONDS = env.int("MONITORING_LONG_QUERY_SECONDS", default=300)
 MONITORING_RETENTION_DAYS = env.int("MONITORING_RETENTION_DAYS", default=30)
 MONITORING_ALLOW_TERMINATE = env.bool("MONITORING_ALLOW_TERMINATE", default=True)
+# The fleet overview (dbtools/monitoring/fleet.py): probes of every target, in parallel, never stalling the page.
+FLEET_DEADLINE_SECONDS = env.float("FLEET_DEADLINE_SECONDS", default=0.8)
+FLEET_CONNECT_TIMEOUT = env.int("FLEET_CONNECT_TIMEOUT", default=2)
+FLEET_STATEMENT_TIMEOUT_MS = env.int("FLEET_STATEMENT_TIMEOUT_MS", default=1000)
+FLEET_SLOW_MS = env.int("FLEET_SLOW_MS", default=500)
+FLEET_ALERTS_SECONDS = env.int("FLEET_ALERTS_SECONDS", default=60)
+FLEET_MAX_WORKERS = env.int("FLEET_MAX_WORKERS", default=16)
 BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "backups")
 BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=0)
 BACKUP_ENCRYPTION_KEY = env("BACKUP_ENCRYPTION_KEY", default="")
@@ -222,6 +231,8 @@ QUERY_ROLE_PASSWORD = env("QUERY_ROLE_PASSWORD", default="")
 QUERY_READ_SCHEMAS = env.list("QUERY_READ_SCHEMAS", default=["public"])
 QUERY_WRITE_SCHEMAS = env.list("QUERY_WRITE_SCHEMAS", default=["public"])
 QUERY_EXPORT_TIMEOUT = env.int("QUERY_EXPORT_TIMEOUT", default=900)
+# Query exports run as jobs write here (`<name>.partial` until complete); shared by workers and web nodes.
+EXPORT_DIR = env.path("EXPORT_DIR", default=f"{BACKUP_DIR}/exports")
 QUERY_MAX_SQL_BYTES = env.int("QUERY_MAX_SQL_BYTES", default=1024 * 1024)
 # Monitoring (docs/monitoring.md).
 MONITORING_ALLOW_CANCEL = env.bool("MONITORING_ALLOW_CANCEL", default=True)
@@ -273,3 +284,10 @@ QUERY_PER_USER_ROLES = env.bool("QUERY_PER_USER_ROLES", default=not env.bool("DB
 QUERY_MAX_RUNS_PER_USER = env.int("QUERY_MAX_RUNS_PER_USER", default=3)
 QUERY_ROLE_CONNECTION_LIMIT = env.int("QUERY_ROLE_CONNECTION_LIMIT", default=20)
 QUERY_EDITOR_MAX_VALUE_BYTES = env.int("QUERY_EDITOR_MAX_VALUE_BYTES", default=4 * 1024 * 1024)
+# Targets (docs/targets.md): registered PostgreSQL databases besides the app's own ("default").
+# Keys that encrypt target passwords (Fernet, comma separated, the first encrypts); local/test derive one.
+TARGETS_ENCRYPTION_KEYS = env.list("PGDECK_TARGETS_KEYS", default=[])
+TARGETS_FILE = env("PGDECK_TARGETS_FILE", default="")
+TARGETS_CONNECT_TIMEOUT = env.int("TARGETS_CONNECT_TIMEOUT", default=5)
+# The environment badge of the app's own database ("production" | "staging" | "dev").
+DEFAULT_TARGET_ENVIRONMENT = env("DEFAULT_TARGET_ENVIRONMENT", default="dev")

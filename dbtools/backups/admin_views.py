@@ -14,6 +14,7 @@ from dbtools.backups.errors import BackupError
 from dbtools.backups.forms import BackupCreateForm, RestoreForm
 from dbtools.backups.tools import live_database_name
 from dbtools.models import Backup
+from jobs.errors import JobError
 
 
 def _need(request, perm):
@@ -35,13 +36,13 @@ def _render(site, request, template, title, **context):
 
 def create_view(request, site):
     _need(request, "dbtools.manage_backups")
-    form = BackupCreateForm(request.POST or None, user=request.user)
+    form = BackupCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             backup = jobs.backup_start(actor=request.user, request=request, fmt=data["format"],
                                        schema_only=data["schema_only"], tables=data["table_list"],
-                                       encrypt=data["encrypt"], verify=data["verify"], target=data["target"])
+                                       encrypt=data["encrypt"], verify=data["verify"])
         except BackupError as exc:
             form.add_error(None, str(exc))
         else:
@@ -112,17 +113,17 @@ def restore_view(request, site, pk):
     _need(request, "dbtools.restore_backup")
     backup = _backup(pk)
     live = live_database_name()
-    form = RestoreForm(request.POST or None, initial={"target_db": live}, user=request.user)
+    form = RestoreForm(request.POST or None, initial={"target_db": live})
     if request.method == "POST" and form.is_valid():
-        target, target_name = form.cleaned_data["target_db"], form.cleaned_data["target"]
+        target = form.cleaned_data["target_db"]
         try:
-            services.backup_restore(actor=request.user, request=request, path=backup.file, target=target,
-                                    create=form.cleaned_data["create"], confirmed=True, target_name=target_name)
-        except (BackupError, PermissionError) as exc:
+            run = jobs.restore_start(backup, actor=request.user, target=target,
+                                     create=form.cleaned_data["create"])
+        except (BackupError, PermissionError, JobError) as exc:
             form.add_error(None, str(exc))
         else:
-            where = "" if target_name == "default" else f" of target {target_name}"
-            messages.success(request, f"Backup #{backup.pk} was restored into database {target}{where}.")
-            return redirect("admin:dbtools_backup_detail", backup.pk)
+            messages.success(request, f"The restore of backup #{backup.pk} into database {target} is job #{run.pk}; "
+                                      "other jobs on that database wait for it.")
+            return redirect("admin:jobs_jobrun_change", run.pk)
     return _render(site, request, "restore.html", f"Restore backup #{backup.pk}", backup=backup, form=form,
                    live_name=live, required_minutes=settings.RESTORE_REQUIRES_VERIFIED_BACKUP_MINUTES)

@@ -3,17 +3,9 @@ from django.conf import settings
 
 from dbtools.backups.services import FORMATS
 from dbtools.backups.tools import DB_NAME_RE, live_database_name
-from targets.selectors import targets_for_user
-
-
-def _target_choices(user, capability):
-    names = [getattr(t, "name", t) for t in targets_for_user(user, capability)]
-    return [("default", "default")] + [(name, name) for name in sorted(names) if name != "default"]
 
 
 class BackupCreateForm(forms.Form):
-    target = forms.ChoiceField(choices=[("default", "default")], initial="default", required=False,
-                               help_text="the registered database target to dump (default: the app's own)")
     format = forms.ChoiceField(choices=[(f, f) for f in FORMATS], initial="custom",
                                help_text="custom: compressed, restorable table by table; plain: SQL text; "
                                          "directory: one file per table, dumped in parallel")
@@ -24,14 +16,8 @@ class BackupCreateForm(forms.Form):
     verify = forms.BooleanField(required=False, label="Verify afterwards",
                                 help_text="Restore into a scratch database and compare tables and row counts")
 
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if user is not None:
-            self.fields["target"].choices = _target_choices(user, "backup")
-
     def clean(self):
         data = super().clean()
-        data["target"] = data.get("target") or "default"
         if data.get("encrypt") and not settings.BACKUP_ENCRYPTION_KEY:
             self.add_error("encrypt", "BACKUP_ENCRYPTION_KEY is not set on the server.")
         if data.get("encrypt") and data.get("format") == "directory":
@@ -41,22 +27,9 @@ class BackupCreateForm(forms.Form):
 
 
 class RestoreForm(forms.Form):
-    target = forms.ChoiceField(choices=[("default", "default")], initial="default", label="Target", required=False,
-                               help_text="the registered database target whose server receives the restore")
     target_db = forms.CharField(max_length=63, label="Target database")
     create = forms.BooleanField(required=False, label="Create it first (dropped again if the restore fails)")
-    confirm = forms.CharField(max_length=164, label="Type the target database's name to confirm",
-                              help_text="on a target other than default: target/database, e.g. staging/app")
-
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if user is not None:
-            self.fields["target"].choices = _target_choices(user, "restore")
-
-    @staticmethod
-    def confirmation(target, database):
-        """What the user types: the database's name, prefixed by the target's on a registered target."""
-        return database if target in ("", "default") else f"{target}/{database}"
+    confirm = forms.CharField(max_length=63, label="Type the target database's name to confirm")
 
     def clean_target_db(self):
         name = self.cleaned_data["target_db"].strip()
@@ -66,11 +39,8 @@ class RestoreForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        data["target"] = data.get("target") or "default"
-        expected = self.confirmation(data["target"], data.get("target_db") or "")
-        if data.get("target_db") and data.get("confirm", "").strip() != expected:
-            self.add_error("confirm", "This must be exactly the target database's name" + (
-                "." if expected == data["target_db"] else f", prefixed by its target: {expected}."))
+        if data.get("target_db") and data.get("confirm", "").strip() != data["target_db"]:
+            self.add_error("confirm", "This must be exactly the target database's name.")
         return data
 
     @property

@@ -15,29 +15,29 @@ from django.utils import timezone
 from psycopg import sql
 
 from core.audit import audit_record
+from core.authorization import require_permission
 from dbtools.backups import catalog, replace, trust
 from dbtools.backups.errors import BackupError
 from dbtools.backups.restore import prescan, run_restore
 from dbtools.backups.restore_role import create_owned_database, live_extensions, restore_login
-from dbtools.backups.services import backup_target, is_admin, require_permission, target_database
+from dbtools.backups.services import is_admin
 from dbtools.backups.tools import (
     check_database_name,
     connect,
-    current_target,
     database_exists,
-    database_fingerprint,
     drop_database,
     live_database_name,
     select_tools,
     server_version_num,
-    using_target,
 )
 from dbtools.models import AuditEvent, Backup
-from dbtools.targeting import is_default
 
 # Live-database tables a restore leaves alone: the audit trail (a restore must not erase its own evidence) and
 # the backup catalogue (it describes files on disk, made after the restore point too). Sessions are emptied.
-KEEP_ON_LIVE = ("audit_events", "backups")
+# The audit trail, the backups list and the job queue stay the live database's own: the restore runs as a job,
+# whose queue row and record must neither vanish nor come back as queued (it would run again).
+KEEP_ON_LIVE = ("audit_events", "backups", "job_runs", "procrastinate_jobs", "procrastinate_events",
+                "procrastinate_workers", "procrastinate_periodic_defers")
 EMPTY_ON_LIVE = ("django_session",)
 KEY_CACHE_CHANNEL = "pgdeck_api_key_auth"  # accounts/key_cache.py CHANNEL
 
@@ -69,7 +69,7 @@ def _secret(facts):
 def _restore_new(login, facts, source, dbname):
     """Create `dbname` owned by the restore role and restore into it; dropped again if anything fails."""
     tools = select_tools(server_version_num(), at_least=facts.pg_dump_major)
-    extensions = facts.extensions if facts.extensions is not None else live_extensions(live_name(current_target()))
+    extensions = facts.extensions if facts.extensions is not None else live_extensions(live_database_name())
     create_owned_database(dbname, login, extensions)
     try:
         run_restore(tools, source, facts.fmt, dbname, login=login, encrypted=facts.encrypted, secret=_secret(facts))
@@ -132,8 +132,7 @@ def _has_rows(dbname):
 
 def _recent_safety_backup(dbname, minutes):
     since = timezone.now() - timedelta(minutes=minutes)
-    for backup in Backup.objects.filter(status="success", verify_ok=True, started_at__gte=since,
-                                        target=current_target()):
+    for backup in Backup.objects.filter(status="success", verify_ok=True, started_at__gte=since):
         snapshot = backup.snapshot or {}
         if (snapshot.get("database") == dbname and not snapshot.get("schema_only")
                 and not snapshot.get("excluded_data") and not snapshot.get("table_selection")):
@@ -141,14 +140,11 @@ def _recent_safety_backup(dbname, minutes):
     return None
 
 
-def restore_authorize(actor, target, target_name="default"):
-    """The one check before a restore, whatever the path: restore_backup and the `restore` capability on the
-    registered target; and over a live database holding rows (the app's own, or a target's own database), an
-    admin and a full, verified backup of it newer than RESTORE_REQUIRES_VERIFIED_BACKUP_MINUTES."""
+def restore_authorize(actor, target):
+    """The one check before a restore, whatever the path: restore_backup; and over a live database holding rows,
+    an admin and a full, verified backup of it newer than RESTORE_REQUIRES_VERIFIED_BACKUP_MINUTES."""
     require_permission(actor, "dbtools.restore_backup")
-    if not is_default(target_name):  # the default target keeps today's rule: the permission above
-        backup_target(actor, target_name, "restore")
-    if target != live_name(target_name) or not _has_rows(target):
+    if target != live_database_name() or not _has_rows(target):
         return
     if not is_admin(actor):
         raise PermissionError("restoring over the live database needs an admin")
@@ -159,63 +155,44 @@ def restore_authorize(actor, target, target_name="default"):
                           code="no_recent_backup", status=409)
 
 
-def live_name(target_name):
-    """The database a target is registered with (the app's own for "default"): restoring over it is "live"."""
-    return target_database(target_name)
-
-
-def backup_restore(*, actor, path, target=None, create=False, confirmed=False, foreign=False, request=None,
-                   target_name="default"):
-    """Restore into database `target` of the registered target `target_name` (default: the app's server), in
-    one transaction; the live database needs `confirmed`; see restore_authorize for who may."""
-    with using_target(target_name):
-        return _restore(actor=actor, path=path, target=target, create=create, confirmed=confirmed, foreign=foreign,
-                        request=request, target_name=target_name)
-
-
-def _restore(*, actor, path, target, create, confirmed, foreign, request, target_name):
-    if not is_default(target_name):
-        target_name = backup_target(actor, target_name, "restore")
-    target = check_database_name(target or live_name(target_name))
-    live = target == live_name(target_name)
-    if live and not confirmed:
+def restore_check(*, actor, path, target=None, create=False, confirmed=False):
+    """The cheap checks of a restore, also made when it is queued (a bad request is an error at once, not a
+    failed job): target name, confirmation, the file, who may, target exists or not. Returns (path, target)."""
+    target = check_database_name(target or live_database_name())
+    if target == live_database_name() and not confirmed:
         raise BackupError(f"restoring over the live database {target} replaces its data: confirm with --yes")
     path = _existing(path)
-    backup = trust.row_for(path)
-    if not is_default(target_name) and database_exists(target):
-        _refuse_app_database(target_name, target)
-    restore_authorize(actor, target, target_name)
-    facts = trust.facts_for(path, backup, foreign=foreign)
+    restore_authorize(actor, target)
     exists = database_exists(target)
     if create and exists:
         raise BackupError(f"database {target} already exists; leave out --create to restore into it")
     if not create and not exists:
         raise BackupError(f"database {target} does not exist; add --create to create it")
+    return path, target
+
+
+def backup_restore(*, actor, path, target=None, create=False, confirmed=False, foreign=False, request=None):
+    """Restore in one transaction; the live database needs `confirmed`; see restore_authorize for who may."""
+    path, target = restore_check(actor=actor, path=path, target=target, create=create, confirmed=confirmed)
+    live = target == live_database_name()
+    backup = trust.row_for(path)
+    facts = trust.facts_for(path, backup, foreign=foreign)
     try:
         with _opened(path, facts) as source:
             prescan(source, facts.fmt, facts.encrypted, _secret(facts))
-            changes = _restore_checked(source, facts, target, create=create, live=live and is_default(target_name))
+            changes = _restore_checked(source, facts, target, create=create, live=live)
     except BaseException as exc:  # also Ctrl-C: the tool is killed, its transaction rolled back
         if not isinstance(exc, BackupError):
             raise
         message = f"restore into {target} failed and was rolled back: {exc}"
         audit_record("backup.restore", actor=actor, request=request, target=str(path), database=target,
-                     result="failed", error=message, db_target=target_name)
+                     result="failed", error=message)
         raise BackupError(message, code=exc.code, status=exc.status) from None
-    if live and is_default(target_name):
+    if live:
         _after_live_restore(target)
     audit_record("backup.restore", actor=actor, request=request, target=str(path), database=target,
-                 result="success", format=facts.fmt, origin=facts.origin, db_target=target_name,
-                 **_summary(backup, changes, live))
+                 result="success", format=facts.fmt, origin=facts.origin, **_summary(backup, changes, live))
     return target
-
-
-def _refuse_app_database(target_name, dbname):
-    """A registered target that is the app's own database under another name gets none of the live database's
-    protections (sessions, key caches, the audit trail kept): refused, the default target is the way."""
-    if database_fingerprint(dbname, target_name) == database_fingerprint(live_database_name(), "default"):
-        raise BackupError(f"target {target_name} database {dbname} is pgdeck's own database under another name: "
-                          "restore into it through the default target", code="same_database", status=409)
 
 
 def _restore_checked(source, facts, target, *, create, live):

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.audit import audit_record
+from core.authorization import require_permission
 from dbtools.backups import catalog, files
 from dbtools.backups.dump import DumpPlan, run_dump
 from dbtools.backups.errors import BackupError
@@ -22,14 +23,6 @@ from targets import seam
 
 logger = logging.getLogger("pgdeck.backups")
 FORMATS = ("custom", "plain", "directory")
-
-
-def require_permission(actor, perm):
-    if isinstance(actor, str):
-        return
-    if actor is None or not actor.is_active or not actor.has_perm(perm):
-        name = getattr(actor, "username", "anonymous")
-        raise PermissionError(f"{name} may not do this: it needs the permission {perm}")
 
 
 def _user(actor):
@@ -180,4 +173,4 @@ def backups_prune(*, actor, keep=None, days=None, request=None):
 
 # Verify and restore live in restoring.py (the restore role, scratch databases, the live-database event);
 # re-exported so every caller keeps using services.<entity>_<action>.
-from dbtools.backups.restoring import backup_restore, backup_verify, restore_authorize  # noqa: E402, F401
+from dbtools.backups.restoring import backup_restore, backup_verify, restore_authorize, restore_check  # noqa: E402, F401

@@ -51,7 +51,7 @@ class Export:
     def __init__(self, *, user, sql_text, fmt="csv", params=None, alias="default", target="default"):
         if fmt not in FORMATS:
             raise QueryError(f"Unknown export format {fmt!r}: use csv, json or ndjson.", code="invalid")
-        self.fmt, self.rows = fmt, 0
+        self.fmt, self.rows, self.failure = fmt, 0, None
         self.content_type, self.filename = FORMATS[fmt], export_filename(fmt, target)
         self._stack = ExitStack()
         try:
@@ -90,7 +90,7 @@ class Export:
             watchdog = getattr(self.conn, "pgdeck_watchdog", None)
             problem = exc if isinstance(exc, QueryError) else watchdog.error() if watchdog and watchdog.fired \
                 else error_from_pg(exc, cancelled=services.history_was_cancelled(self.entry))
-            status, error = problem.history_status, problem.history_text()
+            status, error, self.failure = problem.history_status, problem.history_text(), problem
             yield f"\n-- export failed: {problem.message}\n".encode()
         finally:
             self._close()

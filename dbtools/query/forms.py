@@ -5,7 +5,7 @@ from django.conf import settings
 
 from dbtools.query.safety import parameter_names
 
-ACTIONS = ["run", "explain", "explain_analyze", "export_csv", "export_json", "save"]
+ACTIONS = ["run", "explain", "explain_analyze", "export_csv", "export_json", "export_job", "save"]
 
 
 def _target_label(target):

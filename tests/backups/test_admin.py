@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from dbtools.backups import jobs
 from dbtools.models import AuditEvent, Backup
+from jobs.inline import run_queued
+from jobs.models import JobRun
 from tests.backups.conftest import run_sql, table_counts
 
 
@@ -107,21 +109,35 @@ def test_only_admin_restores_behind_a_confirmation(client_for, source_db, databa
     assert wrong.status_code == 200 and b"exactly the target database" in wrong.content
     assert run_sql(target, "SELECT id FROM authors") == [(9,)]
     done = admin.post(url, {"target_db": target, "confirm": target})
-    assert done.status_code == 302
+    run = JobRun.objects.get(kind="restore", target=target, params__create=False)
+    assert done.status_code == 302 and done["Location"] == f"/admin/jobs/jobrun/{run.pk}/change/"
+    assert run.status == "queued" and run.started_by == "admin"
+    assert run_sql(target, "SELECT id FROM authors") == [(9,)]  # a worker restores it, not the request
+    run_queued()
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.error
     assert table_counts(target) == (50, 700, 30)
     assert AuditEvent.objects.filter(action="backup.restore").latest("pk").details["database"] == target
 
 
 @pytest.mark.django_db
-def test_admin_restore_failure_is_a_form_error(client_for, source_db, databases, backup_dir):
+def test_admin_restore_checks_are_form_errors_and_a_failed_restore_fails_its_job(client_for, source_db, databases,
+                                                                                  backup_dir):
     row = make_backup(source_db)
     target = databases.reserve()
+    url = f"/admin/dbtools/backups/{row.pk}/restore/"
+    admin = client_for("admin", username="admin")
+    missing = admin.post(url, {"target_db": target, "confirm": target})
+    assert missing.status_code == 200 and b"add --create to create it" in missing.content
+    assert not JobRun.objects.filter(kind="restore").exists()
     call_command("dbrestore", row.file, "--target-db", target, "--create", stdout=StringIO())
     run_sql(target, "CREATE VIEW v AS SELECT * FROM articles; "
                     "ALTER TABLE articles ADD CONSTRAINT no_rows CHECK (false) NOT VALID")
-    url = f"/admin/dbtools/backups/{row.pk}/restore/"
-    response = client_for("admin", username="admin").post(url, {"target_db": target, "confirm": target})
-    assert response.status_code == 200 and b"rolled back" in response.content
+    assert admin.post(url, {"target_db": target, "confirm": target}).status_code == 302
+    run_queued()
+    run = JobRun.objects.filter(kind="restore").latest("pk")
+    assert run.status == "failed" and "rolled back" in run.error
+    assert b"rolled back" in admin.get(f"/admin/jobs/jobrun/{run.pk}/change/").content
     assert run_sql(target, "SELECT count(*) FROM v") == [(700,)]
 
 
@@ -157,4 +173,5 @@ def test_admin_restore_over_live_needs_a_recent_verified_backup(client_for, sour
     assert table_counts(live) == (50, 0, 30)
     call_command("dbbackup", "--verify", stdout=StringIO())
     assert admin.post(url, {"target_db": live, "confirm": live}).status_code == 302
+    run_queued()
     assert table_counts(live) == (50, 700, 30)

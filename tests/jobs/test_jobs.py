@@ -91,9 +91,11 @@ def test_two_backups_of_one_database_share_a_lock_and_a_restore_locks_its_target
     from dbtools.backups import jobs as backup_jobs
 
     settings.BACKUP_DIR = tmp_path
+    settings.RESTORE_REQUIRES_VERIFIED_BACKUP_MINUTES = 0
     first = backup_jobs.backup_start(actor=admin_user).jobrun
     second = backup_jobs.backup_start(actor=admin_user).jobrun
-    restore = starters.restore_job(actor=admin_user, path=tmp_path / "x.dump", target=first.target)
+    (tmp_path / "x.dump").write_bytes(b"PGDMP")
+    restore = starters.restore_job(actor=admin_user, path=tmp_path / "x.dump", target=first.target, confirmed=True)
     with connection.cursor() as cursor:
         cursor.execute("SELECT lock FROM procrastinate_jobs WHERE id = ANY(%s)",
                        [[first.queue_job_id, second.queue_job_id, restore.queue_job_id]])

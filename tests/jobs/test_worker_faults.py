@@ -9,6 +9,7 @@ import psutil
 import pytest
 import requests
 
+from jobs.runner import PROGRESS_EVERY
 from tests.jobs.workers import Stack, Worker
 from tests.servers import AppServer
 
@@ -148,3 +149,47 @@ def test_two_backups_of_one_database_never_overlap_even_with_free_workers(stack,
     assert [r[0] for r in rows] == ["succeeded", "succeeded"]
     (_s, first_start, first_end), (_t, second_start, _second_end) = rows
     assert first_end <= second_start, "the second dump started while the first was running"
+
+
+def test_cancelling_a_running_backup_stops_it_marks_it_cancelled_and_removes_the_partial(stack, workers):
+    stack.query(BIG_TABLE)
+    worker = workers()
+    server = AppServer(stack.env, workers=1)
+    try:
+        response = api(server, stack.key, "POST", "/backups", json={"format": "custom"})
+        assert response.status_code == 202, response.text
+        backup_id, file = response.json()["id"], response.json()["file"]
+        # Hold pg_dump mid-stream, so the cancel lands while the job is running whatever the machine's speed.
+        deadline = time.monotonic() + 120
+        while not worker.children("pg_dump") or not os.path.exists(file + ".partial"):
+            assert time.monotonic() < deadline and worker.process.poll() is None, worker.output()
+            for proc in worker.children("pg_dump"):
+                proc.send_signal(signal.SIGSTOP)
+            time.sleep(0.05)
+        for proc in worker.children("pg_dump"):
+            proc.send_signal(signal.SIGSTOP)
+        run_id = stack.wait_for("SELECT id FROM job_runs WHERE backup_id = %s AND status = 'running'",
+                                lambda rows: len(rows) == 1, params=(backup_id,))[0][0]
+        cancel = api(server, stack.key, "POST", f"/jobs/{run_id}/cancel")
+        assert cancel.status_code == 202 and cancel.json()["status"] == "running"  # asked; it stops itself
+        assert stack.query("SELECT j.abort_requested FROM procrastinate_jobs j JOIN job_runs r "
+                           "ON r.queue_job_id = j.id WHERE r.id = %s", (run_id,)) == [(True,)]
+        # pg_dump stays frozen past one progress interval, so its next chunk writes the progress row, whose
+        # statement reads the cancel request (jobs.runner.Tracker.progress): it stops there.
+        time.sleep(PROGRESS_EVERY * 1.5)
+        for proc in worker.children("pg_dump"):
+            proc.send_signal(signal.SIGCONT)
+        rows = stack.wait_for("SELECT r.status, r.error, b.status FROM job_runs r JOIN backups b "
+                              "ON b.id = r.backup_id WHERE r.id = %s",
+                              lambda rows: rows[0][0] != "running", params=(run_id,))
+        assert rows[0][:2] == ("cancelled", "cancelled while running") and rows[0][2] == "failed", rows
+        assert not os.path.exists(file + ".partial") and not os.path.exists(file)
+        assert not worker.children("pg_dump")  # stopped, not left running
+        queue = stack.query("SELECT j.status FROM procrastinate_jobs j JOIN job_runs r ON r.queue_job_id = j.id "
+                            "WHERE r.id = %s", (run_id,))
+        assert queue == [("aborted",)]
+        download = api(server, stack.key, "GET", f"/backups/{backup_id}/download")
+        assert download.status_code == 409
+        assert worker.process.poll() is None  # the worker carries on with the next jobs
+    finally:
+        server.stop()

@@ -1,43 +1,54 @@
-"""manage.py dbrestore FILE [--target-db NAME] [--create] [--yes] [--foreign] [--user NAME]: see docs/backups.md."""
+"""manage.py dbrestore FILE [--target-db NAME] [--create] [--yes] [--foreign] [--user NAME] [--no-wait]: a restore
+job (Jobs screen, locks), waited for; see docs/backups.md."""
 
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dbtools.backups import services
 from dbtools.backups.cli import resolve_actor
 from dbtools.backups.errors import BackupError
+from dbtools.backups.tools import live_database_name
+from jobs.errors import JobError
 
 
 class Command(BaseCommand):
-    help = "Restore a backup in one transaction (all or nothing), after checking its checksum."
+    help = "Restore a backup in one transaction (all or nothing), after checking its checksum, as a job."
 
     def add_arguments(self, parser):
         parser.add_argument("file")
         parser.add_argument("--target-db", help="database to restore into (default: the configured, live one)")
-        parser.add_argument("--target", default="default",
-                            help="the registered database target to restore on (default: the app's own server)")
         parser.add_argument("--create", action="store_true", help="create the target first (dropped on failure)")
         parser.add_argument("--yes", action="store_true", help="confirm restoring over the live database")
         parser.add_argument("--foreign", action="store_true",
                             help="a pg_dump pgdeck did not make (no backups row, no signed manifest): restored "
                                  "into a scratch database first, as the restore role, with the same refusals")
         parser.add_argument("--user", help="the pgdeck user acting (default: the OS user, treated as admin)")
+        parser.add_argument("--no-wait", action="store_true",
+                            help="queue the restore job and return (default: wait for it, printing its log; "
+                                 "without a running worker this command runs it)")
 
     def handle(self, *args, **options):
+        from jobs.starters import restore_job
+        from jobs.waiting import job_wait
+
         actor = resolve_actor(options["user"])
-        target_name = options["target"]
+        target = options["target_db"] or live_database_name()
+        confirmed = options["yes"] or (target == live_database_name() and self._confirm(target))
         try:
-            live = services.target_database(target_name)
-            target = options["target_db"] or live
-            confirmed = options["yes"] or (target == live and self._confirm(target))
-            services.backup_restore(actor=actor, path=options["file"], target=target, create=options["create"],
-                                    confirmed=confirmed, foreign=options["foreign"], target_name=target_name)
-        except (BackupError, PermissionError) as exc:
+            run = restore_job(actor=actor, path=options["file"], target=target, create=options["create"],
+                              confirmed=confirmed, foreign=options["foreign"])
+        except (BackupError, PermissionError, JobError) as exc:
             raise CommandError(str(exc))
+        if options["no_wait"]:
+            self.stdout.write(f"restore of {options['file']} into {target} queued as job #{run.pk}")
+            return
+        try:
+            run = job_wait(run, queue="backups", on_line=lambda line: self.stdout.write(f"  {line}"))
         except KeyboardInterrupt:
-            raise CommandError("interrupted: the restore was rolled back")
-        self.stdout.write(self.style.SUCCESS(f"restored {options['file']} into database {target}"))
+            raise CommandError(f"interrupted: the restore was rolled back (job #{run.pk})")
+        if run.status != "succeeded":
+            raise CommandError(run.error or f"job #{run.pk} {run.status}")
+        self.stdout.write(self.style.SUCCESS(f"restored {options['file']} into database {target} (job #{run.pk})"))
 
     def _confirm(self, target):
         if not sys.stdin.isatty():

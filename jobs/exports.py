@@ -1,0 +1,68 @@
+"""Query exports as jobs: the export (dbtools.query.export, as the user's own query role) written to a file in
+EXPORT_DIR, downloadable when the job has succeeded.
+
+The file is written as `<name>.partial` and renamed only once complete, so a failed, cancelled or killed export
+never leaves anything under the final name; downloads serve only a succeeded job's final file, to the user who
+started it."""
+
+import os
+from pathlib import Path
+
+from django.conf import settings
+
+from dbtools.backups.cli import human_size
+from dbtools.backups.files import partial_path, private_open
+from dbtools.query.errors import QueryError
+from dbtools.query.export import FORMATS, Export
+from jobs.errors import JobError
+
+
+def export_path(run):
+    extension = "json" if run.params.get("format") == "json" else run.params.get("format", "csv")
+    return Path(str(settings.EXPORT_DIR)) / f"export-{run.pk}.{extension}"
+
+
+def export_body(run, tracker):
+    user, params = run.user, run.params
+    if user is None or not user.is_active or not user.has_perm("dbtools.export_query"):
+        raise JobError(f"job #{run.pk}: its user may no longer export query results")
+    try:
+        export = Export(user=user, sql_text=params["sql"], fmt=params["format"], params=params.get("params"))
+    except QueryError as exc:
+        raise JobError(exc.message) from None
+    path = export_path(run)
+    partial = partial_path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tracker.log(f"exporting {params['format']} into {path.name}")
+    size = 0
+    try:
+        with private_open(partial) as out:
+            for chunk in export:
+                out.write(chunk)
+                size += len(chunk)
+                tracker.progress(f"{export.rows} rows, {human_size(size)} written")
+            if export.failure is not None:
+                raise JobError(export.failure.message)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    tracker.log(f"{export.rows} rows, {human_size(size)}")
+    return {"file": path.name, "size": size, "rows": export.rows, "filename": export.filename,
+            "content_type": FORMATS[params["format"]]}
+
+
+def export_download(run, user):
+    """(path, filename, content type) of a finished export `user` may download; JobError (one line) otherwise."""
+    if run.kind != "export":
+        raise JobError(f"job #{run.pk} is a {run.kind} job, not an export")
+    if run.user_id != user.pk or not user.has_perm("dbtools.export_query"):
+        raise PermissionError("only the user who started an export may download it")
+    if run.status != "succeeded":
+        raise JobError(f"job #{run.pk} is {run.status}: its file is offered once it has succeeded")
+    path = export_path(run)
+    if not path.is_file():
+        raise JobError(f"the file of job #{run.pk} is gone")
+    return path, run.result.get("filename") or path.name, run.result.get("content_type", "application/octet-stream")

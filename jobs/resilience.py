@@ -1,0 +1,137 @@
+"""A procrastinate worker that rides out a PostgreSQL restart and resumes by itself (issue 16).
+
+procrastinate 3.10's worker stops as soon as one of its side tasks fails (the heartbeat, the LISTEN connection,
+the periodic deferrer), and a failed fetch ends its loop: after a database restart it stopped taking jobs.
+Here every database step is retried while the database is unreachable (psycopg's OperationalError: the
+server shut down, is starting up, refuses connections, or the pool timed out), with a backoff; any other error
+behaves as before. Queued jobs wait in the database meanwhile and each runs once after it is back:
+`fetch_job` hands a job to exactly one worker, and nothing here fetches twice.
+
+- heartbeat: `UPDATE … RETURNING`; when another worker pruned this one during a long outage it registers again;
+- listener: reconnects, then wakes the fetch loop (notifications sent while it was away are lost; the fetch
+  loop also polls every `fetch_job_polling_interval`);
+- periodic deferrer and fetch loop: start again after the outage;
+- a job's final state: written once the database is back; then, for a job that did not succeed (or whose
+  end took a retry), a JobRun row still `running` (the task could not update it while the database was
+  down) is failed with the reason, its partial backup file removed (jobs.recovery).
+"""
+
+import asyncio
+import logging
+
+import psycopg
+from asgiref.sync import sync_to_async
+from django.db import connections
+from procrastinate import exceptions, jobs
+from procrastinate.worker import Worker
+
+logger = logging.getLogger("pgdeck.jobs")
+HEARTBEAT = "UPDATE procrastinate_workers SET last_heartbeat = now() WHERE id = %(worker_id)s RETURNING id"
+INTERRUPTED = "interrupted: the database restarted (or was unreachable) while it ran"
+MAX_BACKOFF = 10.0
+
+
+def unreachable(exc):
+    """A ConnectorException whose cause is a lost or refused connection (not a constraint or a raised error)."""
+    return isinstance(exc, exceptions.ConnectorException) and isinstance(exc.__cause__, psycopg.OperationalError)
+
+
+def _interrupted(job_id):
+    from jobs.recovery import run_abandoned
+
+    try:
+        return run_abandoned(job_id, INTERRUPTED)
+    finally:
+        connections.close_all()
+
+
+class ResilientWorker(Worker):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.outages = 0  # database errors ridden out (the log says which step)
+
+    async def _pause(self, attempt, step, exc):
+        delay = min(0.5 * 2 ** attempt, MAX_BACKOFF)
+        self.outages += 1
+        logger.warning("%s: the database is unreachable (%s); retrying in %.1f s", step, exc.__cause__, delay)
+        try:
+            await asyncio.wait_for(self._stop_event.wait(), timeout=delay)
+        except TimeoutError:
+            pass
+
+    async def _update_heartbeat(self):
+        attempt = 0
+        while True:
+            await asyncio.sleep(self.update_heartbeat_interval if attempt == 0 else 0)
+            try:
+                rows = await self.app.connector.execute_query_all_async(HEARTBEAT, worker_id=self.worker_id)
+                if not rows:  # pruned by another worker while this one could not send heartbeats
+                    self.worker_id = await self.app.job_manager.register_worker()
+                    logger.warning("this worker's row was pruned during an outage: registered again as %s",
+                                   self.worker_id)
+                attempt = 0
+            except exceptions.ConnectorException as exc:
+                if not unreachable(exc):
+                    raise
+                await self._pause(attempt, "heartbeat", exc)
+                attempt += 1
+
+    async def _listen_forever(self):
+        attempt = 0
+        while True:
+            try:
+                await self.app.job_manager.listen_for_jobs(on_notification=self._handle_notification,
+                                                           queues=self.queues)
+                return
+            except exceptions.ConnectorException as exc:
+                if not unreachable(exc):
+                    raise
+                await self._pause(attempt, "listener", exc)
+                attempt += 1
+                self._new_job_event.set()  # fetch now: notifications sent meanwhile are lost
+
+    def _start_side_tasks(self):
+        listen, self.listen_notify = self.listen_notify, False
+        try:
+            side_tasks = super()._start_side_tasks()
+        finally:
+            self.listen_notify = listen
+        if listen:
+            side_tasks.append(asyncio.create_task(self._listen_forever(), name="listener"))
+        return side_tasks
+
+    async def _periodic_deferrer(self):
+        attempt = 0
+        while True:
+            try:
+                return await super()._periodic_deferrer()
+            except exceptions.ConnectorException as exc:
+                if not unreachable(exc):
+                    raise
+                await self._pause(attempt, "periodic deferrer", exc)
+                attempt += 1
+
+    async def _fetch_and_process_jobs(self):
+        try:
+            await super()._fetch_and_process_jobs()
+        except exceptions.ConnectorException as exc:
+            if not unreachable(exc):
+                raise
+            await self._pause(0, "fetch", exc)
+            self._new_job_event.set()
+
+    async def _persist_job_status(self, job, status, retry_decision, context, job_result):
+        attempt = 0
+        while True:
+            try:
+                await super()._persist_job_status(job, status, retry_decision, context, job_result)
+                break
+            except exceptions.ConnectorException as exc:
+                if not unreachable(exc) or (self._stop_event.is_set() and attempt >= 5):
+                    raise
+                await self._pause(attempt, f"recording the end of job {job.id}", exc)
+                attempt += 1
+        if attempt or status != jobs.Status.SUCCEEDED:
+            # The task could not record its own end (its connection died with the server): fail its JobRun.
+            # A no-op for a job that did record it (failed or cancelled rows are left as they are).
+            await sync_to_async(_interrupted, thread_sensitive=False)(job.id)
