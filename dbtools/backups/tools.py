@@ -7,8 +7,6 @@ import os
 import re
 import shutil
 import subprocess
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,31 +20,13 @@ from targets import seam
 from targets.errors import TargetError
 
 TOOLS = ("pg_dump", "pg_restore", "psql")
-# The target a restore works on: every connection and client tool of the restore machinery (restore role,
-# scratch databases, row replacement) reaches that target's server while `using_target(name)` is active.
-_target = ContextVar("pgdeck_backup_target", default="default")
-
-
-@contextmanager
-def using_target(name):
-    token = _target.set(name or "default")
-    try:
-        yield
-    finally:
-        _target.reset(token)
-
-
-def current_target():
-    return _target.get()
-
-
 DB_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
 
 
-def connection_fields(dbname=None, target=None):
-    """libpq parameters of `target` (default: the current one) for backups, TLS options included, without
-    connect_timeout and application_name, which each caller sets."""
-    params = seam.connect_kwargs(target or current_target(), "backup", **({"dbname": dbname} if dbname else {}))
+def connection_fields(dbname=None, target="default"):
+    """libpq parameters of `target` for backups (TLS options included), without connect_timeout and
+    application_name, which each caller sets."""
+    params = seam.connect_kwargs(target, "backup", **({"dbname": dbname} if dbname else {}))
     fields = {key: "" for key in ("host", "port", "user", "password", "dbname", "sslmode", "sslrootcert")}
     fields.update({k: str(v) for k, v in params.items() if k not in ("connect_timeout", "application_name")})
     return fields
@@ -62,20 +42,17 @@ def check_database_name(name):
     return name
 
 
-def client_env(dbname=None, target=None):
+def client_env(dbname=None, target="default"):
     """The environment for a client tool: our connection in PG* variables (from the seam), messages in English."""
-    _argv, pg_env = seam.tool_args_env(target or current_target(), "backup",
-                                       **({"dbname": dbname} if dbname else {}))
+    _argv, pg_env = seam.tool_args_env(target, "backup", **({"dbname": dbname} if dbname else {}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env.update(pg_env)
     env.update({"LC_MESSAGES": "C", "LANG": "C.UTF-8"})
     return env
 
 
-def connect(dbname=None, *, autocommit=True, target=None):
-    """A psycopg connection of our own (not Django's) to `dbname` on the server of `target` (default: the one
-    `using_target` names, else the app's)."""
-    target = target or current_target()
+def connect(dbname=None, *, autocommit=True, target="default"):
+    """A psycopg connection of our own (not Django's) to `dbname` on the server of `target` (default: the app's)."""
     try:
         fields = connection_fields(dbname, target)
     except TargetError as exc:
@@ -91,17 +68,6 @@ def connect(dbname=None, *, autocommit=True, target=None):
         raise BackupError(f"cannot connect to database {fields['dbname']} on {where}{on}: {first_line(exc)}",
                           code="backup_error" if target == "default" else "target_unavailable",
                           status=400 if target == "default" else 424) from None
-
-
-FINGERPRINT_SQL = ("SELECT pg_postmaster_start_time(), d.oid FROM pg_database d "
-                   "WHERE d.datname = current_database()")
-
-
-def database_fingerprint(dbname, target):
-    """What identifies one database on one running server, whatever host name or port reaches it: two targets
-    (or a target and the app's own) with the same fingerprint are the same database."""
-    with connect(dbname, target=target) as conn:
-        return tuple(conn.execute(FINGERPRINT_SQL).fetchone())
 
 
 def stop_process(proc):
