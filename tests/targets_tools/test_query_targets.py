@@ -154,6 +154,15 @@ def test_editor_page_runs_on_the_chosen_target_and_browses_its_schema(client, an
     page = client.get("/admin/dbtools/query/?target=pg15ro")
     assert page.status_code == 200
     assert 'value="pg15ro" selected' in page.content.decode() and "items" in str(page.context["schema"])
+    assert page.context["targets"] == ["default", "pg15ro"]  # the workspace's target picker
+    ran = client.post("/admin/dbtools/query/run/", {"sql": "SELECT count(*) FROM items", "target": "pg15ro"},
+                      content_type="application/json")
+    assert ran.status_code == 200, ran.content
+    assert ran.json()["rows"] == [[3]] and ran.json()["target"] == "pg15ro"
+    refused = client.post("/admin/dbtools/query/run/", {"sql": "SELECT 1", "target": "pg15"},
+                          content_type="application/json")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "target_forbidden"
+    QueryHistory.objects.all().delete()
     result = client.post("/admin/dbtools/query/", {"sql": "SELECT label FROM items ORDER BY id", "action": "run",
                                                    "target": "pg15ro"})
     assert result.status_code == 200 and result.context["rows"] == [["one"], ["two"], ["three"]]
