@@ -65,8 +65,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
     search_fields = ("=prefix", "name", "user__username")
     list_select_related = ("user",)
     actions = ("revoke_keys",)
-    fields = ("name", "key_prefix", "user", "scope_list", "allowed_networks", "created_at", "expires_at", "last_used",
-              "revoked_at", "status")
+    fields = ("name", "key_prefix", "user", "scope_list", "allowed_networks", "targets", "created_at", "expires_at",
+              "last_used", "revoked_at", "status")
     readonly_fields = fields
 
     @admin.display(description="prefix", ordering="prefix")
@@ -113,7 +113,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is not None:
             return super().get_form(request, obj, change, **kwargs)
-        fields = ["user", "name", "scopes", "expires_in", "allowed_networks"]
+        fields = ["user", "name", "scopes", "expires_in", "allowed_networks", "targets"]
         if not user_manages_all_keys(request.user):
             fields.remove("user")
         form = super().get_form(request, obj, change, form=ApiKeyCreateForm, fields=fields)
@@ -132,7 +132,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         api_key, plaintext = api_key_create(
             user=form.owner(), name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"],
             expires_in=form.cleaned_data.get("expires_in"), actor=request.user, request=request,
-            allowed_networks=form.cleaned_data.get("allowed_networks"))
+            allowed_networks=form.cleaned_data.get("allowed_networks"), targets=form.cleaned_data.get("targets"))
         obj.__dict__.update({k: v for k, v in api_key.__dict__.items() if k != "_state"})
         obj._state.adding = False
         request._new_api_key = plaintext

@@ -8,7 +8,13 @@ from accounts import networks
 from accounts.models import ApiKey, User
 from accounts.roles import SCOPES, scopes_for_role
 from accounts.selectors import user_manages_all_keys
-from accounts.services import ApiKeyError, api_key_check_networks, api_key_check_scopes, parse_duration
+from accounts.services import (
+    ApiKeyError,
+    api_key_check_networks,
+    api_key_check_scopes,
+    api_key_check_targets,
+    parse_duration,
+)
 
 EXPIRY_CHOICES = [("7d", "7 days"), ("30d", "30 days"), ("90d", "90 days"), ("365d", "1 year"), ("", "Never")]
 SCOPE_HELP = {
@@ -33,10 +39,14 @@ class ApiKeyCreateForm(forms.ModelForm):
         required=False, label="Allowed networks", widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One IP network per line or comma-separated (CIDR, e.g. 10.0.0.0/8 or 203.0.113.7); "
                   "empty: from anywhere the owner's role allows.")
+    targets = forms.CharField(
+        required=False, label="Targets", widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Database target names the key may use, one per line or comma-separated; "
+                  "empty: every target its owner may use.")
 
     class Meta:
         model = ApiKey
-        fields = ["user", "name", "scopes", "expires_in", "allowed_networks"]
+        fields = ["user", "name", "scopes", "expires_in", "allowed_networks", "targets"]
         help_texts = {"name": "What the key is for, e.g. “nightly export script”."}
 
     def __init__(self, *args, **kwargs):
@@ -62,6 +72,13 @@ class ApiKeyCreateForm(forms.ModelForm):
             return api_key_check_networks(text.replace(",", "\n").split())
         except ApiKeyError as exc:
             raise ValidationError(str(exc), code="invalid_network")
+
+    def clean_targets(self):
+        text = self.cleaned_data.get("targets") or ""
+        try:
+            return api_key_check_targets(text.replace(",", "\n").split())
+        except ApiKeyError as exc:
+            raise ValidationError(str(exc), code="invalid_target")
 
     def clean(self):
         cleaned = super().clean()

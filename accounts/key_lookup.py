@@ -12,7 +12,8 @@ from accounts.models import ApiKey, User
 # groups', as Django's ModelBackend computes them), so `has_perm` needs no further query. The %(…)s names are
 # filled once from the models' own (quoted) table and column names, never from input; the prefix is a parameter.
 KEY_LOOKUP_SQL = """
-SELECT k.id, k.name, k.key_hash, k.scopes, k.allowed_networks, k.created_at, k.expires_at, k.last_used, k.revoked_at,
+SELECT k.id, k.name, k.key_hash, k.scopes, k.allowed_networks, k.targets, k.created_at, k.expires_at, k.last_used,
+       k.revoked_at,
        ARRAY(SELECT ct.app_label || '.' || p.codename
                FROM auth_permission p
                JOIN django_content_type ct ON ct.id = p.content_type_id
@@ -28,9 +29,9 @@ SELECT k.id, k.name, k.key_hash, k.scopes, k.allowed_networks, k.created_at, k.e
  WHERE k.prefix = %%s
 """
 # In the model's field order: Model.from_db pairs values with fields by position when some are deferred.
-KEY_FIELDS = ["id", "name", "key_hash", "scopes", "allowed_networks", "created_at", "expires_at", "last_used",
-              "revoked_at"]
-JSON_FIELDS = ("scopes", "allowed_networks")
+KEY_FIELDS = ["id", "name", "key_hash", "scopes", "allowed_networks", "targets", "created_at", "expires_at",
+              "last_used", "revoked_at"]
+JSON_FIELDS = ("scopes", "allowed_networks", "targets")
 
 
 @functools.cache

@@ -31,6 +31,8 @@ class ApiKey(ScopedCredential, models.Model):
     scopes = models.JSONField(default=list)
     # CIDR strings the key may be used from (config.networks.parse_networks); empty: from anywhere.
     allowed_networks = models.JSONField(default=list, blank=True)
+    # Names of the database targets the key may use; empty: every target its owner may use.
+    targets = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used = models.DateTimeField(null=True, blank=True)
@@ -47,6 +49,10 @@ class ApiKey(ScopedCredential, models.Model):
     def allows(self, perm):
         """The key's scopes cover `perm` (the role is checked apart: core.api.permissions)."""
         return scope_allows(self.scopes, perm)
+
+    def allows_target(self, name):
+        """A key limited to some database targets covers only those; an empty list: every target."""
+        return not self.targets or name in self.targets
 
     @property
     def status(self):

@@ -1,6 +1,7 @@
 """Writes for accounts: roles and API keys."""
 
 import logging
+import re
 from datetime import timedelta
 
 from django.contrib.auth.models import Group, Permission
@@ -87,9 +88,24 @@ def api_key_check_networks(values):
         raise ApiKeyError(f"allowed networks: {exc}")
 
 
-def api_key_create(*, user, name, scopes=None, expires_in=None, actor=None, request=None, allowed_networks=None):
+TARGET_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
+
+
+def api_key_check_targets(values):
+    """Target names a key is limited to, as a list (empty: every target its owner may use). Names are checked for
+    form only: accounts sits under the targets app, and a name that matches no target grants nothing."""
+    names = list(dict.fromkeys(str(value).strip() for value in (values or []) if str(value).strip()))
+    for name in names:
+        if not TARGET_NAME_RE.fullmatch(name):
+            raise ApiKeyError(f"targets: {name[:100]!r} is not a target name (lowercase letters, digits, - and _)")
+    return names
+
+
+def api_key_create(*, user, name, scopes=None, expires_in=None, actor=None, request=None, allowed_networks=None,
+                   targets=None):
     """Create a key; returns (ApiKey, plaintext). The plaintext exists only in this return value.
-    `allowed_networks` (CIDR strings) binds the key to those networks; empty: wherever the owner's role may be."""
+    `allowed_networks` (CIDR strings) binds the key to those networks; empty: wherever the owner's role may be.
+    `targets` (target names) limits the key to those database targets; empty: every one the owner may use."""
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ApiKeyError("a key needs a name of 1 to 100 characters")
@@ -97,16 +113,17 @@ def api_key_create(*, user, name, scopes=None, expires_in=None, actor=None, requ
         raise ApiKeyError(f"user {user.username} is deactivated")
     scopes = api_key_check_scopes(user, scopes_for_role(user.role) if scopes is None else scopes)
     allowed_networks = api_key_check_networks(allowed_networks)
+    targets = api_key_check_targets(targets)
     prefix, plaintext = keys.generate_key()
     expires_at = timezone.now() + expires_in if expires_in else None
     with transaction.atomic():
         api_key = ApiKey.objects.create(
             user=user, name=name, prefix=prefix, key_hash=keys.hash_key(plaintext), scopes=scopes,
-            expires_at=expires_at, allowed_networks=allowed_networks,
+            expires_at=expires_at, allowed_networks=allowed_networks, targets=targets,
         )
         audit_record("api_key.create", actor=actor, request=request, target=f"pgd_{prefix}", owner=user.username,
                      name=name, scopes=scopes, expires_at=expires_at.isoformat() if expires_at else None,
-                     allowed_networks=allowed_networks)
+                     allowed_networks=allowed_networks, targets=targets)
     logger.info("api key created: prefix=%s user=%s", prefix, user.username)
     return api_key, plaintext
 

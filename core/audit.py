@@ -20,15 +20,16 @@ def _client(request):
     return client_ip(request), request.META.get("HTTP_USER_AGENT", "")[:255]
 
 
-def audit_record(action, *, actor=None, request=None, target="", **details):
-    """Write one AuditEvent. `actor` defaults to request.user; commands pass a user or a name string."""
+def audit_record(action, *, actor=None, request=None, target="", db_target="", **details):
+    """Write one AuditEvent. `actor` defaults to request.user; commands pass a user or a name string.
+    `db_target` names the registered database target the action concerned (targets.Target.name), if any."""
     if actor is None and request is not None and getattr(request, "user", None) is not None:
         actor = request.user if request.user.is_authenticated else None
     actor_name = actor if isinstance(actor, str) else getattr(actor, "username", "")
     ip, agent = _client(request)
     event = AuditEvent.objects.create(
         actor=None if isinstance(actor, str) else actor, actor_name=actor_name or "", action=action,
-        target=str(target)[:255], ip=ip, user_agent=agent, details=details,
+        target=str(target)[:255], db_target=str(db_target or "")[:100], ip=ip, user_agent=agent, details=details,
     )
     logger.info("audit %s by %s on %s", action, actor_name or "-", target)
     return event

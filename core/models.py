@@ -9,6 +9,8 @@ class AuditEvent(models.Model):
     actor_name = models.CharField(max_length=150, blank=True, default="")
     action = models.CharField(max_length=64, db_index=True)
     target = models.CharField(max_length=255, blank=True, default="")
+    # The registered database target (targets.Target.name) the action concerned; "" when none.
+    db_target = models.CharField(max_length=100, blank=True, default="", db_default="", db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=255, blank=True, default="")
     when = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -9,10 +9,10 @@ from dbtools.models import AuditEvent
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyLogAdminMixin, admin.ModelAdmin):
     view_permission = "dbtools.view_audit"
-    list_display = ("when", "actor_name", "action", "target", "ip")
+    list_display = ("when", "actor_name", "action", "target", "db_target", "ip")
     list_filter = ("action", ("when", admin.DateFieldListFilter))
     search_fields = ("actor_name", "action", "target")
     date_hierarchy = None
     list_per_page = 100
     show_full_result_count = False
-    readonly_fields = ("when", "actor", "actor_name", "action", "target", "ip", "user_agent", "details")
+    readonly_fields = ("when", "actor", "actor_name", "action", "target", "db_target", "ip", "user_agent", "details")

@@ -12,7 +12,7 @@ from dbtools.models import AuditEvent
 class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
-        fields = ["id", "when", "actor_name", "action", "target", "ip", "user_agent", "details"]
+        fields = ["id", "when", "actor_name", "action", "target", "db_target", "ip", "user_agent", "details"]
 
 
 class SinceField(serializers.DateTimeField):

@@ -29,6 +29,8 @@ class QueryHistory(models.Model):
     row_count = models.BigIntegerField(null=True, blank=True)
     error = models.TextField(blank=True, default="")
     database_alias = models.CharField(max_length=64, default="default")
+    # The registered target (targets.Target.name) the run went to; a name, not a key: history outlives targets.
+    target = models.CharField(max_length=100, default="default", db_default="default", db_index=True)
     mode = models.CharField(max_length=16, choices=MODE_CHOICES, default="read")
     cancelled = models.BooleanField(default=False)
     backend_pid = models.IntegerField(null=True, blank=True)
@@ -52,6 +54,8 @@ class SavedQuery(models.Model):
     sql = models.TextField()
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_queries")
     shared = models.BooleanField(default=False)
+    target = models.CharField(max_length=100, default="default", db_default="default",
+                              help_text="the target it runs on by default")
     run_count = models.PositiveIntegerField(default=0)
     last_run_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -133,6 +137,8 @@ class Backup(models.Model):
     verified_at = models.DateTimeField(null=True, blank=True)
     verify_result = models.TextField(blank=True, default="")
     verify_ok = models.BooleanField(null=True)
+    target = models.CharField(max_length=100, default="default", db_default="default", db_index=True,
+                              help_text="the registered target the dump was taken from")
 
     class Meta:
         db_table = "backups"

@@ -36,7 +36,7 @@ def snapshot_take(schedule, tracker):
         raise JobError(f"schedule {schedule.name}: the owner {owner.username} may no longer run queries")
     tracker.log(f"running saved query {saved.name!r} as {owner.username}")
     try:
-        result = run_query(user=owner, sql=saved.sql, mode="read", limit=SNAPSHOT_ROW_LIMIT)
+        result = run_query(user=owner, sql=saved.sql, mode="read", limit=SNAPSHOT_ROW_LIMIT, target=saved.target)
     except QueryError as exc:
         raise JobError(f"schedule {schedule.name}: {exc}") from None
     rows = [[_plain(v) for v in row] for row in result.rows]

@@ -21,10 +21,11 @@ def backup_job(backup, *, actor, schema_only=False, tables=(), verify=False, kee
                retry_of=None):
     """Enqueue the dump of a prepared (`running`) backups row."""
     dbname = backup.snapshot.get("database") or live_database_name()
+    where = dbname if backup.target == "default" else f"{backup.target}/{dbname}"  # a registered target's database
     params = {"schema_only": schema_only, "tables": list(tables or []), "verify": verify, "keep": keep,
-              "format": backup.format, "encrypt": backup.encrypted}
-    return job_enqueue(kind="backup", actor=actor, target=dbname, params=params, backup=backup, schedule=schedule,
-                       lock=database_lock(dbname), retry_of=retry_of)
+              "format": backup.format, "encrypt": backup.encrypted, "target": backup.target}
+    return job_enqueue(kind="backup", actor=actor, target=where, params=params, backup=backup, schedule=schedule,
+                       lock=database_lock(where), retry_of=retry_of)
 
 
 def verify_job(backup, *, actor, retry_of=None):
@@ -90,7 +91,8 @@ def restart(run, *, actor, request=None):
         return backup_jobs.backup_start(actor=actor, request=request, fmt=params.get("format", "custom"),
                                         schema_only=params.get("schema_only", False),
                                         tables=params.get("tables", ()), encrypt=params.get("encrypt", False),
-                                        verify=params.get("verify", False), retry_of=run).jobrun
+                                        verify=params.get("verify", False), retry_of=run,
+                                        target=params.get("target", "default")).jobrun
     if kind == "verify" and run.backup_id:
         return backup_jobs.verify_start(run.backup, actor=actor, request=request, retry_of=run)
     if kind == "restore":

@@ -28,6 +28,7 @@ ERROR_DESCRIPTIONS = {
     "409": "The change conflicts with existing data or with the object's current state.",
     "413": "The request body is too large.",
     "415": "Unsupported Content-Type; send application/json.",
+    "424": "The database target the request names cannot be reached or refused the login (`target_unavailable`).",
     "429": "Too many requests; retry after the number of seconds in Retry-After.",
     "503": "The database (or a tool's database role) is unavailable; retry after the seconds in Retry-After.",
 }
@@ -101,7 +102,20 @@ def _request_schemas(result):
                 yield media.get("schema")
 
 
-def _error_codes(method, path, operation):
+def _takes_target(operation, components):
+    """The operation names a database target (?target= or a `target` body field): 404 and 424 can follow."""
+    if any(param.get("name") == "target" for param in operation.get("parameters", [])):
+        return True
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        schema = media.get("schema") or {}
+        if "$ref" in schema:
+            schema = components.get(schema["$ref"].rsplit("/", 1)[-1], {})
+        if "target" in schema.get("properties", {}):
+            return True
+    return False
+
+
+def _error_codes(method, path, operation, components=None):
     secured = operation.get("security") not in (None, [], [{}]) and {} not in operation.get("security", [])
     codes = ["429", "503"]
     if secured:
@@ -114,6 +128,8 @@ def _error_codes(method, path, operation):
         codes += ["413", "415"]
         if method in ("post", "put", "patch"):
             codes.append("409")
+    if _takes_target(operation, components or {}):
+        codes += ["404", "424"]
     return sorted(set(codes))
 
 
@@ -126,7 +142,7 @@ def add_error_responses(result, generator, request, public):
     for path, methods in result.get("paths", {}).items():
         for method, operation in methods.items():
             responses = operation.setdefault("responses", {})
-            for code in _error_codes(method, path, operation):
+            for code in _error_codes(method, path, operation, result["components"]["schemas"]):
                 responses.setdefault(code, {"description": ERROR_DESCRIPTIONS[code], "content": ref})
             for code, response in responses.items():
                 # A view declares an extra error by its status alone (`409: OpenApiResponse(description=…)`).

@@ -7,3 +7,7 @@ class ScopedCredential:
 
     def allows(self, perm):  # pragma: no cover - every subclass defines it
         raise NotImplementedError
+
+    def allows_target(self, name):
+        """The credential may be used on the database target `name` (default: every target)."""
+        return True

@@ -13,6 +13,15 @@ def key_allows(request, perm):
     return True  # session login: the role alone decides
 
 
+def key_allows_target(request, target_name):
+    """An API key limited to some database targets (ApiKey.targets) covers only those; an empty list, or a session
+    login, leaves it to the user's role (targets.selectors.user_can, checked by the tool)."""
+    auth = getattr(request, "auth", None)
+    if isinstance(auth, ScopedCredential):
+        return auth.allows_target(target_name)
+    return True
+
+
 def has_api_permission(request, perm):
     user = request.user
     return bool(user and user.is_authenticated and user.has_perm(perm) and key_allows(request, perm))

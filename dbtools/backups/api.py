@@ -11,6 +11,7 @@ from config.api.errors import ApiError
 from core.api.pagination import IdCursorPagination
 from core.api.permissions import require
 from core.api.serializers import EmptyBodySerializer, StrictQuerySerializer, StrictSerializerMixin, validated_body
+from dbtools.api_targets import TARGET_HELP, api_target
 from dbtools.backups import jobs, selectors
 from dbtools.backups.downloads import download_response
 from dbtools.backups.errors import BackupError
@@ -27,6 +28,8 @@ class BackupCreateSerializer(StrictSerializerMixin, serializers.Serializer):
     encrypt = serializers.BooleanField(default=False, help_text="Needs BACKUP_ENCRYPTION_KEY on the server and "
                                                                 "format custom or plain.")
     verify = serializers.BooleanField(default=False)
+    target = serializers.RegexField(r"^[a-z0-9][a-z0-9_-]{0,99}$", required=False, default="default", max_length=100,
+                                    help_text=TARGET_HELP)
 
     def validate(self, data):
         # The same rules as the service, named by the API's fields (the service words them for the CLI).
@@ -69,6 +72,7 @@ class BackupSerializer(serializers.Serializer):
     verify_ok = serializers.BooleanField(allow_null=True)
     verify_result = serializers.CharField()
     tables = serializers.DictField(child=serializers.IntegerField(), allow_null=True)
+    target = serializers.CharField()
 
 
 class NoQuery(StrictQuerySerializer):
@@ -112,7 +116,8 @@ class BackupListView(GenericAPIView):
         try:
             backup = jobs.backup_start(actor=request.user, request=request, fmt=data["format"],
                                        schema_only=data["schema_only"], tables=data["tables"],
-                                       encrypt=data["encrypt"], verify=data["verify"])
+                                       encrypt=data["encrypt"], verify=data["verify"],
+                                       target=api_target(request, data["target"]))
         except BackupError as exc:
             raise _api_error(exc)
         return Response(selectors.backup_status(backup), status=202)

@@ -37,6 +37,7 @@ class DumpPlan:
     jobs: int = 2
     lock_wait_ms: int = 60000
     with_private: bool = True  # False: the rows of private tables are left out (a non-admin's backup)
+    target: str = "default"  # the registered target dumped (targets.seam gives its connection)
 
 
 @dataclass
@@ -135,7 +136,7 @@ def _throttled(on_progress):
 def _run_pg_dump(argv, plan, partial, progress):
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE if plan.fmt != "directory" else subprocess.DEVNULL,
-                                stderr=errors, env=client_env(plan.dbname))
+                                stderr=errors, env=client_env(plan.dbname, target=plan.target))
         try:
             if plan.fmt == "directory":
                 _wait_directory(proc, partial, progress)
@@ -159,7 +160,7 @@ def run_dump(plan, on_progress=None):
     if plan.secret and plan.fmt == "directory":
         raise BackupError("encryption is streamed and needs --format custom or plain, not directory")
     partial = files.partial_path(plan.path)
-    conn = connect(plan.dbname, autocommit=False)
+    conn = connect(plan.dbname, autocommit=False, target=plan.target)
     try:
         server_num = conn.info.server_version
         tools = select_tools(server_num)
@@ -202,7 +203,7 @@ def _manifest(plan, server_num, tools, digest, size, counts, private_excluded, e
     """What the dump holds, signed (trust.py): the snapshot, whether private rows are in it, its extensions."""
     private, excluded = private_excluded
     return trust.sign({
-        "format": plan.fmt, "encrypted": bool(plan.secret), "database": plan.dbname,
+        "format": plan.fmt, "encrypted": bool(plan.secret), "database": plan.dbname, "target": plan.target,
         "schema_only": plan.schema_only, "server_version_num": server_num, "pg_dump_major": tools.major,
         "checksum": digest, "size": size, "tables": counts, "snapshot_consistent": True,
         "private_data": bool(private) and not excluded and not plan.schema_only,

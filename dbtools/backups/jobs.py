@@ -15,12 +15,12 @@ from dbtools.models import Backup
 
 
 def backup_start(*, actor, request=None, fmt="custom", schema_only=False, tables=(), encrypt=False, verify=False,
-                 retry_of=None):
+                 retry_of=None, target="default"):
     """Create the `running` row now (errors in the options are raised here) and queue the dump."""
     from jobs.starters import backup_job
 
     with transaction.atomic():  # the row and its queued job, or neither
-        backup = services.backup_prepare(actor=actor, fmt=fmt, encrypt=encrypt, tables=tables)
+        backup = services.backup_prepare(actor=actor, fmt=fmt, encrypt=encrypt, tables=tables, target=target)
         if verify:  # marked now, so a page that sees the dump finish keeps following the verify
             Backup.objects.filter(pk=backup.pk).update(verify_result="running")
             backup.verify_result = "running"

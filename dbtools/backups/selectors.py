@@ -24,5 +24,5 @@ def backup_status(backup):
         "user": backup.user.username if backup.user_id else None, "error": backup.error,
         "verified_at": backup.verified_at.isoformat() if backup.verified_at else None,
         "verify_ok": backup.verify_ok, "verify_result": backup.verify_result,
-        "tables": (backup.snapshot or {}).get("tables"),
+        "tables": (backup.snapshot or {}).get("tables"), "target": backup.target,
     }

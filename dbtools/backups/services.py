@@ -18,6 +18,8 @@ from dbtools.backups.dump import DumpPlan, run_dump
 from dbtools.backups.errors import BackupError
 from dbtools.backups.tools import check_database_name, connect, live_database_name
 from dbtools.models import Backup
+from dbtools.targeting import DEFAULT, TARGET_ERROR_TYPES, authorize, is_default, target_error
+from targets import seam
 
 logger = logging.getLogger("pgdeck.backups")
 FORMATS = ("custom", "plain", "directory")
@@ -32,10 +34,10 @@ def is_admin(actor):
     return isinstance(actor, str) or bool(actor and actor.is_active and actor.has_perm("dbtools.restore_backup"))
 
 
-def check_tables(actor, dbname, tables):
+def check_tables(actor, dbname, tables, target="default"):
     """Before any row or file exists: the database answers, each name is one of its own tables (what a full
     backup holds), and a non-admin names no private table."""
-    with connect(dbname) as conn:
+    with connect(dbname, target=target) as conn:
         resolved = catalog.resolve_tables(conn, tables) if tables else []
         private = set(catalog.private_tables(conn, catalog.table_list(conn)))
     if not is_admin(actor):
@@ -46,20 +48,41 @@ def check_tables(actor, dbname, tables):
     return resolved
 
 
-def backup_prepare(*, actor, fmt="custom", output=None, encrypt=False, dbname=None, tables=()):
+def backup_target(actor, target, capability="backup"):
+    """The checked target name (the actor may back up / restore it), or a BackupError with the target's code."""
+    try:
+        return authorize(actor, target, capability)
+    except TARGET_ERROR_TYPES as exc:
+        status, code, message = target_error(exc)
+        raise BackupError(message, code=code, status=status) from None
+
+
+def target_database(target):
+    """The database a backup of `target` dumps by default: the target's own."""
+    if is_default(target):
+        return live_database_name()
+    try:
+        return seam.spec(target).dbname
+    except TARGET_ERROR_TYPES as exc:
+        status, code, message = target_error(exc)
+        raise BackupError(message, code=code, status=status) from None
+
+
+def backup_prepare(*, actor, fmt="custom", output=None, encrypt=False, dbname=None, tables=(), target=DEFAULT):
     """Validate the options and create the `running` row (its file name is final; the dump writes .partial)."""
     require_permission(actor, "dbtools.manage_backups")
+    target = backup_target(actor, target)
     if fmt not in FORMATS:
         raise BackupError(f"unknown format {fmt!r}: choose custom, plain or directory")
     if encrypt and not settings.BACKUP_ENCRYPTION_KEY:
         raise BackupError("--encrypt needs BACKUP_ENCRYPTION_KEY to be set")
     if encrypt and fmt == "directory":
         raise BackupError("encryption is streamed and needs --format custom or plain, not directory")
-    dbname = check_database_name(dbname or live_database_name())
-    check_tables(actor, dbname, list(tables or []))
-    path = files.final_path(dbname, fmt, encrypt, output)
+    dbname = check_database_name(dbname or target_database(target))
+    check_tables(actor, dbname, list(tables or []), target)
+    path = files.final_path(dbname if is_default(target) else f"{target}-{dbname}", fmt, encrypt, output)
     return Backup.objects.create(file=str(path), format=fmt, encrypted=encrypt, user=_user(actor),
-                                 status="running", snapshot={"database": dbname})
+                                 status="running", snapshot={"database": dbname, "target": target}, target=target)
 
 
 def backup_run(backup, *, actor, schema_only=False, tables=(), on_progress=None, request=None):
@@ -72,19 +95,20 @@ def backup_run(backup, *, actor, schema_only=False, tables=(), on_progress=None,
     plan = DumpPlan(path=Path(backup.file), dbname=backup.snapshot.get("database") or live_database_name(),
                     fmt=backup.format, schema_only=schema_only, tables=list(tables or []),
                     secret=settings.BACKUP_ENCRYPTION_KEY if backup.encrypted else "",
-                    lock_wait_ms=settings.BACKUP_LOCK_WAIT_TIMEOUT * 1000, with_private=is_admin(actor))
+                    lock_wait_ms=settings.BACKUP_LOCK_WAIT_TIMEOUT * 1000, with_private=is_admin(actor),
+                    target=backup.target)
     try:
         result = run_dump(plan, on_progress=progress)
     except BaseException as exc:
         message = str(exc) if isinstance(exc, BackupError) else f"interrupted ({exc.__class__.__name__})"
         _finish(backup, status="failed", error=message, verify_result="")
         audit_record("backup.create", actor=actor, request=request, target=backup.file, result="failed",
-                     error=message)
+                     error=message, db_target=backup.target)
         raise
     _finish(backup, status="success", size=result.size, checksum=result.checksum, snapshot=result.manifest,
             progress_bytes=result.size)
     audit_record("backup.create", actor=actor, request=request, target=backup.file, result="success",
-                 format=backup.format, size=result.size, encrypted=backup.encrypted)
+                 format=backup.format, size=result.size, encrypted=backup.encrypted, db_target=backup.target)
     return backup
 
 
@@ -96,8 +120,9 @@ def _finish(backup, **fields):
 
 
 def backup_create(*, actor, fmt="custom", output=None, schema_only=False, tables=(), encrypt=False, dbname=None,
-                  on_progress=None, request=None):
-    backup = backup_prepare(actor=actor, fmt=fmt, output=output, encrypt=encrypt, dbname=dbname, tables=tables)
+                  on_progress=None, request=None, target=DEFAULT):
+    backup = backup_prepare(actor=actor, fmt=fmt, output=output, encrypt=encrypt, dbname=dbname, tables=tables,
+                            target=target)
     return backup_run(backup, actor=actor, schema_only=schema_only, tables=tables, on_progress=on_progress,
                       request=request)
 

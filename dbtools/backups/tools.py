@@ -17,6 +17,7 @@ from django.conf import settings
 from config.dbcheck import first_line
 from dbtools.backups.errors import BackupError
 from targets import seam
+from targets.errors import TargetError
 
 TOOLS = ("pg_dump", "pg_restore", "psql")
 DB_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
@@ -50,16 +51,23 @@ def client_env(dbname=None, target="default"):
     return env
 
 
-def connect(dbname=None, *, autocommit=True):
-    """A psycopg connection of our own (not Django's) to `dbname` on the configured server."""
-    fields = connection_fields(dbname)
+def connect(dbname=None, *, autocommit=True, target="default"):
+    """A psycopg connection of our own (not Django's) to `dbname` on the server of `target` (default: the app's)."""
+    try:
+        fields = connection_fields(dbname, target)
+    except TargetError as exc:
+        raise BackupError(f"target {target}: {exc}", code=exc.code, status=404 if exc.status == 404 else 424) \
+            from None
     params = {k: v for k, v in fields.items() if v}
     try:
         return psycopg.connect(**params, connect_timeout=10, autocommit=autocommit,
                                application_name="pgdeck-backup")
     except psycopg.Error as exc:
         where = fields["host"] or "localhost"
-        raise BackupError(f"cannot connect to database {fields['dbname']} on {where}: {first_line(exc)}") from None
+        on = "" if target == "default" else f" (target {target})"
+        raise BackupError(f"cannot connect to database {fields['dbname']} on {where}{on}: {first_line(exc)}",
+                          code="backup_error" if target == "default" else "target_unavailable",
+                          status=400 if target == "default" else 424) from None
 
 
 def stop_process(proc):

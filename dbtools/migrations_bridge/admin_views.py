@@ -16,6 +16,9 @@ from dbtools.migrations_bridge.data_loss import downgrade_data_loss, downgrade_p
 from dbtools.migrations_bridge.forms import ActionForm, LogFilterForm, downgrade_choices
 from dbtools.migrations_bridge.revisions import BASE, revision_chain
 from dbtools.migrations_bridge.services import BridgeError, migrations_move
+from dbtools.migrations_bridge.targets_state import AlembicTargetError, alembic_target_state
+from dbtools.targeting import TARGET_ERROR_TYPES, authorize, target_error, target_name
+from targets.selectors import targets_for_user
 
 VIEW_PERM, APPLY_PERM = "dbtools.view_migrations", "dbtools.apply_migrations"
 
@@ -31,6 +34,24 @@ def _log_context(request):
     return form, selectors.log_entries(**{k: v for k, v in filters.items() if v})
 
 
+def _target_section(request):
+    """The read-only "Alembic on a target" section: the targets this user may look at, and ?target='s state."""
+    names = [getattr(t, "name", t) for t in targets_for_user(request.user, "monitor")]
+    section = {"alembic_targets": ["default"] + sorted(n for n in names if n != "default"), "alembic_target": ""}
+    name = target_name(request.GET.get("target")) if request.GET.get("target") else ""
+    if not name:
+        return section
+    section["alembic_target"] = name
+    try:
+        authorize(request.user, name, "monitor")
+        section["alembic_state"] = alembic_target_state(name)
+    except TARGET_ERROR_TYPES as exc:
+        section["alembic_error"] = target_error(exc)[2]
+    except AlembicTargetError as exc:
+        section["alembic_error"] = str(exc)
+    return section
+
+
 def migrations_index(request, site, action_form=None):
     _require(request, VIEW_PERM)
     filter_form, log_rows = _log_context(request)
@@ -40,7 +61,7 @@ def migrations_index(request, site, action_form=None):
         **site.each_context(request), "title": "Migrations", "state": state, "apps": apps,
         "pending_count": sum(len(app["pending"]) for app in apps), "log_rows": log_rows,
         "filter_form": filter_form, "can_apply": request.user.has_perm(APPLY_PERM),
-        "downgrade_choices": downgrade_choices(), "action_form": action_form,
+        "downgrade_choices": downgrade_choices(), "action_form": action_form, **_target_section(request),
     }
     return TemplateResponse(request, "dbtools/migrations/index.html", context)
 

@@ -12,9 +12,11 @@ from rest_framework.views import APIView
 from accounts.models import ApiKey
 from config.api.errors import ApiError
 from core.api.permissions import require
-from core.api.serializers import StrictSerializerMixin, validated_body
+from core.api.serializers import StrictQuerySerializer, StrictSerializerMixin, validated_body
+from dbtools.api_targets import TARGET_HELP, api_target
 from dbtools.migrations_bridge import selectors
 from dbtools.migrations_bridge.services import BridgeError, migrations_move
+from dbtools.migrations_bridge.targets_state import AlembicTargetError, alembic_target_state
 from dbtools.models import MigrationLog
 
 # A revision that does not exist is a 404 (the object the body names is not found), as for any API reference.
@@ -60,6 +62,26 @@ class MigrationsStateView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT, description="Alembic and Django state, drift and recent log.")
     def get(self, request):
         return Response(state_payload())
+
+
+class AlembicTargetQuery(StrictQuerySerializer):
+    target = serializers.RegexField(r"^[a-z0-9][a-z0-9_-]{0,99}$", required=False, default="default", max_length=100,
+                                    help_text=TARGET_HELP)
+
+
+class AlembicTargetView(APIView):
+    """GET /api/v1/migrations/alembic?target=NAME: alembic_version on a registered target (read-only)."""
+
+    permission_classes = [require("dbtools.view_migrations")]
+
+    @extend_schema(parameters=[AlembicTargetQuery], responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        query = AlembicTargetQuery(query_params=request.query_params).validated_or_raise()
+        target = api_target(request, query["target"], "monitor")
+        try:
+            return Response(alembic_target_state(target).as_dict())
+        except AlembicTargetError as exc:
+            raise ApiError(exc.status, exc.code, str(exc), {"target": target})
 
 
 class RevisionSerializer(StrictSerializerMixin, serializers.Serializer):

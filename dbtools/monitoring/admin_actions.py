@@ -10,8 +10,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from dbtools.monitoring import services
 from dbtools.monitoring.admin_views import SCREENS
 from dbtools.monitoring.queries.activity import backend
-from dbtools.monitoring.queries.base import MonitoringQueryError
+from dbtools.monitoring.queries.base import MonitoringQueryError, current_target, monitoring_target
 from dbtools.monitoring.visibility import visibility_for
+from dbtools.targeting import TARGET_ERROR_TYPES, authorize, target_name
+from targets.errors import TargetNotFound
 
 EXPLANATIONS = {
     "cancel": "pg_cancel_backend stops the statement this session is running; the session stays connected and "
@@ -29,6 +31,18 @@ def _next_url(request, site):
     return reverse(f"{site.name}:dbtools_monitoring_activity")
 
 
+def _target(request):
+    """The target whose backend this is (?target=); the user must be allowed to monitor and signal it."""
+    name = target_name(request.GET.get("target"))
+    try:
+        authorize(request.user, name, "monitor")
+        return authorize(request.user, name, "signal")
+    except TargetNotFound as exc:
+        raise Http404(str(exc))
+    except TARGET_ERROR_TYPES:
+        raise PermissionDenied
+
+
 def backend_action_view(request, site, pid, action):
     if action not in services.ACTIONS:
         raise Http404
@@ -36,8 +50,13 @@ def backend_action_view(request, site, pid, action):
             services.ACTIONS[action]["perm"]):
         raise PermissionDenied
     next_url = _next_url(request, site)
-    if request.method == "POST":
-        return _perform(request, pid, action, next_url)
+    with monitoring_target(_target(request)):
+        if request.method == "POST":
+            return _perform(request, pid, action, next_url)
+        return _confirm(request, site, pid, action, next_url)
+
+
+def _confirm(request, site, pid, action, next_url):
     try:
         target = backend(pid)
     except MonitoringQueryError as exc:
@@ -49,7 +68,7 @@ def backend_action_view(request, site, pid, action):
     target = {**target, "query": visibility_for(request).query(target["query"])}
     context = {**site.each_context(request), "title": f"{action.capitalize()} backend {pid}?", "backend": target,
                "action": action, "explanation": EXPLANATIONS[action], "next_url": next_url, "screens": SCREENS,
-               "current": "dbtools_monitoring_activity"}
+               "current": "dbtools_monitoring_activity", "target": current_target()}
     return TemplateResponse(request, "dbtools/monitoring/confirm_action.html", context)
 
 

@@ -11,8 +11,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from dbtools.monitoring import selectors
-from dbtools.monitoring.queries.base import MonitoringQueryError
+from dbtools.monitoring.queries.base import MonitoringQueryError, MonitoringTargetError, monitoring_target
+from dbtools.monitoring.selectors import monitor_targets_for
 from dbtools.monitoring.visibility import visibility_for
+from dbtools.targeting import DEFAULT, TARGET_ERROR_TYPES, authorize, target_error, target_name
+from targets.selectors import user_can
 
 SCREENS = [
     ("dbtools_monitoring", "Overview"),
@@ -31,31 +34,62 @@ SCREENS = [
 ACTIVITY_FILTERS = ("state", "username", "database", "application", "search")
 
 
+# Screens fed by pgdeck's own snapshots of the app's database, not by live queries: default target only.
+DEFAULT_ONLY = ("dbtools_monitoring_query_history", "dbtools_monitoring_query_history_detail")
+
+
+def _build(request, build, url_name, target):
+    """The screen's data on `target`, or (status, message) of why there is none."""
+    if url_name in DEFAULT_ONLY and target != DEFAULT:
+        return 200, {"query_error": f"This screen shows pgdeck's own statement snapshots of the default target; "
+                                    f"target {target!r} has none."}
+    try:
+        with monitoring_target(target):
+            return 200, build(request)
+    except MonitoringTargetError as exc:
+        return exc.status, {"query_error": str(exc), "target_error": exc.code}
+    except MonitoringQueryError as exc:
+        return 200, {"query_error": str(exc)}
+
+
 def monitoring_view(url_name, title, template):
-    """Decorator: permission check, the admin context, the sub-navigation, and a query error as a page note."""
+    """Decorator: permission check, the target (?target=, checked), the admin context, the sub-navigation, and a
+    query or target error as a page note (a missing/forbidden/unreachable target with its 4xx status)."""
 
     def decorate(build):
         @wraps(build)
         def view(request, site):
             if not request.user.has_perm("dbtools.view_monitoring"):
                 raise PermissionDenied
-            context = {**site.each_context(request), "title": title, "current": url_name, "screens": SCREENS,
-                       "can_cancel": _can(request, "cancel"), "can_terminate": _can(request, "terminate"),
-                       "next_url": request.get_full_path()}
+            target, status, data = target_name(request.GET.get("target")), 200, {}
             try:
-                context.update(build(request))
-            except MonitoringQueryError as exc:
-                context["query_error"] = str(exc)
-            return TemplateResponse(request, f"dbtools/monitoring/{template}", context)
+                authorize(request.user, target, "monitor")
+            except TARGET_ERROR_TYPES as exc:
+                status, _code, message = target_error(exc)
+                data = {"query_error": message}
+            else:
+                status, data = _build(request, build, url_name, target)
+            context = {**site.each_context(request), "title": title, "current": url_name, "screens": SCREENS,
+                       "can_cancel": _can(request, "cancel", target), "can_terminate": _can(request, "terminate",
+                                                                                            target),
+                       "next_url": request.get_full_path(), **target_context(request, target), **data}
+            return TemplateResponse(request, f"dbtools/monitoring/{template}", context, status=status)
 
         return view
 
     return decorate
 
 
-def _can(request, action):
+def target_context(request, target):
+    """The page's target, its query string for links, and the targets this user may monitor (the picker)."""
+    return {"target": target, "target_query": "" if target == DEFAULT else f"?target={target}",
+            "monitor_targets": monitor_targets_for(request.user)}
+
+
+def _can(request, action, target=DEFAULT):
     setting = {"cancel": "MONITORING_ALLOW_CANCEL", "terminate": "MONITORING_ALLOW_TERMINATE"}[action]
-    return getattr(settings, setting) and request.user.has_perm(f"dbtools.{action}_backend")
+    return bool(getattr(settings, setting) and request.user.has_perm(f"dbtools.{action}_backend")
+                and (target == DEFAULT or user_can(request.user, target, "signal")))
 
 
 def _int(value, default):
@@ -138,10 +172,16 @@ def chart_data_view(request, site):
     if not request.user.has_perm("dbtools.view_monitoring"):
         return JsonResponse({"error": {"code": "permission_denied", "message": "Needs dbtools.view_monitoring."}},
                             status=403)
+    target = target_name(request.GET.get("target"))
     try:
-        return JsonResponse(selectors.chart_counters())
+        authorize(request.user, target, "monitor")
+        with monitoring_target(target):
+            return JsonResponse(selectors.chart_counters())
+    except TARGET_ERROR_TYPES as exc:
+        status, code, message = target_error(exc)
+        return JsonResponse({"error": {"code": code, "message": message}}, status=status)
     except MonitoringQueryError as exc:
-        return JsonResponse({"error": {"code": "monitoring_query_failed", "message": str(exc)}}, status=503)
+        return JsonResponse({"error": {"code": exc.code, "message": str(exc)}}, status=exc.status)
 
 
 FLEET_COLOURS = {"up": "green", "slow": "amber", "down": "red"}

@@ -10,12 +10,37 @@ from rest_framework.views import APIView
 from config.api.errors import ApiError
 from core.api.permissions import require
 from core.api.serializers import EmptyBodySerializer, validated_body
+from dbtools.api_targets import TARGET_HELP, api_target
 from dbtools.monitoring import selectors, services
-from dbtools.monitoring.queries.base import MonitoringQueryError
+from dbtools.monitoring.queries.base import MonitoringQueryError, monitoring_target
 from dbtools.monitoring.visibility import visibility_for
 
 VIEW = require("dbtools.view_monitoring")
 INT4_MAX = 2**31 - 1
+TARGET_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
+TARGET = OpenApiParameter("target", {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,99}$"}, required=False,
+                          description=TARGET_HELP)
+
+
+def _query_error(exc):
+    """A failed query (503 monitoring_query_failed) or a failed target (its 4xx and code)."""
+    return ApiError(exc.status, exc.code, str(exc))
+
+
+def _on_target(request, capability, work):
+    """Run `work()` with the monitoring queries on the request's ?target= (checked for key, user, capability)."""
+    raw = request.query_params.get("target")
+    if raw is not None and not TARGET_RE.fullmatch(raw):
+        raise ApiError(400, "invalid_parameter", "target must be a target's name (lowercase letters, digits, - and _).",
+                       {"target": raw[:100]})
+    target = api_target(request, raw, "monitor")
+    if capability != "monitor":
+        api_target(request, target, capability)
+    try:
+        with monitoring_target(target):
+            return work()
+    except MonitoringQueryError as exc:
+        raise _query_error(exc)
 
 
 def _int_param(name, minimum):
@@ -51,12 +76,9 @@ class MonitoringView(APIView):
     permission_classes = [VIEW]
     read = None  # a callable(request) → data
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[TARGET])
     def get(self, request):
-        try:
-            return Response(self.read(request))
-        except MonitoringQueryError as exc:
-            raise ApiError(503, "monitoring_query_failed", str(exc))
+        return Response(_on_target(request, "monitor", lambda: self.read(request)))
 
 
 class OverviewView(MonitoringView):
@@ -66,7 +88,7 @@ class OverviewView(MonitoringView):
 
 class ActivityView(MonitoringView):
     @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[
-        *(OpenApiParameter(name, str, required=False)
+        TARGET, *(OpenApiParameter(name, str, required=False)
           for name in ("state", "username", "database", "application", "search")),
         _int_param("min_seconds", 0),
         OpenApiParameter("all", bool, required=False, description="true: every backend, not only client ones")])
@@ -87,8 +109,8 @@ class LocksView(MonitoringView):
 
 class TablesView(MonitoringView):
     @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[
-        OpenApiParameter("sort", str, enum=selectors.TABLE_SORTS), OpenApiParameter("dir", str, enum=["asc", "desc"]),
-        _int_param("page", 1), OpenApiParameter("q", str)])
+        TARGET, OpenApiParameter("sort", str, enum=selectors.TABLE_SORTS),
+        OpenApiParameter("dir", str, enum=["asc", "desc"]), _int_param("page", 1), OpenApiParameter("q", str)])
     def get(self, request):
         return super().get(request)
 
@@ -116,7 +138,7 @@ class ChecksView(MonitoringView):
 
 class QueryStatsView(MonitoringView):
     @extend_schema(responses=OpenApiTypes.OBJECT,
-                   parameters=[OpenApiParameter("sort", str, enum=selectors.QUERY_SORTS)])
+                   parameters=[TARGET, OpenApiParameter("sort", str, enum=selectors.QUERY_SORTS)])
     def get(self, request):
         return super().get(request)
 
@@ -128,18 +150,19 @@ class QueryStatsView(MonitoringView):
 class BackendActionView(APIView):
     action_name = None
 
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT, parameters=[TARGET])
     def post(self, request, pid):
         validated_body(EmptyBodySerializer, request)
+        return Response(_on_target(request, "signal", lambda: self.signal(request, pid)))
+
+    def signal(self, request, pid):
         try:
             outcome = services.backend_signal(self.action_name, pid, request=request)
-            return Response({**outcome, "query": visibility_for(request).query(outcome["query"])})
+            return {**outcome, "query": visibility_for(request).query(outcome["query"])}
         except services.BackendNotFound as exc:
             raise ApiError(404, "backend_not_found", str(exc))
         except services.BackendRefused as exc:
             raise ApiError(403, exc.code, str(exc))
-        except MonitoringQueryError as exc:
-            raise ApiError(503, "monitoring_query_failed", str(exc))
 
 
 class CancelBackendView(BackendActionView):

@@ -10,10 +10,11 @@ from django.utils import timezone
 from dbtools.models import StatsSnapshot
 from dbtools.monitoring import checks, fleet
 from dbtools.monitoring.queries import activity, indexes, locks, overview, query_stats, tables
-from dbtools.monitoring.queries.base import MonitoringQueryError, monitoring_connection
+from dbtools.monitoring.queries.base import MonitoringQueryError, current_target, monitoring_connection
 from dbtools.monitoring.services import app_backend_pids
 from dbtools.monitoring.visibility import NOTHING
 from targets import seam
+from targets import selectors as target_selectors
 from targets.errors import TargetError
 from targets.selectors import target_list, targets_for_user
 
@@ -21,9 +22,16 @@ TABLE_SORTS = list(tables.SORT_KEYS)
 QUERY_SORTS = list(query_stats.SORT_COLUMNS)
 
 
+def monitor_targets_for(user):
+    """Names of the targets `user` may monitor, "default" first (the monitoring pages' target picker)."""
+    names = [getattr(t, "name", t) for t in target_selectors.targets_for_user(user, "monitor")]
+    return ["default"] + sorted(name for name in names if name != "default")
+
+
 def pool_stats():
-    """This app's psycopg pool (size, available, waiting), or None when pooling is off (e.g. PgBouncer)."""
-    pool = getattr(connection, "pool", None)
+    """This app's psycopg pool (size, available, waiting), or None when pooling is off (e.g. PgBouncer) or the
+    page shows another target."""
+    pool = getattr(connection, "pool", None) if current_target() == "default" else None
     if pool is None:
         return None
     stats = pool.get_stats()
@@ -33,7 +41,7 @@ def pool_stats():
 
 def _cached(name, compute):
     """Figures that cost O(tables) and change slowly are reused for MONITORING_SIZE_CACHE_SECONDS."""
-    key = f"pgdeck:monitoring:{name}:{monitoring_connection().settings_dict['NAME']}"
+    key = f"pgdeck:monitoring:{name}:{current_target()}:{monitoring_connection().settings_dict['NAME']}"
     value = cache.get(key)
     if value is None:
         value = compute()
@@ -105,7 +113,7 @@ def overview_get(visibility=NOTHING):
         "server": server_get(), "counters": overview.database_counters(),
         "cache": cache_hit_ratios_cached(), "connections": connections_get(), "pool": pool_stats(),
         "checkpoints": overview.checkpoints(), "checks": results, "checks_summary": checks_summary(results),
-        "growth": growth_by_day(),
+        "growth": growth_by_day() if current_target() == "default" else [],  # snapshots: the app's own database
     }
 
 

@@ -10,6 +10,7 @@ from core.audit import audit_record
 from core.authorization import require_permission
 from dbtools.models import StatsSnapshot
 from dbtools.monitoring.queries import activity, backends, overview, tables
+from dbtools.monitoring.queries.base import current_target
 from dbtools.monitoring.redaction import fingerprint
 from dbtools.monitoring.signals import remembered_pids
 
@@ -34,6 +35,8 @@ def app_backend_pids():
     """pids of pgdeck's own connections: this request's, every one this process has handed out, the idle ones in
     its pool, and any backend carrying our application_name (set OPTIONS application_name so other worker
     processes' connections are recognised too)."""
+    if current_target() != "default":  # another server: only the monitoring connection itself is ours there
+        return set(activity.own_backend_pids(""))
     app_name = settings.DATABASES["default"].get("OPTIONS", {}).get("application_name", "")
     pids = set(activity.own_backend_pids(app_name)) | remembered_pids()
     pool = getattr(connection, "pool", None)
@@ -78,11 +81,12 @@ def backend_signal(action, pid, *, request=None, actor=None):
     refusal = _refusal(action, backend)
     if refusal:
         audit_record(f"backend.{action}", request=request, actor=actor, target=pid, result=f"refused: {refusal[0]}",
-                     **details)
+                     db_target=current_target(), **details)
         raise BackendRefused(*refusal)
     signalled = ACTIONS[action]["signal"](pid)
     result = "signalled" if signalled else "failed"
-    audit_record(f"backend.{action}", request=request, actor=actor, target=pid, result=result, **details)
+    audit_record(f"backend.{action}", request=request, actor=actor, target=pid, result=result,
+                 db_target=current_target(), **details)
     return {"pid": pid, "action": action, "result": result, "query": backend["query"] or ""}
 
 

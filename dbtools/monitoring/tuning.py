@@ -9,7 +9,7 @@ import os
 from django import forms
 
 from dbtools.monitoring.admin_views import monitoring_view
-from dbtools.monitoring.queries.base import fetch_all, monitoring_connection
+from dbtools.monitoring.queries.base import current_target, fetch_all, monitoring_connection
 from dbtools.monitoring.tuning_rules import GB, MB, suggestions
 
 UNIT_BYTES = {"B": 1, "kB": 1024, "8kB": 8192, "MB": MB, "16MB": 16 * MB, "GB": GB}
@@ -24,6 +24,8 @@ class MachineForm(forms.Form):
 
 def detected_machine():
     """This host's RAM and CPUs when the database runs here, else None."""
+    if current_target() != "default":
+        return None  # another server: this host's RAM says nothing about it
     host = str(monitoring_connection().settings_dict.get("HOST") or "")
     if host not in LOCAL_HOSTS and not host.startswith("/"):
         return None

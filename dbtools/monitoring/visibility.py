@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from core.api.permissions import key_allows
 from dbtools.models import QueryHistory
+from dbtools.monitoring.queries.base import current_target
 from dbtools.monitoring.redaction import shown_query
 
 EDITOR_APPLICATION = "pgdeck-query"  # dbtools.query.connection sets it on every editor connection
@@ -43,10 +44,13 @@ def _granted(request, perm):
     return bool(user.is_authenticated and user.has_perm(perm) and key_allows(request, perm))
 
 
-def visibility_for(request):
+def visibility_for(request, target=None):
+    """What this request may see of the backends of `target` (its own editor runs are those on that target);
+    default: the target the monitoring queries run on now."""
+    target = target or current_target()
     if _granted(request, "dbtools.view_all_backends"):
         own = None
     else:
-        own = tuple(QueryHistory.objects.filter(user=request.user, status="running", backend_pid__isnull=False)
-                    .values_list("backend_pid", flat=True))
+        own = tuple(QueryHistory.objects.filter(user=request.user, status="running", backend_pid__isnull=False,
+                                                target=target).values_list("backend_pid", flat=True))
     return Visibility(query_text=_granted(request, "dbtools.view_query_text"), own_pids=own)

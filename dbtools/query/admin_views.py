@@ -19,9 +19,10 @@ from dbtools.query.explain import explain_query
 from dbtools.query.export import Export
 from dbtools.query.formatting import format_sql
 from dbtools.query.forms import QueryForm
-from dbtools.query.runner import run_query
+from dbtools.query.runner import authorized_target, run_query
 from dbtools.query.serializers import jsonable, result_payload
 from dbtools.query.workspace_views import workspace_context
+from targets.context_processors import badge_for
 
 NULL = object()
 CELL_CHARS = 2000  # the API returns whole values; the page shows this much of each
@@ -34,19 +35,26 @@ def _require(request, perm):
 
 
 def _initial(request):
-    """Initial SQL from ?history=<id> (open in editor) or ?saved=<id>."""
+    """Initial SQL (and target) from ?history=<id> (open in editor) or ?saved=<id>; ?target=<name> picks one."""
+    initial = {"target": request.GET["target"]} if request.GET.get("target") else {}
     if request.GET.get("history", "").isdigit():
         entry = selectors.history_for(request.user).filter(pk=request.GET["history"]).first()
-        return {"sql": entry.query, "tab_name": f"History #{entry.pk}"} if entry else {}
+        return {**initial, "sql": entry.query, "target": entry.target, "tab_name": f"History #{entry.pk}"} \
+            if entry else initial
     if request.GET.get("saved", "").isdigit():
         saved = selectors.saved_queries_for(request.user).filter(pk=request.GET["saved"]).first()
-        return {"sql": saved.sql, "saved_id": saved.pk, "tab_name": saved.name[:100]} if saved else {}
-    return {}
+        return {**initial, "sql": saved.sql, "saved_id": saved.pk, "target": saved.target,
+                "tab_name": saved.name[:100]} if saved else initial
+    return initial
 
 
-def _schema(context):
+def _schema(request, form, context):
+    target = (form.cleaned_data.get("target") if form.is_bound and form.is_valid() else None) \
+        or form.initial.get("target") or "default"
+    context["target"] = target
+    context["target_badge"] = badge_for(target)  # the header's environment badge names the run's target
     try:
-        tree = selectors.schema_tree()
+        tree = selectors.schema_tree(authorized_target(request.user, target, "read"))
     except QueryError as error:
         context["schema_error"] = error.message
         tree = []
@@ -92,11 +100,11 @@ def _run(request, form, context):
     action, token = data["action"], data.get("run_token", "")
     if action in ("explain", "explain_analyze"):
         context["explain"] = explain_query(user=user, sql_text=data["sql"], params=form.params(),
-                                           analyze=action == "explain_analyze", token=token)
+                                           analyze=action == "explain_analyze", token=token, target=data["target"])
         return
     write = bool(data.get("write_mode")) and user.has_perm("dbtools.run_write_query")
     result = run_query(user=user, sql=data["sql"], params=form.params(), mode="write" if write else "read",
-                       token=token)
+                       token=token, target=data["target"])
     if write:
         services.query_write_audit(request, result, data["sql"])
     saved = selectors.saved_queries_for(user).filter(pk=data.get("saved_id") or 0).first()
@@ -110,7 +118,8 @@ def _run(request, form, context):
 def _export(request, form):
     _require(request, "dbtools.export_query")
     fmt = "csv" if form.cleaned_data["action"] == "export_csv" else "json"
-    export = Export(user=request.user, sql_text=form.cleaned_data["sql"], fmt=fmt, params=form.params())
+    export = Export(user=request.user, sql_text=form.cleaned_data["sql"], fmt=fmt, params=form.params(),
+                    target=form.cleaned_data["target"])
     response = StreamingHttpResponse(export, content_type=export.content_type)
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     return response
@@ -135,14 +144,15 @@ def _save(request, form):
     data = form.cleaned_data
     saved = services.saved_query_create(owner=request.user, name=data["save_name"], sql=data["sql"],
                                         description=data.get("save_description", ""),
-                                        shared=data.get("save_shared", False))
+                                        shared=data.get("save_shared", False), target=data["target"])
     messages.success(request, f"Saved query “{saved.name}” created.")
     return redirect(f"{reverse('admin:dbtools_query')}?saved={saved.pk}")
 
 
 def query_editor(request, site):
     _require(request, "dbtools.run_query")
-    form = QueryForm(request.POST or None, initial=_initial(request), user=request.user)
+    form = QueryForm(request.POST or None, initial=_initial(request), user=request.user,
+                     targets=selectors.query_targets_for_user(request.user))
     context = {**site.each_context(request), "title": "Query editor", "form": form, "null": NULL,
                "can_export": request.user.has_perm("dbtools.export_query"),
                "can_save": request.user.has_perm("dbtools.manage_saved_queries"),
@@ -159,7 +169,7 @@ def query_editor(request, site):
             _run(request, form, context)
         except QueryError as error:
             context["error"] = error
-    _schema(context)
+    _schema(request, form, context)
     context.update(workspace_context(request, form))
     saved = selectors.saved_queries_for(request.user)
     context["saved_queries"] = saved.only("id", "name", "shared", "owner__username")[:50]

@@ -14,6 +14,7 @@ from config.api.errors import ApiError
 from core.api.pagination import IdCursorPagination
 from core.api.permissions import has_api_permission, require
 from core.api.serializers import EmptyBodySerializer, validated_body
+from dbtools.api_targets import api_target
 from dbtools.query import selectors, services
 from dbtools.query.errors import QueryError
 from dbtools.query.explain import explain_query
@@ -54,12 +55,13 @@ def validated(serializer_class, request):
     return validated_body(serializer_class, request)
 
 
-def run_for_api(request, *, sql, params, limit=None, mode="read"):
+def run_for_api(request, *, sql, params, limit=None, mode="read", target="default"):
     if mode == "write" and not has_api_permission(request, "dbtools.run_write_query"):
         raise ApiError(403, "permission_denied", "Write mode needs the permission dbtools.run_write_query "
                                                  "(role and key scope).")
+    target = api_target(request, target)
     try:
-        result = run_query(user=request.user, sql=sql, params=params, mode=mode, limit=limit)
+        result = run_query(user=request.user, sql=sql, params=params, mode=mode, limit=limit, target=target)
     except QueryError as error:
         raise api_error(error)
     if mode == "write":
@@ -74,7 +76,7 @@ class QueryView(APIView):
     def post(self, request):
         data = validated(QueryRequestSerializer, request)
         result = run_for_api(request, sql=data["sql"], params=data["params"], limit=data.get("limit"),
-                             mode=data["mode"])
+                             mode=data["mode"], target=data["target"])
         return Response(result_payload(result))
 
 
@@ -86,7 +88,7 @@ class ExplainView(APIView):
         data = validated(ExplainRequestSerializer, request)
         try:
             result = explain_query(user=request.user, sql_text=data["sql"], params=data["params"],
-                                   analyze=data["analyze"])
+                                   analyze=data["analyze"], target=api_target(request, data["target"]))
         except QueryError as error:
             raise api_error(error)
         return Response(explain_payload(result))
@@ -138,7 +140,8 @@ class ExportView(APIView):
         if fmt not in FORMATS:
             raise ApiError(400, "invalid", f"Unknown export format {fmt!r}: use csv, json or ndjson.")
         try:
-            export = Export(user=request.user, sql_text=data["sql"], fmt=fmt, params=data["params"])
+            export = Export(user=request.user, sql_text=data["sql"], fmt=fmt, params=data["params"],
+                            target=api_target(request, data["target"]))
         except QueryError as error:
             raise api_error(error)
         response = StreamingHttpResponse(export, content_type=export.content_type)
@@ -158,7 +161,7 @@ class QueryHistoryView(ListAPIView):
     def get_queryset(self):
         filters = HistoryQuery(query_params=self.request.query_params).validated_or_raise()
         entries = selectors.history_for(self.request.user)
-        for field in ("status", "mode"):
+        for field in ("status", "mode", "target"):
             if field in filters:
                 entries = entries.filter(**{field: filters[field]})
         if "user" in filters:
@@ -184,7 +187,8 @@ class SavedQueryListView(ListCreateAPIView):
         data = serializer.validated_data
         serializer.instance = services.saved_query_create(
             owner=self.request.user, name=data["name"], sql=data["sql"], description=data.get("description", ""),
-            shared=data.get("shared", False), chart=data.get("chart"))
+            shared=data.get("shared", False), chart=data.get("chart"),
+            target=api_target(self.request, data.get("target"), "query"))
 
 
 class SavedQueryDetailView(RetrieveUpdateDestroyAPIView):
@@ -200,6 +204,9 @@ class SavedQueryDetailView(RetrieveUpdateDestroyAPIView):
             raise ApiError(403, "permission_denied", "Only the owner (or an admin) may change this saved query.")
 
     def perform_update(self, serializer):
+        if "target" in serializer.validated_data:
+            serializer.validated_data["target"] = api_target(self.request, serializer.validated_data["target"],
+                                                             "query")
         serializer.instance = services.saved_query_update(serializer.instance, actor=self.request.user,
                                                           **serializer.validated_data)
 
@@ -214,6 +221,7 @@ class SavedQueryRunView(APIView):
     def post(self, request, pk):
         saved = get_object_or_404(selectors.saved_queries_for(request.user), pk=pk)
         data = validated(RunSavedSerializer, request)
-        result = run_for_api(request, sql=saved.sql, params=data["params"], limit=data.get("limit"))
+        result = run_for_api(request, sql=saved.sql, params=data["params"], limit=data.get("limit"),
+                             target=data.get("target") or saved.target)
         services.saved_query_mark_run(saved)
         return Response(result_payload(result))

@@ -21,9 +21,11 @@ from dbtools.query.boundary import RUN_TOKEN_SETTING
 from dbtools.query.deadline import Watchdog
 from dbtools.query.errors import QueryError
 from dbtools.query.roles import SETUP_HELP, role_name, unsafe_reasons
+from dbtools.targeting import DEFAULT, is_default
 from targets import seam
-from targets.errors import TargetError
+from targets.errors import TargetError, TargetNotFound, TargetUnavailable
 
+CONNECT_TIMEOUT = 5
 WATCHDOG_GRACE = 1  # seconds after the run's timeout before the app cancels it itself
 TOO_MANY_CONNECTIONS = "53300"
 PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")  # needs no quotes in search_path
@@ -34,21 +36,41 @@ def run_alias(mode, alias="default"):
     return read_alias() if mode != "write" and alias == "default" else alias
 
 
-def per_user(mode, user):
-    """Whether this run logs in as the user's own role (pgdeck manages the roles and the run has a user)."""
+def per_user(mode, user, target=DEFAULT):
+    """Whether this run logs in as the user's own role (pgdeck manages the roles and the run has a user); on a
+    registered target the run logs in with the target's own query credential."""
     external = settings.QUERY_WRITE_DATABASE_URL if mode == "write" else settings.QUERY_DATABASE_URL
-    return bool(settings.QUERY_PER_USER_ROLES and not external and getattr(user, "pk", None))
+    return bool(is_default(target) and settings.QUERY_PER_USER_ROLES and not external and getattr(user, "pk", None))
 
 
-def conninfo(mode, alias="default", user=None, target="default"):
+def purpose(mode):
+    return "query-write" if mode == "write" else "query-read"
+
+
+def target_conninfo(mode, target):
+    """The target's query credential from the seam (TLS options included); a deleted target is a QueryError."""
+    try:
+        params = seam.connect_kwargs(target, purpose(mode))
+    except TargetNotFound as exc:
+        raise QueryError(f"Target {target!r} does not exist (deleted?): {exc}", code="target_not_found", status=404)
+    except TargetUnavailable as exc:
+        raise QueryError(f"Target {target!r} is unavailable: {exc}", code="target_unavailable", status=424)
+    params = {key: value for key, value in params.items() if value not in ("", None)}
+    params["application_name"] = "pgdeck-query"
+    params.setdefault("connect_timeout", CONNECT_TIMEOUT)
+    return params
+
+
+def conninfo(mode, alias="default", user=None, target=DEFAULT):
     """Connection keywords for the query role of `mode` ('write' or anything read-only), per user if any."""
-    purpose = "query-write" if mode == "write" else "query-read"
+    if not is_default(target):
+        return target_conninfo(mode, target)
     login = {}
     if per_user(mode, user):
         name = roles.user_role_name(mode, user.pk)
         login = {"user": name, "password": roles.role_password(name)}
     try:
-        return seam.connect_kwargs(target, purpose, alias=alias, **login)
+        return seam.connect_kwargs(target, purpose(mode), alias=alias, **login)
     except TargetError as exc:
         raise QueryError(exc.message, code="query_role_unavailable", status=503) from None
 
@@ -57,18 +79,21 @@ def _connect_once(params):
     return psycopg.connect(autocommit=True, **params)
 
 
-def connect(mode, alias="default", user=None):
-    params = conninfo(mode, alias, user)
+def connect(mode, alias="default", user=None, target=DEFAULT):
+    params = conninfo(mode, alias, user, target)
     try:
         try:
             return _connect_once(params)
         except psycopg.OperationalError as exc:
-            if not per_user(mode, user) or "does not exist" not in str(exc):
+            if not per_user(mode, user, target) or "does not exist" not in str(exc):
                 raise
             roles.ensure_user_role(mode, user.pk)  # first run of this user: make their role, then log in
             return _connect_once(params)
     except psycopg.OperationalError as exc:
         text = first_line(exc)
+        if not is_default(target):
+            raise QueryError(f"Target {target!r} cannot be reached as {params.get('user')!r}: {text}",
+                             code="target_unavailable", status=424)
         if getattr(exc, "sqlstate", None) == TOO_MANY_CONNECTIONS or "too many connections for role" in text:
             raise QueryError(f"Too many runs at once for {params.get('user')!r} (limit "
                              f"{settings.QUERY_MAX_RUNS_PER_USER} per user): wait for one to finish or cancel it.",
@@ -80,19 +105,29 @@ def connect(mode, alias="default", user=None):
                          code="query_role_unavailable", status=503)
 
 
-def verify_safe(conn, user=None, mode="read"):
+def _checks_drift(conn, mode, target):
+    """pgdeck wrote the role (so knows its exact state): the default target's own roles, or a target prepared by
+    `setup_query_role --target` (it logs in as the configured query role names)."""
+    if is_default(target):
+        return not (settings.QUERY_WRITE_DATABASE_URL if mode == "write" else settings.QUERY_DATABASE_URL)
+    return conn.info.user in (settings.QUERY_ROLE, settings.QUERY_WRITE_ROLE)
+
+
+def verify_safe(conn, user=None, mode="read", target=DEFAULT):
     reasons = unsafe_reasons(conn)
+    where = "" if is_default(target) else f" on target {target!r}"
     if reasons:
         raise QueryError(
-            f"Refusing to run user SQL: the editor's connection logs in as {conn.info.user!r}, which has or inherits "
-            f"{'; '.join(reasons)}. {SETUP_HELP}", code="query_role_unsafe", status=503)
-    if not (settings.QUERY_WRITE_DATABASE_URL if mode == "write" else settings.QUERY_DATABASE_URL):
-        drift = roles.drift_reasons(conn, expected_groups=[role_name(mode)] if per_user(mode, user) else [])
+            f"Refusing to run user SQL{where}: the editor's connection logs in as {conn.info.user!r}, which has or "
+            f"inherits {'; '.join(reasons)}. {SETUP_HELP}", code="query_role_unsafe",
+            status=503 if is_default(target) else 424)
+    if _checks_drift(conn, mode, target):
+        drift = roles.drift_reasons(conn, expected_groups=[role_name(mode)] if per_user(mode, user, target) else [])
         if drift:
             raise QueryError(
-                f"Refusing to run user SQL: the role {conn.info.user!r} was changed outside pgdeck "
+                f"Refusing to run user SQL{where}: the role {conn.info.user!r} was changed outside pgdeck "
                 f"({'; '.join(drift)}). Run `manage.py setup_query_role` to reset it.",
-                code="query_role_unsafe", status=503)
+                code="query_role_unsafe", status=503 if is_default(target) else 424)
 
 
 def session_settings(conn, statement_ms, lock_ms, idle_ms):
@@ -116,14 +151,14 @@ class QuerySession:
 
     The transaction is rolled back and the connection closed on the way out unless the caller committed."""
 
-    def __init__(self, mode, *, timeout=None, alias="default", user=None):
-        self.mode, self.alias, self.user = mode, alias, user
+    def __init__(self, mode, *, timeout=None, alias="default", user=None, target=DEFAULT):
+        self.mode, self.alias, self.user, self.target = mode, alias, user, target
         self.timeout = settings.QUERY_EDITOR_TIMEOUT if timeout is None else timeout
 
     def __enter__(self):
-        self.conn = conn = connect(self.mode, self.alias, self.user)
+        self.conn = conn = connect(self.mode, self.alias, self.user, self.target)
         try:
-            verify_safe(conn, self.user, self.mode)
+            verify_safe(conn, self.user, self.mode, self.target)
             conn.execute("BEGIN READ WRITE" if self.mode == "write" else "BEGIN READ ONLY")
             timeout = self.timeout
             session_settings(conn, timeout * 1000, min(timeout, 5) * 1000, max(timeout * 2, 60) * 1000)
@@ -131,7 +166,7 @@ class QuerySession:
             conn.close()
             raise
         conn.pgdeck_mode = self.mode
-        self.watchdog = Watchdog(conn, self.timeout, grace=WATCHDOG_GRACE, alias=self.alias)
+        self.watchdog = Watchdog(conn, self.timeout, grace=WATCHDOG_GRACE, alias=self.alias, target=self.target)
         self.watchdog.start()
         return conn
 
@@ -149,8 +184,8 @@ class QuerySession:
         return False
 
 
-def query_session(mode, *, timeout=None, alias="default", user=None):
-    return QuerySession(mode, timeout=timeout, alias=alias, user=user)
+def query_session(mode, *, timeout=None, alias="default", user=None, target=DEFAULT):
+    return QuerySession(mode, timeout=timeout, alias=alias, user=user, target=target)
 
 
 def server_pid(conn):
@@ -159,12 +194,22 @@ def server_pid(conn):
     return conn.execute("SELECT pg_backend_pid()").fetchone()[0]
 
 
-def cancel_backend(pid, alias="default"):
-    """pg_cancel_backend(pid) on the server the run used, only when pid is a query-editor backend."""
+CANCEL_SQL = ("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = %s AND datname = current_database() "
+              "AND (usename = ANY(%s) OR usename LIKE ANY(%s) OR application_name = 'pgdeck-query')")
+
+
+def cancel_backend(pid, alias="default", target=DEFAULT):
+    """pg_cancel_backend(pid) on the server the run used, only when pid is a query-editor backend. On a registered
+    target: as the run's own query credential (a role may cancel its own sessions)."""
+    args = [pid, [settings.QUERY_ROLE, settings.QUERY_WRITE_ROLE], roles.user_role_patterns()]
+    if not is_default(target):
+        try:
+            with psycopg.connect(autocommit=True, **target_conninfo("read", target)) as conn:
+                row = conn.execute(CANCEL_SQL, args).fetchone()
+        except (psycopg.Error, QueryError):
+            return False
+        return bool(row and row[0])
     with connections[alias if alias in settings.DATABASES else "default"].cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = %s AND datname = current_database() "
-            "AND (usename = ANY(%s) OR usename LIKE ANY(%s) OR application_name = 'pgdeck-query')",
-            [pid, [settings.QUERY_ROLE, settings.QUERY_WRITE_ROLE], roles.user_role_patterns()])
+        cursor.execute(CANCEL_SQL, args)
         row = cursor.fetchone()
     return bool(row and row[0])

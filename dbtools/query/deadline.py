@@ -32,21 +32,30 @@ def check_deadline(conn):
         raise timeout_error(conn.pgdeck_timeout)
 
 
-def terminate_backend(pid, alias):
+def _terminator_params(alias, target):
+    """The app's own login on the default target; a registered target's monitoring credential elsewhere."""
+    if target not in (None, "", "default"):
+        from targets import seam
+
+        return {**seam.connect_kwargs(target, "monitoring"), "connect_timeout": 5}
+    db = connections[alias if alias in settings.DATABASES else "default"].settings_dict
+    return direct_params(db, connect_timeout=5)
+
+
+def terminate_backend(pid, alias, target="default"):
     """pg_terminate_backend from a connection of the app's own login (the query role cannot be trusted to stop
     itself); a new connection, because this runs in the watchdog's thread."""
-    db = connections[alias if alias in settings.DATABASES else "default"].settings_dict
     try:
-        with psycopg.connect(autocommit=True, **direct_params(db, connect_timeout=5)) as conn:
+        with psycopg.connect(autocommit=True, **_terminator_params(alias, target)) as conn:
             conn.execute("SELECT pg_terminate_backend(%s)", [pid])
-    except psycopg.Error:
-        pass  # the server is gone too: the run is over either way
+    except Exception:  # noqa: S110 - the server (or the target) is gone too: the run is over either way
+        pass
 
 
 class Watchdog(threading.Thread):
-    def __init__(self, conn, seconds, *, grace, alias="default"):
+    def __init__(self, conn, seconds, *, grace, alias="default", target="default"):
         super().__init__(daemon=True, name="pgdeck-query-watchdog")
-        self.conn, self.seconds, self.grace, self.alias = conn, seconds, grace, alias
+        self.conn, self.seconds, self.grace, self.alias, self.target = conn, seconds, grace, alias, target
         self.fired, self.terminated = False, False
         self._done = threading.Event()
         conn.pgdeck_watchdog = self
@@ -67,7 +76,7 @@ class Watchdog(threading.Thread):
         pid = getattr(self.conn, "pgdeck_pid", None)
         if pid:
             self.terminated = True
-            terminate_backend(pid, self.alias)
+            terminate_backend(pid, self.alias, self.target)
 
     def stop(self):
         self._done.set()

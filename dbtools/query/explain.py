@@ -98,10 +98,10 @@ def _plan_document(conn, statement, params, analyze):
     return rows[0][0]
 
 
-def explain_query(*, user, sql_text, params=None, analyze=False, token="", alias="default"):
+def explain_query(*, user, sql_text, params=None, analyze=False, token="", alias="default", target="default"):
     mode = "explain_analyze" if analyze else "explain"
     with opened_run(user=user, sql_text=sql_text, params=params, mode="read", history_mode=mode, token=token,
-                    alias=alias) as run:
+                    alias=alias, target=target) as run:
         *before, last = run.statements
         if before:
             run_statements(run.conn, before, run.params, 0)

@@ -25,9 +25,10 @@ CHUNK_BYTES = 64 * 1024
 FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json", "ndjson": "application/x-ndjson"}
 
 
-def export_filename(fmt):
+def export_filename(fmt, target="default"):
     extension = "json" if fmt == "json" else fmt
-    return f"query-{timezone.now():%Y%m%d-%H%M%S}.{extension}"
+    where = "" if target in ("", "default") else f"{target}-"
+    return f"query-{where}{timezone.now():%Y%m%d-%H%M%S}.{extension}"
 
 
 def _copy_sql(text, fmt):
@@ -47,16 +48,16 @@ def _literal_text(conn, statement, params):
 class Export:
     """Prepared in the request (errors raise QueryError before streaming); iterate to stream the bytes."""
 
-    def __init__(self, *, user, sql_text, fmt="csv", params=None, alias="default"):
+    def __init__(self, *, user, sql_text, fmt="csv", params=None, alias="default", target="default"):
         if fmt not in FORMATS:
             raise QueryError(f"Unknown export format {fmt!r}: use csv, json or ndjson.", code="invalid")
         self.fmt, self.rows, self.failure = fmt, 0, None
-        self.content_type, self.filename = FORMATS[fmt], export_filename(fmt)
+        self.content_type, self.filename = FORMATS[fmt], export_filename(fmt, target)
         self._stack = ExitStack()
         try:
             self.run = self._stack.enter_context(opened_run(
                 user=user, sql_text=sql_text, params=params, mode="read", history_mode="export", alias=alias,
-                timeout=settings.QUERY_EXPORT_TIMEOUT))
+                timeout=settings.QUERY_EXPORT_TIMEOUT, target=target))
         except QueryError:
             self._stack.close()
             raise

@@ -8,7 +8,12 @@ from dbtools.query.safety import parameter_names
 ACTIONS = ["run", "explain", "explain_analyze", "export_csv", "export_json", "export_job", "save"]
 
 
+def _target_label(target):
+    return f"{target['name']} ({target['environment']})" if target.get("environment") else target["name"]
+
+
 class QueryForm(forms.Form):
+    target = forms.ChoiceField(required=False, label="Target", initial="default")
     sql = forms.CharField(widget=forms.Textarea(attrs={"rows": 12, "id": "id_sql", "spellcheck": "false",
                                                        "placeholder": "SELECT … (Ctrl-Enter runs)"}),
                           label="SQL", strip=False)
@@ -21,15 +26,20 @@ class QueryForm(forms.Form):
     save_description = forms.CharField(required=False, label="Description", widget=forms.Textarea(attrs={"rows": 2}))
     save_shared = forms.BooleanField(required=False, label="Shared with other users")
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args, user=None, targets=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        # the targets this user may query ({name, environment}); "default" is the app's own database
+        self.fields["target"].choices = [(t["name"], _target_label(t)) for t in targets] or [("default", "default")]
         if not (user and user.has_perm("dbtools.run_write_query")):
             del self.fields["write_mode"], self.fields["confirm_write"]
         source = self.data.get("sql") if self.is_bound else self.initial.get("sql", "")
         self.param_names = parameter_names(source or "")
         for name in self.param_names:
             self.fields[f"param_{name}"] = forms.CharField(label=f":{name}", required=False, strip=False)
+
+    def clean_target(self):
+        return self.cleaned_data.get("target") or "default"
 
     def clean_sql(self):
         text = self.cleaned_data["sql"]

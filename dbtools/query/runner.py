@@ -25,6 +25,7 @@ from dbtools.query.deadline import check_deadline
 from dbtools.query.errors import QueryError, error_from_pg
 from dbtools.query.safety import check_params, check_size, split_statements
 from dbtools.query.value_sizes import value_length
+from dbtools.targeting import DEFAULT, TARGET_ERROR_TYPES, authorize, is_default, target_error
 
 FIRST_NORMAL_OID = 16384  # oids below are built-in types, the same in every PostgreSQL database
 _ROWS = (ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK)
@@ -106,6 +107,7 @@ class RunResult:
     command: str = ""
     statement_count: int = 0
     mode: str = "read"
+    target: str = DEFAULT
 
 
 def _columns(conn, cursor):
@@ -249,27 +251,43 @@ class OpenRun:
     params: dict
 
 
+def authorized_target(user, target, mode):
+    """The run's target, checked for the user ("write" capability for write runs); a QueryError otherwise.
+    Internal callers without a user (benchmarks, tests) keep today's access to the default target only."""
+    if user is None and is_default(target):
+        return DEFAULT
+    try:
+        return authorize(user, target, "write" if mode == "write" else "query")
+    except TARGET_ERROR_TYPES as exc:
+        status, code, message = target_error(exc)
+        raise QueryError(message, code=code, status=status)
+
+
 @contextmanager
-def opened_run(*, user, sql_text, params, mode, history_mode, token="", alias="default", timeout=None):
+def opened_run(*, user, sql_text, params, mode, history_mode, token="", alias="default", timeout=None,
+               target=DEFAULT):
     """The one way a run, an explain or an export starts; failures end up in query_history as QueryError."""
     services.run_authorize(user, mode=mode, history_mode=history_mode)
     check_size(sql_text)  # refused before logging: history keeps no megabyte blobs
-    alias = run_alias(mode, alias)
-    entry = services.history_start(user=user, sql=sql_text, mode=history_mode, token=token, alias=alias)
+    target = authorized_target(user, target, mode)
+    alias = run_alias(mode, alias) if is_default(target) else "default"
+    entry = services.history_start(user=user, sql=sql_text, mode=history_mode, token=token, alias=alias,
+                                   target=target)
     started = time.monotonic()
     with failures_recorded(entry, started):
         statements = split_statements(sql_text)
         check_params(statements, params)
-        with query_session(mode, alias=alias, user=user, timeout=timeout) as conn:
+        with query_session(mode, alias=alias, user=user, timeout=timeout, target=target) as conn:
             services.history_set_pid(entry, conn.pgdeck_pid)
             yield OpenRun(conn, statements, entry, started, params or {})
 
 
-def run_query(*, user, sql, params=None, mode="read", limit=None, token="", alias="default"):
-    """Run `sql` as `user`; returns a RunResult or raises QueryError. Every attempt is in query_history."""
+def run_query(*, user, sql, params=None, mode="read", limit=None, token="", alias="default", target=DEFAULT):
+    """Run `sql` as `user` on `target`; returns a RunResult or raises QueryError. Every attempt is in
+    query_history (a refused target before any row is written)."""
     mode = "write" if mode == "write" else "read"
     with opened_run(user=user, sql_text=sql, params=params, mode=mode, history_mode=mode, token=token,
-                    alias=alias) as run:
+                    alias=alias, target=target) as run:
         result = run_statements(run.conn, run.statements, run.params, display_limit(limit), mode)
         if mode == "write":
             check_deadline(run.conn)
@@ -277,4 +295,5 @@ def run_query(*, user, sql, params=None, mode="read", limit=None, token="", alia
     entry = run.entry
     services.history_finish(entry, status="success", started=run.started, row_count=result.row_count)
     result.duration_ms, result.query_id, result.mode = entry.execution_time, entry.pk, mode
+    result.target = entry.target
     return result

@@ -4,6 +4,19 @@ from django.db.models import Q
 
 from dbtools.models import EditorTab, QueryHistory, SavedQuery
 from dbtools.query.connection import query_session
+from dbtools.targeting import DEFAULT
+from targets import selectors as target_selectors
+
+
+def query_targets_for_user(user):
+    """The targets `user` may run queries on, as [{name, environment, is_default}], "default" first: what the
+    editor's target picker lists."""
+    names = {t.name if hasattr(t, "name") else str(t): t for t in target_selectors.targets_for_user(user, "query")}
+    rows = [{"name": DEFAULT, "environment": "", "is_default": True}] if DEFAULT in names or \
+        target_selectors.user_can(user, DEFAULT, "query") else []
+    for name in sorted(n for n in names if n != DEFAULT):
+        rows.append({"name": name, "environment": getattr(names[name], "environment", ""), "is_default": False})
+    return rows
 
 
 def history_for(user):
@@ -50,12 +63,12 @@ SELECT n.nspname, c.relname, c.relkind, c.reltuples::bigint,
 KINDS = {"r": "table", "p": "table", "v": "view", "m": "materialized view", "f": "foreign table"}
 
 
-def schema_tree():
-    """[{name, tables: [{name, kind, rows, columns: [{name, type}]}]}] of what the query role can read.
+def schema_tree(target=DEFAULT):
+    """[{name, tables: [{name, kind, rows, columns: [{name, type}]}]}] of what the query role can read on `target`.
 
     Read on the query role's own connection, so the browser shows exactly what user SQL can see; the row
-    figure is pg_class.reltuples (an estimate, -1 when never analysed)."""
-    with query_session("read") as conn:
+    figure is pg_class.reltuples (an estimate, -1 when never analysed). The caller authorises the target."""
+    with query_session("read", target=target) as conn:
         rows = conn.execute(SCHEMA_SQL).fetchall()
     schemas, tables = {}, {}
     for schema, table, kind, estimate, column, column_type in rows:

@@ -31,8 +31,17 @@ def jsonable(value):
     return str(value)
 
 
+TARGET_RE = r"^[a-z0-9][a-z0-9_-]{0,99}$"
+
+
+def target_field():
+    return serializers.RegexField(TARGET_RE, required=False, default="default", max_length=100,
+                                  help_text="a registered target's name; default: the app's own database")
+
+
 class QueryRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     sql = serializers.CharField(trim_whitespace=False)
+    target = target_field()
     params = serializers.DictField(required=False, default=dict)
     limit = serializers.IntegerField(required=False, min_value=1, allow_null=True)
     mode = serializers.ChoiceField(choices=["read", "write"], default="read")
@@ -40,12 +49,14 @@ class QueryRequestSerializer(StrictSerializerMixin, serializers.Serializer):
 
 class ExplainRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     sql = serializers.CharField(trim_whitespace=False)
+    target = target_field()
     params = serializers.DictField(required=False, default=dict)
     analyze = serializers.BooleanField(default=False)
 
 
 class ExportRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     sql = serializers.CharField(trim_whitespace=False)
+    target = target_field()
     params = serializers.DictField(required=False, default=dict)
 
 
@@ -54,6 +65,8 @@ class FormatRequestSerializer(StrictSerializerMixin, serializers.Serializer):
 
 
 class RunSavedSerializer(StrictSerializerMixin, serializers.Serializer):
+    target = serializers.RegexField(TARGET_RE, required=False, max_length=100,
+                                    help_text="default: the saved query's own target")
     params = serializers.DictField(required=False, default=dict)
     limit = serializers.IntegerField(required=False, min_value=1, allow_null=True)
 
@@ -92,6 +105,7 @@ class QueryResultSerializer(serializers.Serializer):
     query_id = serializers.IntegerField()
     command = serializers.CharField()
     mode = serializers.CharField()
+    target = serializers.CharField()
 
 
 def _rows(rows, cell):
@@ -112,7 +126,7 @@ def result_payload(result, cell=jsonable):
     return {"statements": statements, "columns": result.columns, "rows": rows, "row_count": result.row_count,
             "truncated": result.truncated, "rows_at_least": result.rows_at_least, "rows_exact": result.rows_exact,
             "duration_ms": result.duration_ms, "query_id": result.query_id, "command": result.command,
-            "mode": result.mode}
+            "mode": result.mode, "target": result.target}
 
 
 def explain_payload(result):
@@ -127,6 +141,7 @@ class HistoryQuery(StrictQuerySerializer):
     status = serializers.ChoiceField(choices=QueryHistory.STATUS_CHOICES, required=False)
     mode = serializers.ChoiceField(choices=QueryHistory.MODE_CHOICES, required=False)
     user = serializers.CharField(required=False, max_length=150, help_text="username (view_all_query_history)")
+    target = serializers.RegexField(TARGET_RE, required=False, max_length=100)
 
 
 class QueryHistorySerializer(serializers.ModelSerializer):
@@ -135,15 +150,17 @@ class QueryHistorySerializer(serializers.ModelSerializer):
     class Meta:
         model = QueryHistory
         fields = ["id", "query", "user", "timestamp", "status", "mode", "execution_time", "row_count", "error",
-                  "cancelled", "database_alias"]
+                  "cancelled", "database_alias", "target"]
 
 
 class SavedQuerySerializer(StrictSerializerMixin, serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
+    target = serializers.RegexField(TARGET_RE, required=False, max_length=100,
+                                    help_text="the target it runs on by default (default: the app's own database)")
 
     class Meta:
         model = SavedQuery
-        fields = ["id", "name", "description", "sql", "shared", "chart", "owner", "run_count", "last_run_at",
+        fields = ["id", "name", "description", "sql", "shared", "chart", "target", "owner", "run_count", "last_run_at",
                   "created_at", "updated_at"]
         read_only_fields = ["run_count", "last_run_at", "created_at", "updated_at"]
 

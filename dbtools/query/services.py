@@ -17,10 +17,10 @@ from dbtools.query.selectors import saved_query_editable
 HISTORY_SQL_LIMIT = 100_000  # characters of SQL kept per history row
 
 
-def history_start(*, user, sql, mode, token="", alias="default"):
+def history_start(*, user, sql, mode, token="", alias="default", target="default"):
     return QueryHistory.objects.create(
         user=user if getattr(user, "is_authenticated", False) else None, query=sql[:HISTORY_SQL_LIMIT],
-        mode=mode, status="running", run_token=(token or "")[:64], database_alias=alias)
+        mode=mode, status="running", run_token=(token or "")[:64], database_alias=alias, target=target)
 
 
 def history_set_pid(entry, pid):
@@ -89,19 +89,19 @@ def query_cancel(user, *, query_id=None, token=None):
     QueryHistory.objects.filter(pk=entry.pk).update(cancelled=True)
     entry.cancelled = True
     if entry.backend_pid:
-        cancel_backend(entry.backend_pid, entry.database_alias)
+        cancel_backend(entry.backend_pid, entry.database_alias, entry.target)
     return entry
 
 
 def query_write_audit(request, result, sql):
-    audit_record("query.write", request=request, target=f"query_history:{result.query_id}",
+    audit_record("query.write", request=request, target=f"query_history:{result.query_id}", db_target=result.target,
                  statements=result.statement_count, row_count=result.row_count, sql=sql[:2000])
 
 
-def saved_query_create(*, owner, name, sql, description="", shared=False, chart=None):
+def saved_query_create(*, owner, name, sql, description="", shared=False, chart=None, target="default"):
     require_permission(owner, MANAGE_SAVED)
     return SavedQuery.objects.create(owner=owner, name=name, sql=sql, description=description, shared=shared,
-                                     chart=chart)
+                                     chart=chart, target=target or "default")
 
 
 def _require_editable(actor, saved):

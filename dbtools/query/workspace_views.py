@@ -51,7 +51,7 @@ def workspace_context(request, form):
     services.workspace_tabs_ensure(user)
     tabs = DraftSerializer(selectors.tabs_for(user), many=True).data
     closed = [{"id": tab.pk, "name": tab.name} for tab in selectors.tabs_for(user, closed=True)]
-    targets = ["default"]  # the targets app (connections) adds its names here once it lands
+    targets = [t["name"] for t in selectors.query_targets_for_user(request.user)] or ["default"]
     saved_chart = _saved_chart(request, form)
     return {"workspace": {"tabs": tabs, "closed": closed, "active": active, "targets": targets,
                           "saved_chart": saved_chart}, "targets": targets}
@@ -117,7 +117,8 @@ def _remember(request, body, payload):
 
 @require_POST
 def query_run(request, site):
-    """POST {sql, params?, cursor?, write?, confirm?, token?, tab_id?, saved_id?} → one result per statement."""
+    """POST {sql, params?, cursor?, write?, confirm?, token?, tab_id?, saved_id?, target?} → one result per
+    statement, run on `target` (checked by the run pipeline; default "default")."""
     if not request.user.has_perm("dbtools.run_query"):
         raise PermissionDenied
     base, body = 0, {}
@@ -127,8 +128,9 @@ def query_run(request, site):
         params = body.get("params") if isinstance(body.get("params"), dict) else {}
         params = {key: value for key, value in params.items() if isinstance(value, str)}
         mode = _mode(request, body)
+        target = body.get("target") if isinstance(body.get("target"), str) else "default"
         result = run_query(user=request.user, sql=sql, params=params, mode=mode,
-                           token=str(body.get("token") or "")[:64])
+                           token=str(body.get("token") or "")[:64], target=target[:100])
     except QueryError as error:
         payload = _error_payload(error, base)
         _remember(request, body, payload)

@@ -35,7 +35,7 @@ HEAD = (["def456"], {"0001_create_users_table", "0002_create_posts_table"}, True
 
 
 MIGRATE = [sys.executable, "manage.py", "migrate", "--noinput"]
-# Back to base as `migrate blog zero` leaves it: the dbtools migration that indexes the seed's tables goes too.
+# Back to base as `migrate blog zero` leaves it: the search indexes (app blog_search) go too.
 RESET = ("DROP TABLE IF EXISTS posts, users; DELETE FROM alembic_version; "
          "DELETE FROM django_migrations WHERE app = 'blog' OR app = 'blog_search'")
 DATABASES, RUNS_EACH = 2, 10  # 20 races, two databases at a time (the CLIs' start-up dominates)

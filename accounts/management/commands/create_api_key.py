@@ -15,6 +15,9 @@ class Command(CommandMixin, BaseCommand):
         parser.add_argument("--scopes", help="comma-separated scopes (default: every scope the owner's role allows)")
         parser.add_argument("--allowed-networks", default="",
                             help="comma-separated CIDR networks the key may be used from (default: anywhere)")
+        parser.add_argument("--targets", default="",
+                            help="comma-separated database target names the key may use (default: every target "
+                                 "its owner may use)")
 
     def handle(self, *args, **options):
         user = user_by_name(options["user"])
@@ -29,11 +32,14 @@ class Command(CommandMixin, BaseCommand):
         try:
             api_key, plaintext = api_key_create(user=user, name=options["name"], scopes=scopes,
                                                 expires_in=expires_in, actor="manage.py create_api_key",
-                                                allowed_networks=networks)
+                                                allowed_networks=networks,
+                                                targets=[t.strip() for t in options["targets"].split(",") if t.strip()])
         except ApiKeyError as exc:
             raise CommandError(str(exc))
         expires = f"expires {api_key.expires_at:%Y-%m-%d %H:%M} UTC" if api_key.expires_at else "never expires"
         where = f"from {', '.join(api_key.allowed_networks)}" if api_key.allowed_networks else "from anywhere"
+        if api_key.targets:
+            where += f"; targets {', '.join(api_key.targets)}"
         self.stderr.write(f"Created key {api_key.name!r} for {user.username} (scopes: {', '.join(api_key.scopes)}; "
                           f"{expires}; {where}). It is shown only now:")
         self.stdout.write(plaintext)

@@ -24,6 +24,8 @@ class Command(CommandMixin, BaseCommand):
         parser.add_argument("--encrypt", action="store_true", help="encrypt with BACKUP_ENCRYPTION_KEY")
         parser.add_argument("--keep", type=int, help="then keep only the newest N successful backups")
         parser.add_argument("--source-db", help="another database on the configured server (default: that one)")
+        parser.add_argument("--target", default="default",
+                            help="the registered database target to back up (default: the app's own database)")
         parser.add_argument("--user", help="the pgdeck user acting (default: the OS user, treated as admin)")
 
     def handle(self, *args, **options):
@@ -49,7 +51,7 @@ class Command(CommandMixin, BaseCommand):
         printer = ProgressPrinter(self.stdout)
         backup = services.backup_prepare(actor=actor, fmt=options["format"], output=options["output"],
                                          encrypt=options["encrypt"], dbname=options["source_db"],
-                                         tables=options["table"])
+                                         tables=options["table"], target=options["target"])
         self.stdout.write(f"backup #{backup.pk}: writing {backup.file}")
         services.backup_run(backup, actor=actor, schema_only=options["schema_only"], tables=options["table"],
                             on_progress=printer)

@@ -176,6 +176,7 @@
                    confirm: !!(form.querySelector("input[name=confirm_write]") || {}).checked,
                    tab_id: tab ? tab.id : null, saved_id: savedId && savedId.value ? parseInt(savedId.value, 10) : null };
       if (chosen.cursor !== undefined) body.cursor = chosen.cursor;
+      if (targetSelect && targetSelect.value) body.target = targetSelect.value;  // the tab's target
       var refocus = !!(editor && editor.view.hasFocus);  // the grid must not keep the keyboard after a run
       running = true;
       form.classList.add("running");
