@@ -170,6 +170,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # "format" names two choice sets (backups: custom/plain/directory; export jobs: these).
+    "ENUM_NAME_OVERRIDES": {"ExportFormatEnum": ["csv", "json", "ndjson"],
+                            "BackupFormatEnum": ["custom", "plain", "directory"]},
 }
 
 # pgdeck's own settings (documented in docs/configuration.md).

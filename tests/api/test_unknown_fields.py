@@ -28,6 +28,7 @@ VALID = {
     "/api/v1/query": {"sql": "SELECT 1"},
     "/api/v1/query/explain": {"sql": "SELECT 1"},
     "/api/v1/query/export": {"sql": "SELECT 1"},
+    "/api/v1/jobs/exports": {"sql": "SELECT 1"},
     "/api/v1/saved-queries": {"name": "n", "sql": "SELECT 1"},
     "/api/v1/saved-queries/{id}": {"name": "n", "sql": "SELECT 1"},
     "/api/v1/saved-queries/{id}/run": {"params": {}},
