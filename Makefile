@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: screenshots run serve test lint pytest browser-deps bench load db-start db-stop migrate demo manage alembic clean-venv test-pgbouncer pgbouncer-deps test-pg15 wrk-deps fuzz
+.PHONY: architecture screenshots run serve test lint pytest browser-deps bench load db-start db-stop migrate demo manage alembic clean-venv test-pgbouncer pgbouncer-deps test-pg15 wrk-deps fuzz
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,11 +46,13 @@ alembic: $(RUN_STAMP)
 	$(PY) manage.py alembic $(ARGS)
 
 # The dev server and a job worker (manage.py worker: backups, verifies, schedules); Ctrl-C stops both.
+# Django's system checks run once, in the worker (niced, beside the server's start-up), not in both: the server
+# starts with --skip-checks; its autoreloader's parent does not set Django up (manage.py). docs/benchmarks.md.
 run: demo
 	@echo "pgdeck is serving http://$(HOST):$(PORT)/admin/ — log in as admin (password printed above on first run, or DEMO_ADMIN_PASSWORD). Ctrl-C stops it; make db-stop stops PostgreSQL."
-	@$(PY) manage.py worker & worker=$$!; \
+	@nice -n 10 $(PY) manage.py worker & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py runserver --skip-checks $(HOST):$(PORT)
 
 serve: demo
 	$(PY) manage.py collectstatic --noinput -v 0
@@ -75,6 +77,10 @@ pytest: $(DEV_STAMP) browser-deps
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint pytest test-pgbouncer test-pg15
+
+# Redraw the layers picture in docs/architecture.md from pyproject.toml's import-linter contracts.
+architecture:
+	$(PY) -m config.architecture
 
 # Refresh the screenshots in docs/screenshots/ on purpose (make test writes them to the ignored test-results/).
 screenshots: $(DEV_STAMP) browser-deps

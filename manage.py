@@ -21,8 +21,31 @@ def run(argv):
     execute_from_command_line(argv)
 
 
+def is_reloader_parent(argv):
+    """`runserver` with autoreload runs twice: a parent that only restarts a child (the real server, RUN_MAIN=true)
+    when code changes. Django sets itself up in that parent too, though it serves nothing (~1 s of `make run`'s
+    start); this parent skips it: settings or database errors are reported by the child, whose exit code it keeps."""
+    return (argv[1:2] == ["runserver"] and "--noreload" not in argv and os.environ.get("RUN_MAIN") != "true"
+            and not {"--help", "-h"} & set(argv))
+
+
+def restart_with_reloader():
+    """What Django's autoreload.run_with_reloader does in the parent, without setting Django up."""
+    import signal
+
+    from django.utils import autoreload
+
+    signal.signal(signal.SIGTERM, lambda *args: sys.exit(0))
+    try:
+        sys.exit(autoreload.restart_with_reloader())
+    except KeyboardInterrupt:
+        sys.exit(0)
+
+
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    if is_reloader_parent(sys.argv):
+        restart_with_reloader()
     from django.core.exceptions import ImproperlyConfigured
     from django.db import OperationalError
 

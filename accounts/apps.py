@@ -7,4 +7,5 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts import signals  # noqa: F401
-        from accounts.api import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        # accounts.api.schema (the OpenAPI auth extension) is imported by config/api/urls.py, with the schema
+        # views: drf-spectacular and DRF's fields were a fifth of every process's django.setup().

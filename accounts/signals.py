@@ -19,7 +19,8 @@ def keep_role_group(sender, instance, raw=False, **kwargs):
 def keep_roles_in_step(sender, app_config=None, using="default", **kwargs):
     # Runs after every app's permissions exist, so a new permission reaches its role without a new migration.
     # jobs comes after dbtools in INSTALLED_APPS: its permissions (the Jobs screen) exist only after its own turn.
-    if app_config is not None and app_config.label in ("dbtools", "jobs"):
+    # targets (after jobs) too: its permissions (the Targets admin, /api/v1/targets writes) are the admin role's.
+    if app_config is not None and app_config.label in ("dbtools", "jobs", "targets"):
         from accounts.services import roles_sync
 
         roles_sync()

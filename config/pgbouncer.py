@@ -14,21 +14,18 @@ import sys
 import time
 from pathlib import Path
 
-from config.env import BASE_DIR, env, parse_database_url
+from config.env import BASE_DIR, env
 
 STATE_DIR = BASE_DIR / ".pgbouncer"
 PORT = env.int("PGBOUNCER_PORT", default=6432 + 1)
 
 
 def _server():
-    url = env("DATABASE_URL", default="")
-    if url:
-        fields = parse_database_url(url)
-        return fields["HOST"] or "127.0.0.1", fields["PORT"] or "5432", fields["USER"]
-    from config.embedded import ensure_running
+    """The server DATABASE_URL (or the embedded server) names, read as the settings read it."""
+    from config.settings.database import database_fields
 
-    fields = ensure_running(env("EMBEDDED_DB_NAME", default="pgdeck"))
-    return fields["HOST"], fields["PORT"], fields["USER"]
+    fields, _source = database_fields(allow_embedded=True)
+    return fields["HOST"] or "127.0.0.1", fields["PORT"] or "5432", fields["USER"]
 
 
 def _write_config(host, port, user):

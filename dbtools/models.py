@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 
 from accounts.roles import DBTOOLS_PERMISSIONS
+from dbtools.query.charts import validate_chart
 
 
 class DbToolsPermission(models.Model):
@@ -33,6 +34,8 @@ class QueryHistory(models.Model):
     backend_pid = models.IntegerField(null=True, blank=True)
     # A random token the editor page sends with a run, so Cancel can find the run before its id is known.
     run_token = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # EXPLAIN (FORMAT JSON) document of an explain run, so two plans from history can be compared later.
+    plan = models.JSONField(null=True, blank=True)
 
     class Meta:
         db_table = "query_history"
@@ -53,11 +56,36 @@ class SavedQuery(models.Model):
     last_run_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    chart = models.JSONField(null=True, blank=True, default=None, validators=[validate_chart],
+                             help_text='Chart of the result: {"type": "line"|"bar"|"scatter", "x": "column", '
+                                       '"y": ["column", …]}; empty for none.')
 
     class Meta:
         db_table = "saved_queries"
         ordering = ["name"]
         verbose_name_plural = "saved queries"
+
+    def __str__(self):
+        return self.name
+
+
+class EditorTab(models.Model):
+    """One tab of a user's query workspace: its name, draft SQL, target and last result (saved as they type)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="editor_tabs")
+    name = models.CharField(max_length=100)
+    sql = models.TextField(blank=True, default="")
+    target = models.CharField(max_length=63, default="default")
+    position = models.PositiveIntegerField(default=0)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    last_result = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "query_editor_tabs"
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["owner", "closed_at"], name="query_editor_tabs_owner")]
 
     def __str__(self):
         return self.name

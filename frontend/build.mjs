@@ -37,6 +37,45 @@ for (const input of Object.keys(result.metafile.inputs)) {
   if (m) bundled.add(m[1]);
 }
 
+// 1b. pgdeck widgets (each its own IIFE defining one global; see src/*.js):
+//   grid.bundle.js + grid.bundle.css  window.PgdeckGrid  (Tabulator)
+//   plan.bundle.js                    window.PgdeckPlan  (pev2 + Vue 3 runtime; Bootstrap/pev2 CSS inlined into
+//                                                         a shadow root's adopted style sheet)
+//   chart.bundle.js                   window.PgdeckChart (Chart.js)
+const widgets = await build({
+  entryPoints: [{ in: join(here, "src", "grid.js"), out: "grid.bundle" },
+    { in: join(here, "src", "grid.css"), out: "grid.bundle" },
+    { in: join(here, "src", "plan.js"), out: "plan.bundle" },
+    { in: join(here, "src", "chart.js"), out: "chart.bundle" }],
+  outdir: outDir,
+  bundle: true,
+  format: "iife",
+  minify: true,
+  target: ["es2020"],
+  legalComments: "none",
+  sourcemap: false,
+  metafile: true,
+  loader: { ".css": "css" },
+  plugins: [{
+    name: "css-as-text-in-js", // plan.js imports CSS as a string (for its shadow root)
+    setup(b) {
+      b.onResolve({ filter: /\.css$/ }, (args) => (args.kind === "import-statement"
+        ? { path: resolve(nodeModules, args.path), namespace: "css-text" } : undefined));
+      b.onLoad({ filter: /.*/, namespace: "css-text" }, (args) => ({
+        contents: readFileSync(args.path, "utf8"), loader: "text" }));
+    },
+  }],
+  define: { "process.env.NODE_ENV": '"production"', __VUE_OPTIONS_API__: "true", __VUE_PROD_DEVTOOLS__: "false",
+    __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: "false" },
+  banner: { js: "/*! pgdeck widgets - third-party licenses: LICENSES.txt */" },
+  logLevel: "info",
+});
+const widgetPkgs = new Set();
+for (const input of Object.keys(widgets.metafile.inputs)) {
+  const m = input.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\//);
+  if (m && !bundled.has(m[1])) widgetPkgs.add(m[1]);
+}
+
 // 2. Chart.js UMD build. The trailing sourceMappingURL comment is removed:
 // the .map is not shipped, and Django's ManifestStaticFilesStorage fails
 // collectstatic on a sourceMappingURL pointing at a missing file.
@@ -74,9 +113,17 @@ const parts = [
 ];
 for (const name of [...bundled].sort()) parts.push(section(name, "sqleditor.bundle.js"));
 for (const name of chartPkgs) parts.push(section(name, "chart.umd.min.js"));
+for (const name of [...widgetPkgs].sort()) {
+  if (!chartPkgs.includes(name)) parts.push(section(name, "grid/plan/chart .bundle.js"));
+}
+// pev2's dist file already inlines its own dependencies (all but vue): list their licenses as well.
+for (const name of Object.keys(pkgJson("pev2").dependencies || {}).sort()) {
+  if (!widgetPkgs.has(name) && name !== "vue") parts.push(section(name, "plan.bundle.js (inlined in pev2)"));
+}
 writeFileSync(join(outDir, "LICENSES.txt"), parts.join("\n"));
 
-for (const f of ["sqleditor.bundle.js", "chart.umd.min.js", "LICENSES.txt"]) {
+for (const f of ["sqleditor.bundle.js", "chart.umd.min.js", "grid.bundle.js", "grid.bundle.css", "plan.bundle.js",
+  "chart.bundle.js", "LICENSES.txt"]) {
   console.log(`${f}: ${statSync(join(outDir, f)).size} bytes`);
 }
 console.log("bundled packages:", [...bundled].sort().map((n) => `${n}@${pkgJson(n).version}`).join(", "));

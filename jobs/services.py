@@ -11,21 +11,11 @@ from procrastinate import exceptions as queue_errors
 from procrastinate.contrib.django import app
 
 from core.audit import audit_record
+from core.authorization import actor_name, require_permission
 from jobs.errors import JobError
 from jobs.models import JobRun
 
 TASK_NAMES = {kind: f"pgdeck.{kind}" for kind in JobRun.KINDS}
-
-
-def actor_name(actor):
-    return actor if isinstance(actor, str) else getattr(actor, "username", "") or "anonymous"
-
-
-def require_permission(actor, perm):
-    if isinstance(actor, str):  # an OS user running manage.py, or a schedule: already trusted
-        return
-    if actor is None or not actor.is_active or not actor.has_perm(perm):
-        raise PermissionError(f"{actor_name(actor)} may not do this: it needs the permission {perm}")
 
 
 def job_enqueue(*, kind, actor, target="", params=None, backup=None, schedule=None, lock=None,

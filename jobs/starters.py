@@ -7,9 +7,10 @@ Locks (procrastinate `lock`: jobs sharing one never run at the same time, in que
 Queueing locks keep periodic work from piling up behind a stuck worker (one queued collect_stats at most).
 """
 
+from core.authorization import require_permission
 from dbtools.backups.tools import live_database_name
 from jobs.errors import JobError
-from jobs.services import job_enqueue, require_permission
+from jobs.services import job_enqueue
 
 
 def database_lock(name):

@@ -8,17 +8,18 @@ from datetime import UTC, datetime
 from django.db import connections
 from procrastinate.contrib.django import app
 
-from jobs import bodies
 from jobs.runner import tracked
 
 
 def _task(kind, queue="default"):
-    body = getattr(bodies, kind)
-
     def run(context, run_id):
+        # Imported on first use: the bodies pull in pglast, monitoring and backups, a quarter of the start-up of
+        # every process (procrastinate imports this module in each one's django.setup()).
+        from jobs import bodies
+
         if context.worker_name != "inline":
             _fresh_connection()
-        return tracked(body, run_id, context)
+        return tracked(getattr(bodies, kind), run_id, context)
 
     run.__name__ = run.__qualname__ = kind
     return app.task(name=f"pgdeck.{kind}", queue=queue, pass_context=True)(run)

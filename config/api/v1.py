@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("blog.api.urls")),
     path("", include("dbtools.api.urls")),
     path("", include("jobs.api_urls")),
+    path("", include("targets.api_urls")),
 ]

@@ -2,19 +2,27 @@
 
 A pooled getconn() waits up to DB_POOL_TIMEOUT (the seed's 30 s) for a connection. That is right while the
 pool is merely busy, wrong while PostgreSQL is unreachable: every request would hang for 30 s. So the pool is
-first asked with a short wait; if that runs out, one direct connection attempt tells "busy" from "down".
+first asked with a short wait; if that runs out, one direct connection attempt tells "busy" from "down":
+refused → 503 now (and the pool is marked down, see outage.py); accepted → the server is up but the pool has
+nothing to give yet (busy, or still reconnecting after an outage): that direct connection serves the request.
 """
+
+import time
 
 import psycopg
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.postgresql import base
 from django.db.utils import OperationalError
+from psycopg import IsolationLevel
 from psycopg_pool import PoolTimeout
 
+from config.db_backend import outage
 from config.db_backend.pool_checks import check_unless_fresh
 
 FIRST_WAIT = 1.0
-PROBE_TIMEOUT = 1
+READY_WAIT = 0.01  # while marked down: take a connection only if one is ready now
+PROBE_TIMEOUT = 1  # psycopg makes it at least 2 s; a stopped server refuses at once
+DIRECT = "_pgdeck_direct"  # marks a connection that is not the pool's (closed, not returned, at the end)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -32,21 +40,68 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def get_new_connection(self, conn_params):
         pool = self.pool
-        if pool:
-            pool.open()
-            try:
-                probe = pool.getconn(timeout=min(FIRST_WAIT, pool.timeout))
-            except PoolTimeout:
-                self._raise_if_unreachable(pool)
-            else:
-                pool.putconn(probe)  # Django's own code takes it straight back below
-        return super().get_new_connection(conn_params)
+        if not pool:
+            return super().get_new_connection(conn_params)
+        pool.open()
+        connection = self._checkout(pool)
+        # What Django's get_new_connection does after its own getconn().
+        level = self.settings_dict["OPTIONS"].get("isolation_level")
+        try:
+            self.isolation_level = IsolationLevel(level) if level is not None else IsolationLevel.READ_COMMITTED
+        except ValueError:
+            raise ImproperlyConfigured(f"Invalid transaction isolation level {level} specified. "
+                                       "Use one of the psycopg.IsolationLevel values.") from None
+        if level is not None:
+            connection.isolation_level = self.isolation_level
+        return connection
 
-    @staticmethod
-    def _raise_if_unreachable(pool):
+    def _checkout(self, pool):
+        """A pooled connection; never a wait on the pool while the server is down (outage.py)."""
+        if outage.is_down(pool):
+            return self._while_down(pool)
+        deadline = time.monotonic() + pool.timeout
+        probed = False
+        while True:
+            # In slices, so a wait for a busy pool notices an outage that starts meanwhile.
+            try:
+                return pool.getconn(timeout=max(READY_WAIT, min(FIRST_WAIT, deadline - time.monotonic())))
+            except PoolTimeout:
+                if time.monotonic() >= deadline:
+                    raise  # busy for all of DB_POOL_TIMEOUT: database_busy
+            if outage.is_down(pool):
+                return self._while_down(pool)
+            if not probed:  # refused → unavailable now; accepted → the pool is busy: wait on
+                self._direct_or_raise(pool).close()
+                probed = True
+
+    def _while_down(self, pool):
+        """A connection ready in the pool, else one direct attempt: refused → 503 now; accepted → the server is
+        back before the pool knows it: this connection serves the request and the pool refills meanwhile."""
+        try:
+            return pool.getconn(timeout=READY_WAIT)
+        except PoolTimeout:
+            pass
+        connection = self._direct_or_raise(pool)
+        outage.mark_up(pool)
+        return connection
+
+    def _direct_or_raise(self, pool):
         kwargs = {**pool.kwargs, "connect_timeout": PROBE_TIMEOUT}
         try:
-            with psycopg.connect(pool.conninfo, **kwargs):
-                pass
+            connection = psycopg.connect(pool.conninfo, **kwargs)
         except psycopg.OperationalError as exc:
+            outage.mark_down(pool)
             raise OperationalError(f"database unavailable: {str(exc).strip().splitlines()[0]}") from exc
+        try:
+            self._configure_connection(connection)  # what the pool's `configure` does for its own connections
+        except psycopg.Error:
+            connection.close()
+            raise
+        setattr(connection, DIRECT, True)
+        return connection
+
+    def _close(self):
+        if self.connection is not None and getattr(self.connection, DIRECT, False):
+            with self.wrap_database_errors:
+                return self.connection.close()
+        return super()._close()

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "dbtools",
     "procrastinate.contrib.django",
     "jobs",
+    "targets",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +115,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "targets.context_processors.target_badge",
             ],
         },
     },
@@ -170,9 +172,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # "format" names two choice sets (backups: custom/plain/directory; export jobs: these).
-    "ENUM_NAME_OVERRIDES": {"ExportFormatEnum": ["csv", "json", "ndjson"],
-                            "BackupFormatEnum": ["custom", "plain", "directory"]},
+    # Two choice sets share the field name "format": name each (a backup's format vs an export's).
+    "ENUM_NAME_OVERRIDES": {
+        "BackupFormatEnum": ["custom", "plain", "directory"],
+        "ExportFormatEnum": ["csv", "json", "ndjson"],
+    },
 }
 
 # pgdeck's own settings (documented in docs/configuration.md).
@@ -190,6 +194,13 @@ QUERY_EDITOR_TIMEOUT = env.int("QUERY_EDITOR_TIMEOUT", default=30)
 MONITORING_LONG_QUERY_SECONDS = env.int("MONITORING_LONG_QUERY_SECONDS", default=300)
 MONITORING_RETENTION_DAYS = env.int("MONITORING_RETENTION_DAYS", default=30)
 MONITORING_ALLOW_TERMINATE = env.bool("MONITORING_ALLOW_TERMINATE", default=True)
+# The fleet overview (dbtools/monitoring/fleet.py): probes of every target, in parallel, never stalling the page.
+FLEET_DEADLINE_SECONDS = env.float("FLEET_DEADLINE_SECONDS", default=0.8)
+FLEET_CONNECT_TIMEOUT = env.int("FLEET_CONNECT_TIMEOUT", default=2)
+FLEET_STATEMENT_TIMEOUT_MS = env.int("FLEET_STATEMENT_TIMEOUT_MS", default=1000)
+FLEET_SLOW_MS = env.int("FLEET_SLOW_MS", default=500)
+FLEET_ALERTS_SECONDS = env.int("FLEET_ALERTS_SECONDS", default=60)
+FLEET_MAX_WORKERS = env.int("FLEET_MAX_WORKERS", default=16)
 BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "backups")
 BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=0)
 BACKUP_ENCRYPTION_KEY = env("BACKUP_ENCRYPTION_KEY", default="")
@@ -278,3 +289,10 @@ QUERY_PER_USER_ROLES = env.bool("QUERY_PER_USER_ROLES", default=not env.bool("DB
 QUERY_MAX_RUNS_PER_USER = env.int("QUERY_MAX_RUNS_PER_USER", default=3)
 QUERY_ROLE_CONNECTION_LIMIT = env.int("QUERY_ROLE_CONNECTION_LIMIT", default=20)
 QUERY_EDITOR_MAX_VALUE_BYTES = env.int("QUERY_EDITOR_MAX_VALUE_BYTES", default=4 * 1024 * 1024)
+# Targets (docs/targets.md): registered PostgreSQL databases besides the app's own ("default").
+# Keys that encrypt target passwords (Fernet, comma separated, the first encrypts); local/test derive one.
+TARGETS_ENCRYPTION_KEYS = env.list("PGDECK_TARGETS_KEYS", default=[])
+TARGETS_FILE = env("PGDECK_TARGETS_FILE", default="")
+TARGETS_CONNECT_TIMEOUT = env.int("TARGETS_CONNECT_TIMEOUT", default=5)
+# The environment badge of the app's own database ("production" | "staging" | "dev").
+DEFAULT_TARGET_ENVIRONMENT = env("DEFAULT_TARGET_ENVIRONMENT", default="dev")

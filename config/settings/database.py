@@ -7,6 +7,7 @@ DEFAULT_DB_NAME = "pgdeck"
 
 
 def _pool_options():
+    from config.db_backend.outage import mark_down
     from config.db_backend.pool_checks import mark_returned
 
     size = env.int("DB_POOL_SIZE", default=5)
@@ -19,6 +20,11 @@ def _pool_options():
         # psycopg_pool's public `reset` callback; the cheaper `check` that goes with it is set by config.db_backend
         # (Django passes its own check= itself, so it cannot go here).
         "reset": mark_returned,
+        # A lost connection is retried with backoff (1, 2, 4 … s) for reconnect_timeout, then given up (the pool
+        # grows again on demand): short, or the pool would still be waiting out its backoff long after an outage
+        # ended. reconnect_failed marks the pool down, so requests stop waiting on it (config/db_backend/outage.py).
+        "reconnect_timeout": env.float("DB_POOL_RECONNECT_TIMEOUT", default=3),
+        "reconnect_failed": mark_down,
     }
 
 

@@ -3,6 +3,7 @@
 from config.env import env
 from config.settings.base import *  # noqa: F403
 from config.settings.database import build_databases
+from config.settings.targets_keys import derived_targets_keys
 
 DEBUG = False
 SECRET_KEY = "test-only-key"
@@ -20,3 +21,4 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"apikey": "100000
 BACKUP_DIR = env.path("BACKUP_DIR", default="/tmp/pgdeck-test-backups")
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+TARGETS_ENCRYPTION_KEYS = TARGETS_ENCRYPTION_KEYS or derived_targets_keys(SECRET_KEY)  # noqa: F405

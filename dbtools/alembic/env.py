@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 
 from dbtools.migrations_bridge import lock
 from dbtools.migrations_bridge.alembic_log import WRITE_COMMANDS, CliLog, cli_user
-from dbtools.migrations_bridge.urls_sqlalchemy import sqlalchemy_url_from_fields, sqlalchemy_url_from_libpq_url
+from dbtools.migrations_bridge.urls_sqlalchemy import sqlalchemy_url_from_libpq_url
 
 if context.config.config_file_name:
     fileConfig(context.config.config_file_name, disable_existing_loggers=False)
@@ -46,9 +46,9 @@ def database_url():
     if url:
         return sqlalchemy_url_from_libpq_url(url)
     setup_django()
-    from django.conf import settings
+    from targets.seam import sqlalchemy_url
 
-    return sqlalchemy_url_from_fields(settings.DATABASES["default"])
+    return sqlalchemy_url("default", "alembic")
 
 
 def target_metadata():

@@ -6,9 +6,10 @@ from pathlib import Path
 from django.http import FileResponse, StreamingHttpResponse
 
 from core.audit import audit_record
+from core.authorization import require_permission
 from dbtools.backups import trust
 from dbtools.backups.errors import BackupError
-from dbtools.backups.services import is_admin, require_permission
+from dbtools.backups.services import is_admin
 
 CHUNK = 1 << 20
 

@@ -8,6 +8,7 @@ and in the job's JobRun row (who, progress, log tail, duration), which the Jobs 
 from django.db import transaction
 from django.utils import timezone
 
+from core.authorization import require_permission
 from dbtools.backups import services
 from dbtools.backups.errors import BackupError
 from dbtools.models import Backup
@@ -31,7 +32,7 @@ def backup_start(*, actor, request=None, fmt="custom", schema_only=False, tables
 def verify_start(backup, *, actor, request=None, retry_of=None):
     from jobs.starters import verify_job
 
-    services.require_permission(actor, "dbtools.manage_backups")
+    require_permission(actor, "dbtools.manage_backups")
     if backup.status != "success":
         raise BackupError(f"backup #{backup.pk} is {backup.status}: only a finished backup can be verified",
                           code="conflict", status=409)

@@ -15,11 +15,12 @@ from django.utils import timezone
 from psycopg import sql
 
 from core.audit import audit_record
+from core.authorization import require_permission
 from dbtools.backups import catalog, replace, trust
 from dbtools.backups.errors import BackupError
 from dbtools.backups.restore import prescan, run_restore
 from dbtools.backups.restore_role import create_owned_database, live_extensions, restore_login
-from dbtools.backups.services import is_admin, require_permission
+from dbtools.backups.services import is_admin
 from dbtools.backups.tools import (
     check_database_name,
     connect,

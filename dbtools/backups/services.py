@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.audit import audit_record
+from core.authorization import require_permission
 from dbtools.backups import catalog, files
 from dbtools.backups.dump import DumpPlan, run_dump
 from dbtools.backups.errors import BackupError
@@ -20,14 +21,6 @@ from dbtools.models import Backup
 
 logger = logging.getLogger("pgdeck.backups")
 FORMATS = ("custom", "plain", "directory")
-
-
-def require_permission(actor, perm):
-    if isinstance(actor, str):
-        return
-    if actor is None or not actor.is_active or not actor.has_perm(perm):
-        name = getattr(actor, "username", "anonymous")
-        raise PermissionError(f"{name} may not do this: it needs the permission {perm}")
 
 
 def _user(actor):

@@ -16,19 +16,19 @@ from django.conf import settings
 
 from config.dbcheck import first_line
 from dbtools.backups.errors import BackupError
+from targets import seam
 
 TOOLS = ("pg_dump", "pg_restore", "psql")
 DB_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
 
 
-def connection_fields(dbname=None):
-    db = settings.DATABASES["default"]
-    options = db.get("OPTIONS") or {}
-    return {
-        "host": db.get("HOST") or "", "port": str(db.get("PORT") or ""), "user": db.get("USER") or "",
-        "password": db.get("PASSWORD") or "", "dbname": dbname or db["NAME"],
-        "sslmode": options.get("sslmode") or "", "sslrootcert": options.get("sslrootcert") or "",
-    }
+def connection_fields(dbname=None, target="default"):
+    """libpq parameters of `target` for backups (TLS options included), without connect_timeout and
+    application_name, which each caller sets."""
+    params = seam.connect_kwargs(target, "backup", **({"dbname": dbname} if dbname else {}))
+    fields = {key: "" for key in ("host", "port", "user", "password", "dbname", "sslmode", "sslrootcert")}
+    fields.update({k: str(v) for k, v in params.items() if k not in ("connect_timeout", "application_name")})
+    return fields
 
 
 def live_database_name():
@@ -41,15 +41,12 @@ def check_database_name(name):
     return name
 
 
-def client_env(dbname=None):
-    """The environment for a client tool: our connection in PG* variables, messages in English."""
-    fields = connection_fields(dbname)
+def client_env(dbname=None, target="default"):
+    """The environment for a client tool: our connection in PG* variables (from the seam), messages in English."""
+    _argv, pg_env = seam.tool_args_env(target, "backup", **({"dbname": dbname} if dbname else {}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    pairs = {"PGHOST": fields["host"], "PGPORT": fields["port"], "PGUSER": fields["user"],
-             "PGPASSWORD": fields["password"], "PGDATABASE": fields["dbname"], "PGSSLMODE": fields["sslmode"],
-             "PGSSLROOTCERT": fields["sslrootcert"]}
-    env.update({k: v for k, v in pairs.items() if v})
-    env.update({"PGCONNECT_TIMEOUT": "10", "PGAPPNAME": "pgdeck-backup", "LC_MESSAGES": "C", "LANG": "C.UTF-8"})
+    env.update(pg_env)
+    env.update({"LC_MESSAGES": "C", "LANG": "C.UTF-8"})
     return env
 
 

@@ -4,6 +4,8 @@ import difflib
 
 import psycopg
 
+from targets import seam
+
 COLUMNS = """
 SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
        pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated, a.attnum
@@ -52,11 +54,11 @@ SECTIONS = (("columns", COLUMNS), ("constraints", CONSTRAINTS), ("indexes", INDE
 
 
 def conninfo_for(settings_dict, dbname=None):
-    """A libpq conninfo string for Django's settings dict, optionally for another database on that server."""
-    parts = {"dbname": dbname or settings_dict["NAME"], "user": settings_dict.get("USER"),
-             "password": settings_dict.get("PASSWORD"), "host": settings_dict.get("HOST"),
-             "port": settings_dict.get("PORT")}
-    return psycopg.conninfo.make_conninfo(**{k: v for k, v in parts.items() if v})
+    """A libpq conninfo string for Django's settings dict (every option, TLS included, from the connection seam),
+    optionally for another database on that server. No application_name: not one of the app's pooled backends."""
+    params = seam.settings_params(settings_dict, "app", application_name=None,
+                                  **({"dbname": dbname} if dbname else {}))
+    return psycopg.conninfo.make_conninfo(**params)
 
 
 def public_tables(conninfo):

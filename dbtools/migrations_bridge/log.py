@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 import psycopg
 from django.db import connections
 
-from dbtools.migrations_bridge.catalog import conninfo_for
+from targets import seam
 
 logger = logging.getLogger("pgdeck.migrations")
 
@@ -41,9 +41,9 @@ def os_user():
 
 
 def _conninfo(using):
-    settings_dict = connections[using].settings_dict
-    timeout = settings_dict.get("OPTIONS", {}).get("connect_timeout") or 5
-    return conninfo_for(settings_dict) + f" connect_timeout={int(timeout)}"
+    """The app's database through the connection seam (TLS options included), on a connection of its own."""
+    timeout = connections[using].settings_dict.get("OPTIONS", {}).get("connect_timeout") or 5
+    return seam.conninfo("default", "app", alias=using, application_name=None, connect_timeout=int(timeout))
 
 
 def _summary(row):

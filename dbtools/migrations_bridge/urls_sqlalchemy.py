@@ -1,22 +1,16 @@
-"""SQLAlchemy URLs (psycopg 3 driver) for the same database Django uses; no Django import at module level."""
+"""SQLAlchemy URLs (psycopg 3 driver) for the same database Django uses; no Django setup needed at import.
 
-from sqlalchemy.engine import URL
+Built by the connection seam (targets/seam.py), so every libpq option (sslmode, sslrootcert, …) is in the URL.
+"""
 
 from config.env import parse_database_url
+from targets import seam
 
 
 def sqlalchemy_url_from_fields(fields, extra=None):
-    """A postgresql+psycopg URL from Django-style fields (NAME, USER, PASSWORD, HOST, PORT)."""
-    host = fields.get("HOST") or None
-    query = dict(extra or {})
-    if host and host.startswith("/"):
-        # A Unix-socket directory cannot be a URL host: libpq takes it as the host parameter.
-        query["host"], host = host, None
-    port = fields.get("PORT")
-    return URL.create(
-        "postgresql+psycopg", username=fields.get("USER") or None, password=fields.get("PASSWORD") or None,
-        host=host, port=int(port) if port else None, database=fields["NAME"], query=query,
-    )
+    """A postgresql+psycopg URL from Django-style fields (NAME, USER, PASSWORD, HOST, PORT, OPTIONS)."""
+    options = {**(fields.get("OPTIONS") or {}), **(extra or {})}
+    return seam.sqlalchemy_url_from_params(seam.settings_params({**fields, "OPTIONS": options}, "alembic"))
 
 
 def sqlalchemy_url_from_libpq_url(url):

@@ -9,6 +9,7 @@ from dbtools.monitoring.index_advice import views as index_advice_views
 
 PAGES = [
     ("", admin_views.overview_view, "dbtools_monitoring"),
+    ("fleet/", admin_views.fleet_view, "dbtools_monitoring_fleet"),
     ("activity/", admin_views.activity_view, "dbtools_monitoring_activity"),
     ("locks/", admin_views.locks_view, "dbtools_monitoring_locks"),
     ("tables/", admin_views.tables_view, "dbtools_monitoring_tables"),

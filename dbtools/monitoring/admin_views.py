@@ -6,7 +6,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from dbtools.monitoring import selectors
 from dbtools.monitoring.queries.base import MonitoringQueryError
@@ -14,6 +16,7 @@ from dbtools.monitoring.visibility import visibility_for
 
 SCREENS = [
     ("dbtools_monitoring", "Overview"),
+    ("dbtools_monitoring_fleet", "Fleet"),
     ("dbtools_monitoring_activity", "Activity"),
     ("dbtools_monitoring_locks", "Locks"),
     ("dbtools_monitoring_tables", "Tables"),
@@ -139,3 +142,44 @@ def chart_data_view(request, site):
         return JsonResponse(selectors.chart_counters())
     except MonitoringQueryError as exc:
         return JsonResponse({"error": {"code": "monitoring_query_failed", "message": str(exc)}}, status=503)
+
+
+FLEET_COLOURS = {"up": "green", "slow": "amber", "down": "red"}
+DASH = "—"
+
+
+def _age(seconds):
+    if seconds is None:
+        return ""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size:.0f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def _fleet_cells(row):
+    """The figure cells of one fleet row as text (the template only prints them, escaped)."""
+    def shown(value, text=None):
+        return DASH if value is None else (text if text is not None else str(value))
+
+    version = (row["version"] or "").split(" ")[0] + (" (standby)" if row["in_recovery"] else "")
+    lag = row["replication_lag_seconds"]
+    return [version or DASH,
+            shown(row["connections"],
+                  f"{row['connections']} / {row['max_connections']} ({row['connections_percent']}%)"),
+            shown(row["cache_hit_ratio"], f"{100 * (row['cache_hit_ratio'] or 0):.1f}%"),
+            shown(row["long_running"]), shown(row["blocked"]),
+            f"{lag} s" if lag is not None else ("0 s" if row["replicas"] else DASH),
+            shown(row["database_bytes"], filesizeformat(row["database_bytes"])),
+            f"{_age(row['last_backup_age_seconds'])} ago" if row["last_backup_at"] else "none"]
+
+
+@monitoring_view("dbtools_monitoring_fleet", "Fleet", "fleet.html")
+def fleet_view(request):
+    rows = [{**row, "colour": FLEET_COLOURS[row["status"]], "last_backup_age": _age(row["last_backup_age_seconds"]),
+             "note": row["error"] or f"{row['probe_ms']} ms", "cells": _fleet_cells(row),
+             "no_alerts": DASH if row["status"] == "down" else "none"}
+            for row in selectors.fleet_overview(request.user)]
+    summary = {status: sum(row["status"] == status for row in rows) for status in FLEET_COLOURS}
+    return {"rows": rows, "fleet_summary": summary, "deadline": settings.FLEET_DEADLINE_SECONDS,
+            "alerts_seconds": settings.FLEET_ALERTS_SECONDS, "overview_url": reverse("admin:dbtools_monitoring")}

@@ -150,3 +150,12 @@ class CancelBackendView(BackendActionView):
 class TerminateBackendView(BackendActionView):
     permission_classes = [require("dbtools.terminate_backend")]
     action_name = "terminate"
+
+
+class FleetView(MonitoringView):
+    """One row per target the caller may monitor: status up/slow/down, figures, alerts, last backup age."""
+
+    def read(self, request):
+        rows = selectors.fleet_overview(request.user)
+        summary = {status: sum(row["status"] == status for row in rows) for status in ("up", "slow", "down")}
+        return {"summary": summary, "targets": rows}

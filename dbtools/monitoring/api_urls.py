@@ -9,6 +9,7 @@ urlpatterns = [
     path("monitoring/tables", api.TablesView.as_view(), name="api-monitoring-tables"),
     path("monitoring/indexes", api.IndexesView.as_view(), name="api-monitoring-indexes"),
     path("monitoring/checks", api.ChecksView.as_view(), name="api-monitoring-checks"),
+    path("monitoring/fleet", api.FleetView.as_view(), name="api-monitoring-fleet"),
     path("monitoring/query-stats", api.QueryStatsView.as_view(), name="api-monitoring-query-stats"),
     path("monitoring/backends/<int:pid>/cancel", api.CancelBackendView.as_view(), name="api-monitoring-cancel"),
     path("monitoring/backends/<int:pid>/terminate", api.TerminateBackendView.as_view(),

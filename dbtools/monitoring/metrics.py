@@ -26,60 +26,121 @@ COUNTERS = ["xact_commit", "xact_rollback", "tup_returned", "tup_fetched", "tup_
             "tup_deleted", "blks_read", "blks_hit", "deadlocks"]
 
 
+DEFAULT = {"target": "default"}
+
+
 def _gauge(name, documentation, value, labels=None):
-    family = GaugeMetricFamily(name, documentation, labels=list(labels or {}))
-    if labels:
-        family.add_metric(list(labels.values()), value)
-    else:
-        family.add_metric([], value)
+    labels = {**DEFAULT, **(labels or {})}
+    family = GaugeMetricFamily(name, documentation, labels=list(labels))
+    family.add_metric(list(labels.values()), value)
     return family
 
 
 def _database_metrics():
+    """The default target (the app's own database), through the monitoring queries, as before; target="default"."""
     server, counters = selectors.server_get(), overview.database_counters()
     cache = selectors.cache_hit_ratios_cached()
     long_blocked = activity.counts_for_metrics(settings.MONITORING_LONG_QUERY_SECONDS)
     yield _gauge("pgdeck_pg_database_size_bytes", "Size of the database (cached MONITORING_SIZE_CACHE_SECONDS).",
                  server["database_bytes"])
     yield _gauge("pgdeck_pg_max_connections", "max_connections of the server.", server["max_connections"])
-    connections = GaugeMetricFamily("pgdeck_pg_connections", "Client connections by state.", labels=["state"])
+    connections = GaugeMetricFamily("pgdeck_pg_connections", "Client connections by state.",
+                                    labels=["target", "state"])
     for row in activity.state_counts():
-        connections.add_metric([row["state"]], row["connections"])
+        connections.add_metric(["default", row["state"]], row["connections"])
     yield connections
     hit = GaugeMetricFamily("pgdeck_pg_cache_hit_ratio", "Buffer cache hit ratio of user tables/indexes.",
-                            labels=["kind"])
+                            labels=["target", "kind"])
     for kind in ("table", "index"):
         if cache[f"{kind}_hit_ratio"] is not None:
-            hit.add_metric([kind], cache[f"{kind}_hit_ratio"])
+            hit.add_metric(["default", kind], cache[f"{kind}_hit_ratio"])
     yield hit
     for name in COUNTERS:
-        yield CounterMetricFamily(f"pgdeck_pg_{name}", f"pg_stat_database.{name} of this database.",
-                                  value=counters[name])
+        family = CounterMetricFamily(f"pgdeck_pg_{name}", f"pg_stat_database.{name} of this database.",
+                                     labels=["target"])
+        family.add_metric(["default"], counters[name])
+        yield family
     yield _gauge("pgdeck_pg_long_running_queries",
                  "Active statements running longer than MONITORING_LONG_QUERY_SECONDS.", long_blocked["long_running"])
     yield _gauge("pgdeck_pg_blocked_backends", "Backends waiting on a lock held by another backend.",
                  long_blocked["blocked"])
 
 
+# Series of the other registered targets, from the fleet probes (figures server-wide; None is left out).
+FLEET_SERIES = [
+    ("pgdeck_pg_max_connections", "max_connections", "max_connections of the server."),
+    ("pgdeck_pg_database_size_bytes", "database_bytes", "Size of the database."),
+    ("pgdeck_pg_long_running_queries", "long_running",
+     "Active statements running longer than MONITORING_LONG_QUERY_SECONDS."),
+    ("pgdeck_pg_blocked_backends", "blocked", "Backends waiting on a lock held by another backend."),
+]
+# Series every target has, the default one included (from the fleet probes).
+FLEET_ALL = [
+    ("pgdeck_pg_client_connections", "connections", "Client connections of the server (every database)."),
+    ("pgdeck_pg_database_cache_hit_ratio", "cache_hit_ratio", "Buffer cache hit ratio of the whole database."),
+    ("pgdeck_pg_replication_lag_seconds", "replication_lag_seconds",
+     "Standby: replay delay; primary: largest replay lag of its replicas."),
+]
+
+
+def _fleet_metrics(rows):
+    status = GaugeMetricFamily("pgdeck_target_status", "1 for the target's status in the fleet probe.",
+                               labels=["target", "status"])
+    for row in rows:
+        for name in ("up", "slow", "down"):
+            status.add_metric([row["target"], name], 1 if row["status"] == name else 0)
+    yield status
+    others = [row for row in rows if row["target"] != "default"]
+    for series, key, documentation in FLEET_SERIES + FLEET_ALL:
+        family = GaugeMetricFamily(series, documentation, labels=["target"])
+        chosen = rows if (series, key, documentation) in FLEET_ALL else others
+        for row in chosen:
+            if row[key] is not None:
+                family.add_metric([row["target"]], row[key])
+        yield family
+
+
+def _merge(families):
+    """One family per name (Prometheus' text format wants each name once): samples of equal names joined."""
+    merged = {}
+    for family in families:
+        if family.name in merged:
+            merged[family.name].samples.extend(family.samples)
+        else:
+            merged[family.name] = family
+    return list(merged.values())
+
+
 class PostgresCollector:
+    def __init__(self, fleet_rows=()):
+        self.fleet_rows = list(fleet_rows)
+
     def collect(self):
+        yield from _merge(self._families())
+
+    def _families(self):
         up = 1
         try:
             yield from list(_database_metrics())
         except MonitoringQueryError as exc:
             logger.warning("metrics scrape: %s", exc)
             up = 0
-        yield _gauge("pgdeck_pg_up", "1 when the monitoring queries answered during this scrape.", up)
+        up_family = GaugeMetricFamily("pgdeck_pg_up", "1 when the target answered during this scrape.",
+                                      labels=["target"])
+        up_family.add_metric(["default"], up)
+        for row in self.fleet_rows:
+            if row["target"] != "default":
+                up_family.add_metric([row["target"]], 0 if row["status"] == "down" or row["version"] is None else 1)
+        yield up_family
+        if self.fleet_rows:
+            yield from _fleet_metrics(self.fleet_rows)
         pool = selectors.pool_stats()
         if pool is not None:
-            family = GaugeMetricFamily("pgdeck_pool_connections", "pgdeck's own psycopg pool.", labels=["kind"])
+            family = GaugeMetricFamily("pgdeck_pool_connections", "pgdeck's own psycopg pool.",
+                                       labels=["target", "kind"])
             for kind in ("size", "available", "waiting", "min", "max"):
-                family.add_metric([kind], pool[kind] or 0)
+                family.add_metric(["default", kind], pool[kind] or 0)
             yield family
-
-
-REGISTRY = CollectorRegistry(auto_describe=False)
-REGISTRY.register(PostgresCollector())
 
 
 def _ip_allowed(address):
@@ -97,24 +158,27 @@ def _ip_allowed(address):
 
 
 def _key_allowed(request):
-    """(allowed, status): 401 for a missing/bad key, 403 for a key without the permission or scope."""
+    """(allowed, status, user): 401 for a missing/bad key, 403 for a key without the permission or scope."""
     try:
         result = ApiKeyAuthentication().authenticate(request)
     except AuthenticationFailed:
-        return False, 401
+        return False, 401, None
     except APIException as exc:  # a valid key from a network it is not bound to (network_not_allowed), a 429
-        return False, exc.status_code
+        return False, exc.status_code, None
     if result is None:
-        return False, 401
+        return False, 401, None
     user, key = result
     if user.is_active and user.has_perm(PERMISSION) and scope_allows(key.scopes, PERMISSION):
-        return True, 200
-    return False, 403
+        return True, 200, user
+    return False, 403, None
 
 
 def metrics_view(request):
+    """Every target the scraper may monitor, each series labelled `target`: an allowed address sees them all, a
+    key what its owner may monitor."""
+    user = None
     if not _ip_allowed(request.META.get("REMOTE_ADDR")):
-        allowed, status = _key_allowed(request)
+        allowed, status, user = _key_allowed(request)
         if not allowed:
             message = {401: "metrics need an API key with the read or monitor scope",
                        429: "too many failed key attempts; try again later"}.get(
@@ -123,4 +187,6 @@ def metrics_view(request):
             if status == 401:
                 response["WWW-Authenticate"] = 'Bearer realm="metrics"'
             return response
-    return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(PostgresCollector(selectors.fleet_overview(user)))
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -8,11 +8,14 @@ from django.db import connection
 from django.utils import timezone
 
 from dbtools.models import StatsSnapshot
-from dbtools.monitoring import checks
+from dbtools.monitoring import checks, fleet
 from dbtools.monitoring.queries import activity, indexes, locks, overview, query_stats, tables
 from dbtools.monitoring.queries.base import MonitoringQueryError, monitoring_connection
 from dbtools.monitoring.services import app_backend_pids
 from dbtools.monitoring.visibility import NOTHING
+from targets import seam
+from targets.errors import TargetError
+from targets.selectors import target_list, targets_for_user
 
 TABLE_SORTS = list(tables.SORT_KEYS)
 QUERY_SORTS = list(query_stats.SORT_COLUMNS)
@@ -192,3 +195,32 @@ def query_stats_get(sort="total", visibility=NOTHING):
         # pg_stat_statements already replaces constants, but keeps some utility statements' text verbatim.
         result["rows"] = [{**row, "query": visibility.query(row["query"])} for row in rows]
     return result
+
+
+def _last_backups():
+    """{target name: finished_at of its last successful backup}; backups rows record their target when the
+    backups table has that column, else they are all the default target's."""
+    from django.db.models import Max
+
+    from dbtools.models import Backup
+
+    done = Backup.objects.filter(status="success", finished_at__isnull=False)
+    if any(f.name == "target" for f in Backup._meta.get_fields()):
+        return dict(done.values("target").annotate(last=Max("finished_at")).values_list("target", "last"))
+    return {"default": done.aggregate(last=Max("finished_at"))["last"]}
+
+
+def fleet_overview(user):
+    """One row per target `user` may monitor ("default" first; user None: every target, for an allowed /metrics
+    address): status up/slow/down, figures and alerts from the concurrent probes (monitoring/fleet.py, never
+    longer than FLEET_DEADLINE_SECONDS), last backup age."""
+    targets = target_list() if user is None else targets_for_user(user, "monitor")
+    kwargs, unusable = {}, {}
+    for target in targets:
+        try:
+            kwargs[target.name] = seam.connect_kwargs(target, "monitoring")
+        except TargetError as exc:
+            unusable[target.name] = fleet.unusable(target.name, exc.message)
+    probes = {**fleet.probe_targets(kwargs), **unusable}
+    backups, now = _last_backups(), timezone.now()
+    return [fleet.row(t.name, t.environment, probes[t.name], backups.get(t.name), now) for t in targets]

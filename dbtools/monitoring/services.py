@@ -7,6 +7,7 @@ from django.db import connection
 from django.utils import timezone
 
 from core.audit import audit_record
+from core.authorization import require_permission
 from dbtools.models import StatsSnapshot
 from dbtools.monitoring.queries import activity, backends, overview, tables
 from dbtools.monitoring.redaction import fingerprint
@@ -53,14 +54,22 @@ def _refusal(action, backend):
     return None
 
 
+def _permission_refused(message):
+    return BackendRefused("permission_denied", message)
+
+
 def backend_signal(action, pid, *, request=None, actor=None):
     """Cancel or terminate backend `pid`; audits the attempt (also a refused one) and returns the outcome.
 
     Only backends of the app's own database can be found (a pid of another database is BackendNotFound, like
     one that never existed). The audit row keeps the statement's fingerprint, never its literal values; the
     returned "query" is the text as PostgreSQL shows it, for the caller to shape for its viewer.
-    Raises BackendNotFound (nothing audited) or BackendRefused(code, message). The caller checks permissions.
+    The actor (or the request's user) needs the action's permission (dbtools.cancel_backend / terminate_backend):
+    BackendRefused("permission_denied"), nothing audited.
+    Raises BackendNotFound (nothing audited) or BackendRefused(code, message).
     """
+    user = actor if actor is not None else getattr(request, "user", None)
+    require_permission(user, ACTIONS[action]["perm"], error=_permission_refused)
     backend = activity.backend(pid)
     if not backend:
         raise BackendNotFound(f"There is no backend with pid {pid} in this database.")

@@ -6,7 +6,7 @@ from django.utils.html import format_html
 
 from core.pagination import EstimatedCountPaginator
 from dbtools.models import QueryHistory, SavedQuery
-from dbtools.query import selectors
+from dbtools.query import selectors, services
 
 
 def _editor_link(query_string, label="Open in editor"):
@@ -23,7 +23,7 @@ class QueryHistoryAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_select_related = ("user",)
     readonly_fields = ("query", "user", "timestamp", "status", "mode", "row_count", "execution_time", "error",
-                       "database_alias", "cancelled", "backend_pid", "open_in_editor")
+                       "database_alias", "cancelled", "backend_pid", "open_in_editor", "compare_plan")
     fields = readonly_fields
 
     class Media:
@@ -66,6 +66,13 @@ class QueryHistoryAdmin(admin.ModelAdmin):
     def open_in_editor(self, obj):
         return _editor_link(f"history={obj.pk}")
 
+    @admin.display(description="plan")
+    def compare_plan(self, obj):
+        if not obj.plan:
+            return "–"
+        return format_html('<a href="{}?a={}">compare with another plan</a>', reverse("admin:dbtools_plan_compare"),
+                           obj.pk)
+
     def has_module_permission(self, request):
         return request.user.has_perm("dbtools.run_query")
 
@@ -87,8 +94,25 @@ class SavedQueryAdmin(admin.ModelAdmin):
     list_display = ("name", "open_in_editor", "owner", "shared", "run_count", "last_run_at")
     list_filter = ("shared",)
     search_fields = ("name", "description", "sql")
-    fields = ("name", "description", "sql", "shared", "owner", "run_count", "last_run_at", "open_in_editor")
-    readonly_fields = ("owner", "run_count", "last_run_at", "open_in_editor")
+    fields = ("name", "description", "sql", "shared", "chart", "chart_preview", "owner", "run_count", "last_run_at",
+              "open_in_editor")
+    readonly_fields = ("owner", "run_count", "last_run_at", "open_in_editor", "chart_preview")
+
+    class Media:
+        css = {"all": ["dbtools/vendor/grid.bundle.css", "dbtools/query/widgets.css"]}
+        js = ["dbtools/vendor/chart.bundle.js", "dbtools/query/widgets.js"]
+
+    @admin.display(description="chart of the result")
+    def chart_preview(self, obj):
+        if not (obj and obj.pk):
+            return "Save the query first; then its result can be charted here."
+        return format_html(
+            '<div class="saved-chart-box"><button type="button" id="saved-chart-run">Run and show chart</button> '
+            '<span id="saved-chart-status" class="meta" role="status"></span>'
+            '<div id="saved-chart" data-run-url="{}" data-save-url="{}" data-autorun="{}"></div></div>',
+            reverse("admin:dbtools_saved_chart_data", args=[obj.pk]),
+            reverse("admin:dbtools_saved_chart", args=[obj.pk]),
+            "1" if obj.chart else "0")
 
     def get_queryset(self, request):
         return selectors.saved_queries_for(request.user)
@@ -121,6 +145,11 @@ class SavedQueryAdmin(admin.ModelAdmin):
         return self.has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.owner = request.user
+        if change:  # the form has set the fields; the service checks and saves
+            services.saved_query_update(obj, actor=request.user)
+            return
+        obj.owner = request.user
         super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        services.saved_query_delete(obj, actor=request.user)

@@ -1,26 +1,31 @@
-"""Admin views of the query editor: the editor page (a plain form POST, enhanced by JS), cancel, exports."""
+"""Admin views of the query editor: the editor page (a plain form POST, enhanced by JS), cancel, exports, and the
+widgets' endpoints: Format SQL, comparing two plans from history, a saved query's chart."""
 
 import json
 from datetime import datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse, StreamingHttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from dbtools.query import selectors, services
+from dbtools.query.charts import clean_chart
 from dbtools.query.errors import QueryError
 from dbtools.query.explain import explain_query
 from dbtools.query.export import Export
+from dbtools.query.formatting import format_sql
 from dbtools.query.forms import QueryForm
 from dbtools.query.runner import run_query
-from dbtools.query.serializers import jsonable
+from dbtools.query.serializers import jsonable, result_payload
+from dbtools.query.workspace_views import workspace_context
 
 NULL = object()
 CELL_CHARS = 2000  # the API returns whole values; the page shows this much of each
+PLAN_CHOICES = 50  # recent explain runs offered on the compare page
 
 
 def _require(request, perm):
@@ -32,10 +37,10 @@ def _initial(request):
     """Initial SQL from ?history=<id> (open in editor) or ?saved=<id>."""
     if request.GET.get("history", "").isdigit():
         entry = selectors.history_for(request.user).filter(pk=request.GET["history"]).first()
-        return {"sql": entry.query} if entry else {}
+        return {"sql": entry.query, "tab_name": f"History #{entry.pk}"} if entry else {}
     if request.GET.get("saved", "").isdigit():
         saved = selectors.saved_queries_for(request.user).filter(pk=request.GET["saved"]).first()
-        return {"sql": saved.sql, "saved_id": saved.pk} if saved else {}
+        return {"sql": saved.sql, "saved_id": saved.pk, "tab_name": saved.name[:100]} if saved else {}
     return {}
 
 
@@ -68,6 +73,20 @@ def _display_rows(result):
     return [[_cell(value) for value in row] for row in result.rows]
 
 
+def _page_value(value):
+    """A value for the page's result JSON: like the API's, long text cut as in the table."""
+    value = jsonable(value)
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and len(value) > CELL_CHARS:
+        return value[:CELL_CHARS] + "…"
+    return value
+
+
+def _result_json(result):
+    return result_payload(result, cell=_page_value)
+
+
 def _run(request, form, context):
     data, user = form.cleaned_data, request.user
     action, token = data["action"], data.get("run_token", "")
@@ -83,7 +102,9 @@ def _run(request, form, context):
     saved = selectors.saved_queries_for(user).filter(pk=data.get("saved_id") or 0).first()
     if saved is not None:
         services.saved_query_mark_run(saved)
+        context["saved"] = saved
     context["result"], context["rows"] = result, _display_rows(result)
+    context["result_json"] = _result_json(result)  # the grid and the chart (widgets.js) mount over it
 
 
 def _export(request, form):
@@ -139,6 +160,7 @@ def query_editor(request, site):
         except QueryError as error:
             context["error"] = error
     _schema(context)
+    context.update(workspace_context(request, form))
     saved = selectors.saved_queries_for(request.user)
     context["saved_queries"] = saved.only("id", "name", "shared", "owner__username")[:50]
     return TemplateResponse(request, "dbtools/query/editor.html", context)
@@ -158,3 +180,95 @@ def query_cancel(request, site):
         return JsonResponse({"cancelled": False, "message": "No running query of yours matches."}, status=404)
     return JsonResponse({"cancelled": True, "query_id": entry.pk})
 
+
+
+def json_error(code, message, status=400, **details):
+    return JsonResponse({"error": {"code": code, "message": message, **details}}, status=status)
+
+
+def _body(request):
+    """The JSON object a page posted, or None."""
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+@require_POST
+def query_format(request, site):
+    """{"sql"} → {"sql": formatted}; SQL that cannot be formatted without changing its meaning is a 400."""
+    _require(request, "dbtools.run_query")
+    body = _body(request)
+    if body is None or not isinstance(body.get("sql"), str):
+        return json_error("invalid", 'Send a JSON object {"sql": "…"}.')
+    try:
+        return JsonResponse({"sql": format_sql(body["sql"])})
+    except QueryError as error:
+        return json_error(error.code, error.message, error.status, position=error.position)
+
+
+def _plan_side(request, key, entries):
+    value = request.GET.get(key, "")
+    if not value:
+        return None, ""
+    entry = entries.filter(pk=value).first() if value.isdigit() else None
+    if entry is None:
+        return None, f"No query history #{value[:20]} of yours."
+    if not entry.plan:
+        return None, f"History #{entry.pk} holds no plan: only Explain runs keep theirs."
+    return entry, ""
+
+
+def plan_compare(request, site):
+    """Two EXPLAIN plans from history side by side (?a=<history id>&b=<history id>)."""
+    _require(request, "dbtools.run_query")
+    entries = selectors.history_for(request.user)
+    (first, error_a), (second, error_b) = _plan_side(request, "a", entries), _plan_side(request, "b", entries)
+    context = {**site.each_context(request), "title": "Compare plans", "first": first, "second": second,
+               "errors": [e for e in (error_a, error_b) if e],
+               "choices": entries.filter(plan__isnull=False).select_related(None)
+               .only("id", "query", "timestamp", "mode")[:PLAN_CHOICES]}
+    if first and second:
+        context["plans"] = {"a": first.plan, "b": second.plan, "query_a": first.query, "query_b": second.query,
+                            "labels": [f"#{first.pk}", f"#{second.pk}"]}
+    return TemplateResponse(request, "dbtools/query/plan_compare.html", context)
+
+
+def _saved(request, pk, *, edit):
+    saved = get_object_or_404(selectors.saved_queries_for(request.user), pk=pk)
+    if edit and not (request.user.has_perm("dbtools.manage_saved_queries")
+                     and selectors.saved_query_editable(request.user, saved)):
+        raise PermissionDenied
+    return saved
+
+
+@require_POST
+def saved_chart(request, site, pk):
+    """{"chart": {...} | null} → saves the saved query's chart settings; a bad one is a 400, nothing saved."""
+    _require(request, "dbtools.run_query")
+    saved = _saved(request, pk, edit=True)
+    body = _body(request)
+    if body is None or "chart" not in body:
+        return json_error("invalid", 'Send a JSON object {"chart": {"type", "x", "y"}}.')
+    try:
+        chart = clean_chart(body["chart"])
+    except ValidationError as error:
+        return json_error("invalid_chart", " ".join(error.messages))
+    services.saved_query_set_chart(saved, chart, actor=request.user)
+    return JsonResponse({"chart": chart})
+
+
+@require_POST
+def saved_chart_data(request, site, pk):
+    """Run the saved query (read only, display cap) for its chart: {"result", "chart", "editable"}."""
+    _require(request, "dbtools.run_query")
+    saved = _saved(request, pk, edit=False)
+    try:
+        result = run_query(user=request.user, sql=saved.sql)
+    except QueryError as error:
+        return json_error(error.code, error.message, error.status)
+    services.saved_query_mark_run(saved)
+    editable = (request.user.has_perm("dbtools.manage_saved_queries")
+                and selectors.saved_query_editable(request.user, saved))
+    return JsonResponse({"result": result_payload(result), "chart": saved.chart, "editable": editable})

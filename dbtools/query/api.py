@@ -18,10 +18,12 @@ from dbtools.query import selectors, services
 from dbtools.query.errors import QueryError
 from dbtools.query.explain import explain_query
 from dbtools.query.export import FORMATS, Export
+from dbtools.query.formatting import format_sql
 from dbtools.query.runner import run_query
 from dbtools.query.serializers import (
     ExplainRequestSerializer,
     ExportRequestSerializer,
+    FormatRequestSerializer,
     HistoryQuery,
     QueryHistorySerializer,
     QueryRequestSerializer,
@@ -88,6 +90,20 @@ class ExplainView(APIView):
         except QueryError as error:
             raise api_error(error)
         return Response(explain_payload(result))
+
+
+class FormatView(APIView):
+    """Format SQL with PostgreSQL's grammar (pglast); 400 when it cannot parse or the meaning would change."""
+
+    permission_classes = [require("dbtools.run_query")]
+
+    @extend_schema(request=FormatRequestSerializer, responses=FormatRequestSerializer)
+    def post(self, request):
+        data = validated(FormatRequestSerializer, request)
+        try:
+            return Response({"sql": format_sql(data["sql"])})
+        except QueryError as error:
+            raise api_error(error)
 
 
 class CancelView(APIView):
@@ -168,7 +184,7 @@ class SavedQueryListView(ListCreateAPIView):
         data = serializer.validated_data
         serializer.instance = services.saved_query_create(
             owner=self.request.user, name=data["name"], sql=data["sql"], description=data.get("description", ""),
-            shared=data.get("shared", False))
+            shared=data.get("shared", False), chart=data.get("chart"))
 
 
 class SavedQueryDetailView(RetrieveUpdateDestroyAPIView):
@@ -184,10 +200,11 @@ class SavedQueryDetailView(RetrieveUpdateDestroyAPIView):
             raise ApiError(403, "permission_denied", "Only the owner (or an admin) may change this saved query.")
 
     def perform_update(self, serializer):
-        serializer.instance = services.saved_query_update(serializer.instance, **serializer.validated_data)
+        serializer.instance = services.saved_query_update(serializer.instance, actor=self.request.user,
+                                                          **serializer.validated_data)
 
     def perform_destroy(self, instance):
-        services.saved_query_delete(instance)
+        services.saved_query_delete(instance, actor=self.request.user)
 
 
 class SavedQueryRunView(APIView):

@@ -15,16 +15,15 @@ from django.db import connections
 from psycopg import sql
 
 from config.dbcheck import first_line
-from config.env import parse_database_url
-from config.errors import ConfigError
 from config.routers import read_alias
 from dbtools.query import roles
 from dbtools.query.boundary import RUN_TOKEN_SETTING
 from dbtools.query.deadline import Watchdog
 from dbtools.query.errors import QueryError
 from dbtools.query.roles import SETUP_HELP, role_name, unsafe_reasons
+from targets import seam
+from targets.errors import TargetError
 
-CONNECT_TIMEOUT = 5
 WATCHDOG_GRACE = 1  # seconds after the run's timeout before the app cancels it itself
 TOO_MANY_CONNECTIONS = "53300"
 PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")  # needs no quotes in search_path
@@ -35,40 +34,23 @@ def run_alias(mode, alias="default"):
     return read_alias() if mode != "write" and alias == "default" else alias
 
 
-def _external_params(mode):
-    url = settings.QUERY_WRITE_DATABASE_URL if mode == "write" else settings.QUERY_DATABASE_URL
-    variable = "QUERY_WRITE_DATABASE_URL" if mode == "write" else "QUERY_DATABASE_URL"
-    try:
-        fields = parse_database_url(url, variable=variable)
-    except ConfigError as exc:
-        raise QueryError(str(exc), code="query_role_unavailable", status=503)
-    extra = fields.pop("EXTRA")
-    return {"dbname": fields["NAME"], "user": fields["USER"], "password": fields["PASSWORD"],
-            "host": fields["HOST"], "port": fields["PORT"], **extra}
-
-
 def per_user(mode, user):
     """Whether this run logs in as the user's own role (pgdeck manages the roles and the run has a user)."""
     external = settings.QUERY_WRITE_DATABASE_URL if mode == "write" else settings.QUERY_DATABASE_URL
     return bool(settings.QUERY_PER_USER_ROLES and not external and getattr(user, "pk", None))
 
 
-def conninfo(mode, alias="default", user=None):
+def conninfo(mode, alias="default", user=None, target="default"):
     """Connection keywords for the query role of `mode` ('write' or anything read-only), per user if any."""
-    if (settings.QUERY_WRITE_DATABASE_URL if mode == "write" else settings.QUERY_DATABASE_URL):
-        params = _external_params(mode)
-    else:
-        db = connections[alias].settings_dict
-        login = roles.user_role_name(mode, user.pk) if per_user(mode, user) else role_name(mode)
-        params = {"dbname": db["NAME"], "user": login, "password": roles.role_password(login),
-                  "host": db["HOST"], "port": db["PORT"]}
-        for key in ("sslmode", "sslrootcert"):
-            if db.get("OPTIONS", {}).get(key):
-                params[key] = db["OPTIONS"][key]
-    params = {key: value for key, value in params.items() if value not in ("", None)}
-    params["application_name"] = "pgdeck-query"
-    params["connect_timeout"] = CONNECT_TIMEOUT
-    return params
+    purpose = "query-write" if mode == "write" else "query-read"
+    login = {}
+    if per_user(mode, user):
+        name = roles.user_role_name(mode, user.pk)
+        login = {"user": name, "password": roles.role_password(name)}
+    try:
+        return seam.connect_kwargs(target, purpose, alias=alias, **login)
+    except TargetError as exc:
+        raise QueryError(exc.message, code="query_role_unavailable", status=503) from None
 
 
 def _connect_once(params):

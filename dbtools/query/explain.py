@@ -108,6 +108,7 @@ def explain_query(*, user, sql_text, params=None, analyze=False, token="", alias
         document = _plan_document(run.conn, last, run.params, analyze)
     plan = json.loads(document) if isinstance(document, str) else document
     services.history_finish(run.entry, status="success", started=run.started, row_count=None)
+    services.history_set_plan(run.entry, plan)
     top = plan[0]
     return ExplainResult(nodes=flatten(top["Plan"], analyze), plan=plan, analyze=analyze,
                          planning_ms=top.get("Planning Time"), execution_ms=top.get("Execution Time"),

@@ -80,6 +80,11 @@ def _pieces(tokens):
     return pieces
 
 
+def _is_name(token):
+    """An identifier or a non-reserved keyword; not a number (`a[1:2]` is an array slice, not parameter 2)."""
+    return token.kind in NAME_KINDS and (token.kind != "NO_KEYWORD" or token.name == "IDENT")
+
+
 def _placeholders(text, tokens):
     """(start, end, name) of each `:name` and `%(name)s` — read from the lexer, so never inside a string,
     a comment or a `::` cast."""
@@ -87,8 +92,7 @@ def _placeholders(text, tokens):
     while index < len(tokens):
         token = tokens[index]
         after = tokens[index + 1:index + 5]
-        if (token.name == COLON and after and after[0].start == token.end and after[0].kind in NAME_KINDS
-                and after[0].name not in (COLON,)):
+        if token.name == COLON and after and after[0].start == token.end and _is_name(after[0]):
             found.append((token.start, after[0].end, None))
             index += 2
             continue
@@ -163,6 +167,17 @@ def split_statements(text):
     if not statements:
         raise QueryError("There is no SQL to run.", code="empty", status=400)
     return statements
+
+
+def statement_at(text, cursor):
+    """(start, end) character offsets of the statement under `cursor` (or the last one before it), by the server's
+    lexer; the whole text when it does not lex. Only picks what to send: the run checks it like any SQL."""
+    tokens = _tokens(text)
+    spans = [(p[0].start, p[-1].end) for p in _pieces(tokens or []) if any(t.name not in COMMENT_TOKENS for t in p)]
+    if not spans:
+        return 0, len(text)
+    before = [span for span in spans if span[0] <= cursor]
+    return before[-1] if before else spans[0]
 
 
 def parameter_names(text):

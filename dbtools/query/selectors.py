@@ -2,7 +2,7 @@
 
 from django.db.models import Q
 
-from dbtools.models import QueryHistory, SavedQuery
+from dbtools.models import EditorTab, QueryHistory, SavedQuery
 from dbtools.query.connection import query_session
 
 
@@ -23,6 +23,16 @@ def saved_queries_for(user):
 
 def saved_query_editable(user, saved):
     return saved.owner_id == user.pk or user.has_perm("dbtools.view_all_query_history")
+
+
+def tabs_for(user, *, closed=False):
+    """A user's open workspace tabs in order, or the closed ones newest first."""
+    tabs = EditorTab.objects.filter(owner=user, closed_at__isnull=not closed)
+    return tabs.order_by("-closed_at") if closed else tabs.order_by("position", "id")
+
+
+def tab_for(user, pk):
+    return EditorTab.objects.filter(owner=user, pk=pk).first()
 
 
 SCHEMA_SQL = """

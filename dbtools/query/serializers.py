@@ -4,10 +4,12 @@ import math
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from core.api.serializers import StrictQuerySerializer, StrictSerializerMixin
-from dbtools.models import QueryHistory, SavedQuery
+from dbtools.models import EditorTab, QueryHistory, SavedQuery
+from dbtools.query.charts import clean_chart
 
 
 def jsonable(value):
@@ -47,6 +49,10 @@ class ExportRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     params = serializers.DictField(required=False, default=dict)
 
 
+class FormatRequestSerializer(StrictSerializerMixin, serializers.Serializer):
+    sql = serializers.CharField(trim_whitespace=False)
+
+
 class RunSavedSerializer(StrictSerializerMixin, serializers.Serializer):
     params = serializers.DictField(required=False, default=dict)
     limit = serializers.IntegerField(required=False, min_value=1, allow_null=True)
@@ -57,21 +63,56 @@ class ColumnSerializer(serializers.Serializer):
     type = serializers.CharField()
 
 
-class QueryResultSerializer(serializers.Serializer):
+class StatementResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="0-based position of the statement in the script")
+    offset = serializers.IntegerField(help_text="character offset of the statement in the SQL sent")
+    length = serializers.IntegerField()
     columns = ColumnSerializer(many=True)
     rows = serializers.ListField(child=serializers.ListField())
     row_count = serializers.IntegerField()
     truncated = serializers.BooleanField()
+    rows_at_least = serializers.IntegerField(help_text="rows the statement produced: exact when rows_exact, else "
+                                                       "a lower bound (reading stopped past the display cap)")
+    rows_exact = serializers.BooleanField()
+    rows_omitted = serializers.BooleanField(help_text="rows not kept: past the run's result-set or size budget")
+    command = serializers.CharField()
+    duration_ms = serializers.FloatField()
+
+
+class QueryResultSerializer(serializers.Serializer):
+    statements = StatementResultSerializer(many=True, help_text="one entry per statement, in order")
+    columns = ColumnSerializer(many=True)
+    rows = serializers.ListField(child=serializers.ListField())
+    row_count = serializers.IntegerField()
+    truncated = serializers.BooleanField()
+    rows_at_least = serializers.IntegerField(help_text="rows the statement produced: exact when rows_exact, else "
+                                                       "a lower bound (reading stopped past the display cap)")
+    rows_exact = serializers.BooleanField()
     duration_ms = serializers.FloatField()
     query_id = serializers.IntegerField()
     command = serializers.CharField()
     mode = serializers.CharField()
 
 
-def result_payload(result):
-    return {"columns": result.columns, "rows": [[jsonable(v) for v in row] for row in result.rows],
-            "row_count": result.row_count, "truncated": result.truncated, "duration_ms": result.duration_ms,
-            "query_id": result.query_id, "command": result.command, "mode": result.mode}
+def _rows(rows, cell):
+    return [[cell(v) for v in row] for row in rows]
+
+
+def statement_payload(one, cell=jsonable):
+    return {"index": one.index, "offset": one.offset, "length": one.length, "columns": one.columns,
+            "rows": _rows(one.rows, cell), "row_count": one.row_count, "truncated": one.truncated,
+            "rows_at_least": one.rows_at_least, "rows_exact": one.rows_exact, "rows_omitted": one.rows_omitted,
+            "command": one.command, "duration_ms": one.duration_ms}
+
+
+def result_payload(result, cell=jsonable):
+    """The run's last statement at the top (as before), every statement under `statements`."""
+    statements = [statement_payload(one, cell) for one in result.statements]
+    rows = statements[-1]["rows"] if statements else _rows(result.rows, cell)
+    return {"statements": statements, "columns": result.columns, "rows": rows, "row_count": result.row_count,
+            "truncated": result.truncated, "rows_at_least": result.rows_at_least, "rows_exact": result.rows_exact,
+            "duration_ms": result.duration_ms, "query_id": result.query_id, "command": result.command,
+            "mode": result.mode}
 
 
 def explain_payload(result):
@@ -102,6 +143,24 @@ class SavedQuerySerializer(StrictSerializerMixin, serializers.ModelSerializer):
 
     class Meta:
         model = SavedQuery
-        fields = ["id", "name", "description", "sql", "shared", "owner", "run_count", "last_run_at", "created_at",
-                  "updated_at"]
+        fields = ["id", "name", "description", "sql", "shared", "chart", "owner", "run_count", "last_run_at",
+                  "created_at", "updated_at"]
         read_only_fields = ["run_count", "last_run_at", "created_at", "updated_at"]
+
+    def validate_chart(self, value):
+        try:
+            return clean_chart(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages)
+
+
+class DraftSerializer(serializers.ModelSerializer):
+    closed = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EditorTab
+        fields = ["id", "name", "sql", "target", "position", "closed", "closed_at", "last_result", "created_at",
+                  "updated_at"]
+
+    def get_closed(self, tab) -> bool:
+        return tab.closed_at is not None

@@ -10,6 +10,8 @@
 //                   (lang-sql SQLNamespace; dotted keys = schema.table)
 //   defaultSchema   e.g. "public": its tables complete without a prefix
 //   onRun           function(editorApi), called on Ctrl-Enter / Cmd-Enter
+//   onFormat        function(editorApi), called on Shift-Alt-F (Format SQL)
+//   (the editor follows the admin's dark theme with @codemirror/theme-one-dark)
 //   cspNonce        nonce for the <style> element CodeMirror injects
 //                   (defaults to the nonce of the <script> that loaded
 //                   this bundle, if any)
@@ -34,6 +36,8 @@ import {
 } from "@codemirror/autocomplete";
 import { searchKeymap, highlightSelectionMatches } from "@codemirror/search";
 import { sql, PostgreSQL } from "@codemirror/lang-sql";
+import { oneDark } from "@codemirror/theme-one-dark";
+import { watchTheme } from "./theme.js";
 
 // Nonce of the <script> element that is evaluating this bundle (only
 // available during the initial synchronous evaluation).
@@ -113,7 +117,9 @@ function errorRange(state, pos) {
 // ----------------------------------------------------------------- theme
 
 const pgdeckTheme = EditorView.baseTheme({
-  "&": { border: "1px solid #ced4da", borderRadius: "4px", backgroundColor: "#fff" },
+  "&": { border: "1px solid #ced4da", borderRadius: "4px" },
+  "&light": { backgroundColor: "#fff" },
+  "&dark": { borderColor: "#555" },
   "&.cm-focused": { outline: "2px solid rgba(13, 110, 253, .35)" },
   ".cm-scroller": {
     fontFamily: "ui-monospace, SFMono-Regular, Menlo, Consolas, 'Liberation Mono', monospace",
@@ -156,6 +162,7 @@ function create(textarea, options) {
   if (textarea.pgdeckEditor) return textarea.pgdeckEditor;
   const opts = Object.assign({}, options || {});
   const languageConf = new Compartment();
+  const themeConf = new Compartment(); // one-dark while the admin is dark (toggle or prefers-color-scheme)
   const nonce = opts.cspNonce || loaderNonce;
   const rows = parseInt(textarea.getAttribute("rows"), 10);
   // Default height from the textarea's rows (13px font * 1.45 line height).
@@ -167,6 +174,14 @@ function create(textarea, options) {
     preventDefault: true,
     run: () => {
       if (typeof opts.onRun === "function") opts.onRun(api);
+      return true;
+    },
+  }, {
+    key: "Shift-Alt-f", // Format SQL (the page's handler, e.g. POST to the format endpoint)
+    preventDefault: true,
+    run: () => {
+      if (typeof opts.onFormat !== "function") return false;
+      opts.onFormat(api);
       return true;
     },
   }]));
@@ -198,6 +213,7 @@ function create(textarea, options) {
       indentWithTab,
     ]),
     languageConf.of(sql(sqlConfig(opts.schema, opts))),
+    themeConf.of([]),
     errorField,
     pgdeckTheme,
     sizeTheme(minHeight, opts.maxHeight),
@@ -225,6 +241,7 @@ function create(textarea, options) {
     state: EditorState.create({ doc: textarea.value, extensions }),
   });
   view.dom.classList.add("pgdeck-sqleditor");
+  const stopTheme = watchTheme((dark) => view.dispatch({ effects: themeConf.reconfigure(dark ? oneDark : []) }));
   textarea.parentNode.insertBefore(view.dom, textarea.nextSibling);
   // Hidden, but still part of the form, so a normal POST submits the SQL.
   // (CSSOM property assignment: not affected by CSP style-src.)
@@ -300,6 +317,7 @@ function create(textarea, options) {
       textarea.required = wasRequired;
       textarea.removeAttribute("aria-hidden");
       textarea.style.display = "";
+      stopTheme();
       view.destroy();
       delete textarea.pgdeckEditor;
     },

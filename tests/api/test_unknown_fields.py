@@ -10,8 +10,9 @@ import pytest
 from django.db.models import Max
 
 from blog.models import BlogUser, Post
-from dbtools.models import AuditEvent, Backup, MigrationLog, QueryHistory, SavedQuery
+from dbtools.models import AuditEvent, Backup, EditorTab, MigrationLog, QueryHistory, SavedQuery
 from jobs.models import JobRun
+from targets.models import Target
 from tests.api.conftest import error_of
 from tests.factories import PostFactory
 
@@ -28,12 +29,17 @@ VALID = {
     "/api/v1/query": {"sql": "SELECT 1"},
     "/api/v1/query/explain": {"sql": "SELECT 1"},
     "/api/v1/query/export": {"sql": "SELECT 1"},
+    "/api/v1/query/drafts": {"sql": "SELECT 1"},
+    "/api/v1/query/drafts/{id}": {"sql": "SELECT 2"},
+    "/api/v1/query/format": {"sql": "SELECT 1"},
     "/api/v1/jobs/exports": {"sql": "SELECT 1"},
     "/api/v1/saved-queries": {"name": "n", "sql": "SELECT 1"},
     "/api/v1/saved-queries/{id}": {"name": "n", "sql": "SELECT 1"},
     "/api/v1/saved-queries/{id}/run": {"params": {}},
     "/api/v1/migrations/upgrade": {"revision": "head"},
     "/api/v1/migrations/downgrade": {"revision": "base"},
+    "/api/v1/targets": {"name": "fresh", "host": "h", "dbname": "d", "user": "u"},
+    "/api/v1/targets/{name}": {"host": "h2"},
 }
 
 
@@ -52,8 +58,10 @@ def world(make_user):
         "backups": Backup.objects.create(file="/nonexistent/x.dump", status="success", user=admin).pk,
         "saved-queries": SavedQuery.objects.create(name="s", sql="SELECT 1", owner=admin).pk,
         "query": QueryHistory.objects.create(query="SELECT 1", user=admin, status="running").pk,
+        "drafts": EditorTab.objects.create(owner=admin, name="d", sql="SELECT 1").pk,
         "backends": PID_CEILING + 1,
         "jobs": JobRun.objects.create(kind="collect_stats", status="failed").pk,
+        "targets": Target.objects.create(name="walked", host="h", dbname="d", user="u").name,
     }
 
 
@@ -63,7 +71,7 @@ def url_of(path, world):
 
 
 def state():
-    models = (Post, BlogUser, Backup, SavedQuery, QueryHistory, MigrationLog)
+    models = (Post, BlogUser, Backup, SavedQuery, QueryHistory, MigrationLog, Target, EditorTab)
     rows = {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
     rows["audit"] = AuditEvent.objects.aggregate(Max("pk"))
     return rows

@@ -81,6 +81,17 @@ def backup_dir(settings, tmp_path):
     return path
 
 
+@pytest.fixture
+def scratch_names(monkeypatch):
+    """The scratch database names this test's verify runs used (other xdist workers verify at the same time,
+    so a server-wide list of pgdeck_verify_* databases is not this test's to compare)."""
+    from dbtools.backups import restoring
+
+    names, original = [], restoring._scratch_name
+    monkeypatch.setattr(restoring, "_scratch_name", lambda: names.append(original()) or names[-1])
+    return names
+
+
 def scratch_databases():
     rows = run_sql("postgres", "SELECT datname FROM pg_database WHERE datname LIKE 'pgdeck_verify_%'")
     return [row[0] for row in rows]

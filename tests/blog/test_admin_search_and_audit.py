@@ -137,3 +137,28 @@ def test_a_term_that_fills_a_page_among_the_newest_rows_finds_them_all(client_fo
     response = client_for("admin").get("/admin/blog/post/", {"q": "vacuum"})
     assert response.context["cl"].result_count == 60
     assert listed(response) <= wanted and len(listed(response)) == 50
+
+
+def test_the_fast_action_checkbox_is_the_html_django_renders(db):
+    from django.contrib import admin as django_admin
+
+    from blog.admin import PostAdmin
+
+    post = PostFactory(title='Quotes " & <tags> \'here\'')
+    ours = PostAdmin(Post, django_admin.site).action_checkbox(post)
+    assert ours == django_admin.ModelAdmin(Post, django_admin.site).action_checkbox(post)
+    assert f'value="{post.pk}"' in ours and "&lt;tags&gt;" in ours
+
+
+def test_row_links_keep_the_search_and_filters_as_django_builds_them(client_for):
+    from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+    from django.urls import reverse
+
+    post = PostFactory(title="Tuning & vacuum", is_published=True)
+    client = client_for("admin")
+    page = client.get("/admin/blog/post/", {"q": "VACUUM", "is_published__exact": "1"})
+    cl = page.context["cl"]
+    expected = add_preserved_filters({"preserved_filters": cl.row_link_query, "opts": Post._meta},
+                                     reverse("admin:blog_post_change", args=[post.pk]))
+    assert "_changelist_filters=" in expected and "q%3DVACUUM" in expected
+    assert page.content.decode().count(f'href="{expected.replace("&", "&amp;")}"') == 2  # the id and title links

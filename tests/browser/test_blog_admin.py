@@ -67,3 +67,31 @@ def test_an_estimated_count_reads_as_one(page, login, live_server, admin_user, s
     assert "≈ 1,001,908 posts" in page.inner_text(".paginator")
     assert "Show all" not in page.inner_text("#changelist-search")
     screenshot(page, "posts-estimated-count")
+
+
+def test_search_through_the_trigram_index_pages_selects_and_keeps_the_search(page, login, live_server, admin_user,
+                                                                              monkeypatch):
+    from blog import selectors
+
+    monkeypatch.setattr(selectors, "NEWEST_PROBE", 10)  # the matches are older than the 10 newest rows
+    old = PostFactory.create_batch(60, title="Old vacuum notes", is_published=False)
+    PostFactory.create_batch(20, title="Newer, about WAL")
+    login(admin_user)
+    page.goto(f"{live_server.url}/admin/blog/post/?q=VACUUM")
+    assert "60 results" in page.inner_text("#changelist-search")
+    assert page.locator("#result_list tbody tr").count() == 50
+    page.locator("#result_list tbody tr").nth(0).locator("input.action-select").check()
+    page.locator("#result_list tbody tr").nth(1).locator("input.action-select").check()
+    assert "2 of 50 selected" in page.inner_text(".action-counter")
+    screenshot(page, "posts-search-index-path")
+    page.select_option("select[name=action]", "publish")
+    page.click("button[name=index]")
+    page.wait_for_selector(".messagelist .success")
+    assert sorted(Post.objects.filter(is_published=True).values_list("pk", flat=True)) == [old[-2].pk, old[-1].pk]
+    page.get_by_role("link", name="Old vacuum notes").first.click()  # the change page keeps the search…
+    page.click("input[name=_save]")
+    page.wait_for_selector(".messagelist .success")
+    assert page.input_value("#searchbar") == "VACUUM"  # …and comes back to it
+    page.goto(f"{live_server.url}/admin/blog/post/?q=VACUUM&p=2")
+    assert page.locator("#result_list tbody tr").count() == 10
+    assert not page.console_errors

@@ -60,3 +60,13 @@ def test_metrics_count_long_running_and_blocked(api_client_for, sessions, observ
 def test_a_malformed_allow_list_entry_is_ignored_not_an_error(db, settings):
     settings.METRICS_ALLOWED_IPS = ["not-an-address", "127.0.0.1"]
     assert Client().get("/metrics").status_code == 200
+
+
+def test_every_series_is_labelled_with_its_target(api_client_for):
+    found = families(api_client_for("viewer", ["monitor"]).get("/metrics"))
+    unlabelled = sorted(f"{family.name}: {sample.labels}" for family in found.values() for sample in family.samples
+                        if sample.labels.get("target") is None)
+    assert not unlabelled, unlabelled
+    assert {sample.labels["target"] for sample in found["pgdeck_pg_up"].samples} == {"default"}
+    status = {sample.labels["status"]: sample.value for sample in found["pgdeck_target_status"].samples}
+    assert status == {"up": 1, "slow": 0, "down": 0}

@@ -188,21 +188,51 @@ def test_saved_query_added_in_the_admin_belongs_to_its_author(analyst_client, an
     assert page.status_code == 200 and b'name="sql"' not in page.content  # shared: visible, read-only
 
 
-def test_a_dangerous_membership_is_refused_until_setup_revokes_it(transactional_db):
+def test_saved_query_changed_and_deleted_in_the_admin_goes_through_the_services(analyst_client, analyst,
+                                                                                transactional_db, monkeypatch):
+    from dbtools.query import services
+
+    calls = []
+
+    def spy(name):
+        original = getattr(services, name)
+
+        def call(*args, **kwargs):
+            calls.append((name, kwargs["actor"]))
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(services, name, call)
+
+    spy("saved_query_update")
+    spy("saved_query_delete")
+    mine = SavedQuery.objects.create(owner=analyst, name="mine", sql="SELECT 1")
+    response = analyst_client.post(f"/admin/dbtools/savedquery/{mine.pk}/change/",
+                                   {"name": "renamed", "sql": "SELECT 2", "description": ""})
+    assert response.status_code == 302
+    mine.refresh_from_db()
+    assert (mine.name, mine.sql, mine.owner) == ("renamed", "SELECT 2", analyst)
+    response = analyst_client.post(f"/admin/dbtools/savedquery/{mine.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not SavedQuery.objects.filter(pk=mine.pk).exists()
+    assert calls == [("saved_query_update", analyst), ("saved_query_delete", analyst)]
+
+
+def test_a_dangerous_membership_is_refused_until_setup_revokes_it(transactional_db, make_user, settings):
     import io
 
     from dbtools.query.errors import QueryError
     from dbtools.query.runner import run_query
 
+    settings.QUERY_PER_USER_ROLES = False  # the shared role pgdeck_query, the one granted below
+    user = make_user("analyst", username="shared-role-analyst")
     with connection.cursor() as cursor:
         cursor.execute("GRANT pg_read_server_files TO pgdeck_query")
     try:
         with pytest.raises(QueryError) as refused:
-            run_query(user=None, sql="SELECT pg_read_file('/etc/passwd')")
+            run_query(user=user, sql="SELECT pg_read_file('/etc/passwd')")
         assert refused.value.code == "query_role_unsafe" and "pg_read_server_files" in refused.value.message
     finally:
         call_command("setup_query_role", stdout=io.StringIO())
-    assert run_query(user=None, sql="SELECT 1").rows == [(1,)]
+    assert run_query(user=user, sql="SELECT 1").rows == [(1,)]
 
 
 def test_bulk_delete_cannot_reach_other_users_shared_queries(analyst_client, analyst, make_user, transactional_db):

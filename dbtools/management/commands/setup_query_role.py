@@ -20,8 +20,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--database", default="default", help="Django database alias (default: default)")
         parser.add_argument("--check", action="store_true", help="only check that the roles log in and are safe")
+        parser.add_argument("--target", default=None,
+                            help="a registered target (docs/targets.md): prepare the roles there with its credential")
 
-    def handle(self, *args, database, check, **options):
+    def handle(self, *args, database, check, target=None, **options):
+        if target and target != "default":
+            from dbtools.query.target_roles import setup_on_target
+
+            try:
+                lines = setup_on_target(target, check=check)
+            except QueryError as exc:
+                raise CommandError(exc.message) from None
+            for line in lines:
+                self.stdout.write(line)
+            return
         if not check:
             self._setup(database)
         for mode in ("read", "write"):

@@ -6,6 +6,7 @@ from psycopg.sql import Composable
 
 from config.dbcheck import first_line
 from config.routers import read_alias
+from dbtools.monitoring.queries import bound
 
 
 class MonitoringQueryError(Exception):
@@ -25,6 +26,8 @@ def monitoring_connection():
 
 def server_version_num():
     """e.g. 180001 for 18.1; catalogs differ between 13 and 18, so queries branch on this."""
+    if (conn := bound.bound_connection()) is not None:  # a fleet probe's target (queries/bound.py)
+        return conn.info.server_version
     return monitoring_connection().pg_version
 
 
@@ -40,6 +43,8 @@ def fetch_all(sql, params=None):
     When called inside an outer transaction the previous timeouts are put back, because SET LOCAL done in a
     savepoint lasts until the outer transaction ends.
     """
+    if bound.bound_connection() is not None:  # a fleet probe's target (queries/bound.py)
+        return bound.fetch_all_bound(sql, params, MonitoringQueryError)
     connection = monitoring_connection()
     nested = connection.in_atomic_block
     try:

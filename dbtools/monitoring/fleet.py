@@ -1,0 +1,234 @@
+"""The fleet overview's probes: every target checked concurrently, none able to stall the page.
+
+- Probes run in one thread pool per process (FLEET_MAX_WORKERS), at most one in flight per target: page loads
+  that overlap share it, so a busy page cannot pile connections onto a target.
+- Each probe keeps one psycopg connection to its target between probes (reopened when it broke or the target's
+  parameters changed), with connect_timeout FLEET_CONNECT_TIMEOUT and statement/lock timeouts of
+  FLEET_STATEMENT_TIMEOUT_MS, and runs the one statement of queries/fleet.py. The health checks (checks.py) run on
+  the same connection at most every FLEET_ALERTS_SECONDS; their amber/red verdicts are the row's alerts.
+- A page waits for the probes until FLEET_DEADLINE_SECONDS, and only for targets whose last probe answered within
+  it: a target that did not (a silent port, a black-holed host) shows "slow" while its probe goes on in the
+  background, and is waited for again once a probe has come back in time.
+Status: "up"; "slow" (answered, but in more than FLEET_SLOW_MS; or a timeout; or no answer before the deadline);
+"down" (refused, DNS failure, wrong password, TLS refused, …: the one-line reason is shown).
+"""
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
+from dataclasses import dataclass, field
+
+import psycopg
+from django.conf import settings
+
+from config.dbcheck import first_line
+from dbtools.monitoring import checks
+from dbtools.monitoring.queries import fleet as queries
+from dbtools.monitoring.queries.base import MonitoringQueryError
+from dbtools.monitoring.queries.bound import bound_to
+
+UP, SLOW, DOWN = "up", "slow", "down"
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    status: str
+    seconds: float  # how long the probe took (or has been running)
+    error: str = ""
+    figures: dict = field(default_factory=dict)
+    alerts: tuple = ()
+    checked_at: float = 0.0  # time.time() when it answered
+
+
+@dataclass
+class _State:
+    kwargs: dict | None = None
+    conn: psycopg.Connection | None = None
+    future: object = None
+    started: float = 0.0
+    last: Probe | None = None
+    alerts: tuple = ()
+    alerts_at: float = 0.0
+    reused: bool = False  # the current probe runs on a connection kept from an earlier one
+
+
+_lock = threading.RLock()
+_states: dict[str, _State] = {}
+_executor = None
+
+
+def _pool():
+    global _executor
+    with _lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=settings.FLEET_MAX_WORKERS, thread_name_prefix="pgdeck-fleet")
+        return _executor
+
+
+def probe_targets(connect_kwargs_by_name, *, deadline=None):
+    """{name: Probe} for every target of `connect_kwargs_by_name` ({name: psycopg.connect keywords from the seam,
+    purpose "monitoring"}), in at most `deadline` seconds whatever the targets do."""
+    deadline = settings.FLEET_DEADLINE_SECONDS if deadline is None else deadline
+    started = time.monotonic()
+    futures = {name: _start(name, kwargs) for name, kwargs in connect_kwargs_by_name.items()}
+    worth_waiting = [future for name, future in futures.items() if _answered_in_time(name, deadline)]
+    wait_for(worth_waiting, timeout=max(0.0, deadline - (time.monotonic() - started)))
+    return {name: _outcome(name, future, deadline) for name, future in futures.items()}
+
+
+def _start(name, kwargs):
+    with _lock:
+        state = _states.setdefault(name, _State())
+        if state.future is None or state.future.done():
+            state.started = time.monotonic()
+            state.future = _pool().submit(_probe, name, state, kwargs)
+        return state.future
+
+
+def _answered_in_time(name, deadline):
+    last = _states[name].last
+    return last is None or (bool(last.checked_at) and last.seconds < deadline)  # checked_at 0: never answered
+
+
+def _outcome(name, future, deadline):
+    state = _states[name]
+    if future.done():
+        return future.result()
+    waited = time.monotonic() - state.started
+    probe = Probe(name, SLOW, waited, f"no answer within {max(deadline, waited):.1f} s (still waiting)",
+                  figures=dict(state.last.figures) if state.last else {}, alerts=state.alerts)
+    with _lock:
+        if not future.done():
+            state.last = probe  # the next page does not wait for it, until a probe answers in time again
+    return probe
+
+
+def _probe(name, state, kwargs):
+    started = time.monotonic()
+    try:
+        figures, alerts = _read(state, kwargs)
+        seconds = time.monotonic() - started
+        status = SLOW if seconds * 1000 > settings.FLEET_SLOW_MS else UP
+        error = f"answered in {seconds:.2f} s" if status == SLOW else ""
+        probe = Probe(name, status, seconds, error, figures, alerts, time.time())
+    except Exception as exc:  # noqa: BLE001 - any failure of a target is its row's status, never the page's
+        _close(state)
+        probe = Probe(name, _status_of(exc), time.monotonic() - started, first_line(exc), checked_at=time.time())
+    with _lock:
+        state.last = probe
+    return probe
+
+
+def _read(state, kwargs):
+    conn = _connection(state, kwargs)
+    try:
+        figures = _figures(conn)
+    except psycopg.OperationalError:
+        if not state.reused:
+            raise
+        _close(state)  # a kept connection the target dropped (restart, idle timeout): one fresh try
+        conn = _connection(state, kwargs)
+        figures = _figures(conn)
+    return figures, _alerts(state, conn)
+
+
+def _connection(state, kwargs):
+    if state.conn is not None and (state.kwargs != kwargs or state.conn.closed):
+        _close(state)
+    state.reused = state.conn is not None
+    if state.conn is None:
+        timeout = settings.FLEET_STATEMENT_TIMEOUT_MS
+        options = f"-c statement_timeout={timeout} -c lock_timeout={timeout}"
+        state.conn = psycopg.connect(**{**kwargs, "connect_timeout": settings.FLEET_CONNECT_TIMEOUT,
+                                        "options": options}, autocommit=True)
+        state.kwargs = kwargs
+    return state.conn
+
+
+def _figures(conn):
+    return queries.status(conn, settings.MONITORING_LONG_QUERY_SECONDS)
+
+
+def _alerts(state, conn):
+    """Amber/red verdicts of the health checks, re-evaluated at most every FLEET_ALERTS_SECONDS."""
+    if state.alerts_at and time.monotonic() - state.alerts_at < settings.FLEET_ALERTS_SECONDS:
+        return state.alerts
+    alerts = []
+    timeout = settings.FLEET_STATEMENT_TIMEOUT_MS
+    with bound_to(conn, statement_timeout_ms=timeout, lock_timeout_ms=timeout):
+        for check in checks.CHECKS:
+            try:
+                verdict = check()
+            except MonitoringQueryError as exc:  # e.g. a credential without the privilege for one check
+                alerts.append({"key": check.__name__, "status": checks.AMBER, "title": check.__name__,
+                               "summary": f"check failed: {exc}"})
+                continue
+            if verdict["status"] != checks.GREEN:
+                alerts.append({k: verdict[k] for k in ("key", "status", "title", "summary")})
+    state.alerts, state.alerts_at = tuple(alerts), time.monotonic()
+    return state.alerts
+
+
+def _close(state):
+    conn, state.conn, state.kwargs = state.conn, None, None
+    if conn is not None:
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001, S110 - closing a broken connection: nothing left to do
+            pass
+
+
+def _status_of(exc):
+    if isinstance(exc, psycopg.errors.QueryCanceled | psycopg.errors.LockNotAvailable):
+        return SLOW
+    if isinstance(exc, psycopg.OperationalError) and "timeout expired" in str(exc):
+        return SLOW  # connect_timeout: the port accepted, the server never answered
+    return DOWN
+
+
+def forget(name=None):
+    """Drop the kept connections and results (one target, or all): tests, and a target deleted."""
+    with _lock:
+        names = [name] if name else list(_states)
+        for key in names:
+            state = _states.pop(key, None)
+            if state is not None:
+                _close(state)
+
+
+def row(name, environment, probe, last_backup_at, now):
+    """One row of the overview (the page and GET /api/v1/monitoring/fleet): the probe's figures, flattened."""
+    figures = probe.figures
+    max_connections, connections = figures.get("max_connections"), figures.get("connections")
+    return {
+        "target": name, "environment": environment, "status": probe.status, "error": probe.error,
+        "probe_ms": round(probe.seconds * 1000, 1),
+        "checked_at": _iso(probe.checked_at), "version": figures.get("version"),
+        "in_recovery": figures.get("in_recovery"), "database": figures.get("database"),
+        "connections": connections, "max_connections": max_connections,
+        "connections_percent": round(100 * connections / max_connections, 1) if max_connections else None,
+        "cache_hit_ratio": _round(figures.get("cache_hit_ratio"), 4),
+        "long_running": figures.get("long_running"), "blocked": figures.get("blocked"),
+        "replication_lag_seconds": _round(figures.get("lag_seconds"), 1), "replicas": figures.get("replicas"),
+        "database_bytes": figures.get("database_bytes"),
+        "last_backup_at": last_backup_at.isoformat() if last_backup_at else None,
+        "last_backup_age_seconds": round((now - last_backup_at).total_seconds()) if last_backup_at else None,
+        "alerts": [dict(alert) for alert in probe.alerts],
+    }
+
+
+def unusable(name, message):
+    """The probe of a target whose parameters cannot even be built (e.g. a password the keys cannot decrypt)."""
+    return Probe(name, DOWN, 0.0, message, checked_at=time.time())
+
+
+def _round(value, digits):
+    return None if value is None else round(value, digits)
+
+
+def _iso(timestamp):
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(timestamp, UTC).isoformat() if timestamp else None

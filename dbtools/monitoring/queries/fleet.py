@@ -1,0 +1,37 @@
+"""What the fleet overview reads from each target, on the probe's own psycopg connection (autocommit,
+statement_timeout set when it connected; dbtools/monitoring/fleet.py), as a dict.
+
+One statement, one round trip: a fleet page probes every target at once, so each probe is kept to the cheapest
+read that answers the row (catalog views and settings; nothing walks a table). Activity counts are server-wide
+(every database of the cluster: "connections vs max_connections" is a server limit)."""
+
+from psycopg.rows import dict_row
+
+STATUS_SQL = (
+    "SELECT current_setting('server_version') AS version,"
+    " current_setting('server_version_num')::int AS version_num,"
+    " current_setting('max_connections')::int AS max_connections,"
+    " pg_is_in_recovery() AS in_recovery, current_database() AS database,"
+    " pg_database_size(current_database()) AS database_bytes,"
+    " a.connections, a.long_running, a.blocked, d.cache_hit_ratio,"
+    # standby: how far its replay is behind; primary: the largest replay lag of its replicas (None: none)
+    " CASE WHEN pg_is_in_recovery() THEN extract(epoch FROM now() - pg_last_xact_replay_timestamp())"
+    "      ELSE r.lag END::float AS lag_seconds, r.replicas"
+    " FROM (SELECT count(*) AS connections,"
+    "         count(*) FILTER (WHERE state = 'active' AND now() - query_start > make_interval(secs => %s))"
+    "           AS long_running,"
+    "         count(*) FILTER (WHERE cardinality(pg_blocking_pids(pid)) > 0) AS blocked"
+    "       FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()) a,"
+    "      (SELECT blks_hit::float / nullif(blks_hit + blks_read, 0) AS cache_hit_ratio"
+    "       FROM pg_stat_database WHERE datname = current_database()) d,"
+    "      (SELECT max(extract(epoch FROM replay_lag)) AS lag, count(*) AS replicas FROM pg_stat_replication) r"
+)
+
+
+def status(conn, long_seconds):
+    """Version, connection limit and client connections (the probe's own left out), statements running longer
+    than `long_seconds`, sessions waiting on another's lock, cache hit ratio and size of the target's database,
+    primary or standby, replication lag and replicas."""
+    with conn.cursor(row_factory=dict_row) as cursor:
+        cursor.execute(STATUS_SQL, [float(long_seconds)])
+        return cursor.fetchone()

@@ -1,0 +1,92 @@
+"""Writes on registered targets (create, update, delete), audited with the target's name, never its password."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from core.audit import audit_record
+from targets.errors import TargetConflict, TargetInvalid, TargetReadOnly
+from targets.models import DEFAULT, Target
+from targets.selectors import target_get
+
+EDITABLE = ("host", "port", "dbname", "user", "sslmode", "sslrootcert", "environment", "notes")
+
+
+def validated(target):
+    try:
+        target.full_clean()
+    except ValidationError as exc:
+        first = next(iter(exc.message_dict.items()))
+        raise TargetInvalid(f"{first[0]}: {first[1][0]}") from None
+    return target
+
+
+def target_create(*, name, password="", request=None, source="admin", **fields):
+    if name == DEFAULT:
+        raise TargetConflict('the name "default" is taken by the app\'s own database')
+    if Target.objects.filter(name=name).exists():
+        raise TargetConflict(f"a target named {name!r} already exists")
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise TargetInvalid(f"unknown field(s): {', '.join(sorted(unknown))}")
+    target = Target(name=name, source=source, **fields)
+    target.password = password
+    with transaction.atomic():
+        validated(target).save()
+        audit_record("target.create", request=request, target=name, environment=target.environment)
+    return target
+
+
+def target_update(name, *, request=None, password=None, **fields):
+    """Change `fields`; `password=None` keeps the stored one, "" clears it."""
+    target = target_get(name)
+    if target.is_default or target.source == "file":
+        raise TargetReadOnly(f"target {name!r} comes from {'settings' if target.is_default else 'the targets file'} "
+                             "and is read-only here")
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise TargetInvalid(f"unknown field(s): {', '.join(sorted(unknown))}")
+    for key, value in fields.items():
+        setattr(target, key, value)
+    if password is not None:
+        target.password = password
+    with transaction.atomic():
+        validated(target).save()
+        audit_record("target.update", request=request, target=name, fields=sorted(fields),
+                     password_changed=password is not None)
+    return target
+
+
+def target_delete(name, *, request=None):
+    target = target_get(name)
+    if target.is_default or target.source == "file":
+        raise TargetReadOnly(f"target {name!r} comes from {'settings' if target.is_default else 'the targets file'} "
+                             "and cannot be deleted here")
+    with transaction.atomic():
+        target.delete()
+        audit_record("target.delete", request=request, target=name)
+
+
+def target_test(name, *, request=None):
+    """Connect to `name` once (TargetNotFound for an unknown name) → TargetTestResult; audited with the outcome."""
+    from targets.probe import probe
+
+    result = probe(target_get(name))
+    audit_record("target.test", request=request, target=name, ok=result.ok, error=result.error,
+                 server_version=result.server_version, tls_in_use=result.tls_in_use)
+    return result
+
+
+def target_grants_changed(name, *, request=None):
+    """Audit a change of who may use `name` for what (the admin's inline saves the rows)."""
+    from targets.models import TargetGrant
+
+    grants = sorted(f"{g.group.name}:{g.capability}" for g in TargetGrant.objects.filter(target__name=name)
+                    .select_related("group"))
+    audit_record("target.grants", request=request, target=name, grants=grants)
+
+
+def targets_load_file(path=None):
+    """Load PGDECK_TARGETS_FILE (or `path`): see targets/file.py."""
+    from targets.file import targets_load_file as load
+
+    return load(path)

@@ -1,0 +1,124 @@
+"""Fleet probes against real servers at once: the embedded PostgreSQL 18, the PostgreSQL 15 service, a throw-away
+cluster stopped mid-test ("down"), and a port that accepts and never answers ("slow")."""
+
+import threading
+import time
+
+import psycopg
+import pytest
+from django.db import connection
+
+from config.dbcheck import direct_params
+from dbtools.monitoring import fleet
+from tests.monitoring.fleet_servers import fleet_servers, scratch_kwargs
+
+pytestmark = pytest.mark.slow
+
+
+servers = fleet_servers
+
+
+@pytest.fixture(autouse=True)
+def fresh_probes():
+    fleet.forget()
+    yield
+    fleet.forget()
+
+
+def targets(servers):
+    cluster, silent, pg15 = servers
+    found = {"default": direct_params(connection.settings_dict), "scratch": scratch_kwargs(cluster),
+             "silent": silent.kwargs()}
+    if pg15:
+        found["pg15"] = pg15.kwargs()
+    return found
+
+
+@pytest.mark.django_db
+def test_every_server_probed_at_once_and_the_silent_one_never_stalls(servers, settings):
+    settings.FLEET_DEADLINE_SECONDS = 0.8
+    if servers[2] is None:
+        pytest.skip("no PostgreSQL 15 service at 127.0.0.1:5432")
+    started = time.monotonic()
+    probes = fleet.probe_targets(targets(servers))
+    elapsed = time.monotonic() - started
+    assert {name: probe.status for name, probe in probes.items()} == {
+        "default": "up", "scratch": "up", "pg15": "up", "silent": "slow"}, probes
+    # the page did not wait for the silent port's connect_timeout (2 s), only for its own deadline
+    assert elapsed < settings.FLEET_CONNECT_TIMEOUT, elapsed
+    assert probes["silent"].error.startswith("no answer within")
+    assert probes["default"].figures["version"].startswith("18")
+    assert probes["pg15"].figures["version"].startswith("15")
+    for name in ("default", "scratch", "pg15"):
+        figures = probes[name].figures
+        assert figures["max_connections"] > 0 and figures["connections"] >= 0, figures
+        assert figures["database_bytes"] > 0 and figures["in_recovery"] is False
+        assert figures["replicas"] == 0 and figures["lag_seconds"] is None
+    # the next page load does not wait for the silent port again: its probe is still running (or timed out)
+    started = time.monotonic()
+    again = fleet.probe_targets(targets(servers))
+    assert time.monotonic() - started < settings.FLEET_DEADLINE_SECONDS
+    assert again["silent"].status == "slow" and again["scratch"].status == "up"
+
+
+@pytest.mark.django_db
+def test_a_server_stopped_mid_test_shows_down_then_up_again(servers):
+    cluster = servers[0]
+    kwargs = {"scratch": scratch_kwargs(cluster)}
+    assert fleet.probe_targets(kwargs)["scratch"].status == "up"  # and keeps its connection
+    cluster.stop()
+    try:
+        down = fleet.probe_targets(kwargs)["scratch"]
+        assert down.status == "down" and "refused" in down.error.lower(), down
+        assert "\n" not in down.error and down.figures == {}
+    finally:
+        cluster.start()
+    assert fleet.probe_targets(kwargs)["scratch"].status == "up"
+
+
+@pytest.mark.django_db
+def test_wrong_password_and_missing_database_are_down_with_one_line(servers):
+    cluster = servers[0]
+    kwargs = {"nodb": {**scratch_kwargs(cluster), "dbname": "no_such_db"},
+              "nohost": {"host": "no-such-host.invalid", "port": 5432, "user": "x", "dbname": "x"}}
+    probes = fleet.probe_targets(kwargs, deadline=5)
+    assert probes["nodb"].status == "down" and 'database "no_such_db" does not exist' in probes["nodb"].error
+    assert probes["nohost"].status == "down" and probes["nohost"].error
+
+
+@pytest.mark.django_db
+def test_long_running_blocked_and_alerts_from_the_health_checks(servers, settings):
+    settings.MONITORING_LONG_QUERY_SECONDS = 0
+    settings.MONITORING_IDLE_IN_TRANSACTION_SECONDS = 0
+    cluster = servers[0]
+    kwargs = scratch_kwargs(cluster)
+    with psycopg.connect(**kwargs, autocommit=True) as setup:
+        setup.execute("CREATE TABLE IF NOT EXISTS fleet_lock (id int)")
+    holder = psycopg.connect(**kwargs)
+    holder.execute("LOCK TABLE fleet_lock IN ACCESS EXCLUSIVE MODE")  # idle in transaction, holding the lock
+    waiter = threading.Thread(target=_wait_for_lock, args=(kwargs,), daemon=True)
+    waiter.start()
+    try:
+        probe = _until(lambda: fleet.probe_targets({"scratch": kwargs}, deadline=5)["scratch"],
+                       lambda p: p.figures.get("blocked"))
+        assert probe.status in ("up", "slow") and probe.figures["blocked"] == 1
+        assert probe.figures["long_running"] >= 1  # the blocked statement is active past 0 s
+        keys = {alert["key"]: alert for alert in probe.alerts}
+        assert "idle_in_transaction" in keys and keys["idle_in_transaction"]["status"] in ("amber", "red")
+    finally:
+        holder.close()
+        waiter.join(10)
+
+
+def _wait_for_lock(kwargs):
+    with psycopg.connect(**kwargs, autocommit=True) as conn:
+        conn.execute("SELECT count(*) FROM fleet_lock")
+
+
+def _until(produce, accept, timeout=10):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = produce()
+        if accept(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
