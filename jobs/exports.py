@@ -34,10 +34,10 @@ def export_body(run, tracker):
     partial = partial_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tracker.log(f"exporting {params['format']} into {path.name}")
-    size = 0
+    size, chunks = 0, iter(export)
     try:
         with private_open(partial) as out:
-            for chunk in export:
+            for chunk in chunks:
                 out.write(chunk)
                 size += len(chunk)
                 tracker.progress(f"{export.rows} rows, {human_size(size)} written")
@@ -49,6 +49,8 @@ def export_body(run, tracker):
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+    finally:
+        chunks.close()  # a cancel mid-stream: the COPY is cancelled and the history row finished now
     tracker.log(f"{export.rows} rows, {human_size(size)}")
     return {"file": path.name, "size": size, "rows": export.rows, "filename": export.filename,
             "content_type": FORMATS[params["format"]]}

@@ -39,6 +39,7 @@ def unreachable(exc):
 def _interrupted(job_id):
     from jobs.recovery import run_abandoned
 
+    connections.close_all()  # this thread's connection may have died with the server
     try:
         return run_abandoned(job_id, INTERRUPTED)
     finally:

@@ -45,6 +45,10 @@ class Command(BaseCommand):
         try:
             run = job_wait(run, queue="backups", on_line=lambda line: self.stdout.write(f"  {line}"))
         except KeyboardInterrupt:
+            run.refresh_from_db()
+            if run.status in ("queued", "running"):  # not run here: a worker runs it
+                raise CommandError(f"stopped waiting: job #{run.pk} stays {run.status} for a worker (cancel it on "
+                                   "the Jobs screen)")
             raise CommandError(f"interrupted: the restore was rolled back (job #{run.pk})")
         if run.status != "succeeded":
             raise CommandError(run.error or f"job #{run.pk} {run.status}")
