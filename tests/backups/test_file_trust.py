@@ -144,8 +144,16 @@ def test_restores_and_verifies_run_as_a_role_without_power(source_db, databases,
     assert run_sql("postgres", "SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member "
                                "WHERE r.rolname = 'pgdeck_restore'") == [(0,)]
     assert run_sql(target, "SELECT tableowner FROM pg_tables WHERE tablename = 'articles'") == [("pgdeck_restore",)]
-    assert run_sql("postgres", "SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'pgdeck_restore'") == [
-        (True,)]
+    # Another xdist worker may be mid-restore (its one-use password set): read under the role's advisory lock.
+    from dbtools.backups.restore_role import LOCK_KEY
+    from dbtools.backups.tools import connect
+
+    with connect("postgres", autocommit=False) as conn:
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        # A new statement, so a new snapshot: taken after the lock, it sees the other restore's password cleared.
+        assert conn.execute("SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'pgdeck_restore'"
+                            ).fetchall() == [(True,)]
+        conn.rollback()
 
 
 def test_foreign_dump_restores_with_the_explicit_flag(source_db, databases, backup_dir):
