@@ -5,8 +5,8 @@ import sys
 
 import psycopg
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import JsonResponse
-from django.shortcuts import render
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.views.defaults import server_error as django_server_error
 from psycopg_pool import PoolTimeout
 
@@ -50,7 +50,8 @@ def unavailable_response(request, exc=None):
     if _wants_json(request):
         response = JsonResponse({"error": {"code": code, "message": message}}, status=503)
     else:
-        response = render(request, "503.html", {"message": message}, status=503)
+        # No request: context processors (the user, the target badge) would query the database that is down.
+        response = HttpResponse(render_to_string("503.html", {"message": message}), status=503)
     response["Retry-After"] = "5"
     return response
 

@@ -214,11 +214,17 @@ def _fleet_cells(row):
             f"{_age(row['last_backup_age_seconds'])} ago" if row["last_backup_at"] else "none"]
 
 
+def _no_alerts(row):
+    if row["status"] == "down":
+        return DASH
+    return "none" if row["alerts_checked_at"] else "not checked yet"
+
+
 @monitoring_view("dbtools_monitoring_fleet", "Fleet", "fleet.html")
 def fleet_view(request):
-    rows = [{**row, "colour": FLEET_COLOURS[row["status"]], "last_backup_age": _age(row["last_backup_age_seconds"]),
+    rows = [{**row, "colour": FLEET_COLOURS[row["status"]],
              "note": row["error"] or f"{row['probe_ms']} ms", "cells": _fleet_cells(row),
-             "no_alerts": DASH if row["status"] == "down" else "none"}
+             "no_alerts": _no_alerts(row)}
             for row in selectors.fleet_overview(request.user)]
     summary = {status: sum(row["status"] == status for row in rows) for status in FLEET_COLOURS}
     return {"rows": rows, "fleet_summary": summary, "deadline": settings.FLEET_DEADLINE_SECONDS,

@@ -4,8 +4,9 @@
   that overlap share it, so a busy page cannot pile connections onto a target.
 - Each probe keeps one psycopg connection to its target between probes (reopened when it broke or the target's
   parameters changed), with connect_timeout FLEET_CONNECT_TIMEOUT and statement/lock timeouts of
-  FLEET_STATEMENT_TIMEOUT_MS, and runs the one statement of queries/fleet.py. The health checks (checks.py) run on
-  the same connection at most every FLEET_ALERTS_SECONDS; their amber/red verdicts are the row's alerts.
+  FLEET_STATEMENT_TIMEOUT_MS, and runs the one statement of queries/fleet.py. The health checks (checks.py) run
+  at most every FLEET_ALERTS_SECONDS per target, in a pool of their own on a connection of their own, never
+  holding up a probe; their amber/red verdicts are the row's alerts (until the first run: not checked yet).
 - A page waits for the probes until FLEET_DEADLINE_SECONDS, and only for targets whose last probe answered within
   it: a target that did not (a silent port, a black-holed host) shows "slow" while its probe goes on in the
   background, and is waited for again once a probe has come back in time.
@@ -40,6 +41,7 @@ class Probe:
     figures: dict = field(default_factory=dict)
     alerts: tuple = ()
     checked_at: float = 0.0  # time.time() when it answered
+    alerts_checked_at: float = 0.0  # time.time() of the health checks behind `alerts` (0: not run yet)
 
 
 @dataclass
@@ -50,21 +52,26 @@ class _State:
     started: float = 0.0
     last: Probe | None = None
     alerts: tuple = ()
-    alerts_at: float = 0.0
+    alerts_at: float = 0.0  # monotonic
+    alerts_checked_at: float = 0.0  # time.time()
+    alerts_future: object = None
     reused: bool = False  # the current probe runs on a connection kept from an earlier one
 
 
 _lock = threading.RLock()
 _states: dict[str, _State] = {}
-_executor = None
+_executors = {}
+ALERT_WORKERS = 4
 
 
-def _pool():
-    global _executor
+def _pool(kind="probes"):
+    """The probes' thread pool, or the health checks' (kind "alerts"): separate, so slow checks never delay a
+    probe."""
     with _lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=settings.FLEET_MAX_WORKERS, thread_name_prefix="pgdeck-fleet")
-        return _executor
+        if kind not in _executors:
+            workers = settings.FLEET_MAX_WORKERS if kind == "probes" else ALERT_WORKERS
+            _executors[kind] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"pgdeck-fleet-{kind}")
+        return _executors[kind]
 
 
 def probe_targets(connect_kwargs_by_name, *, deadline=None):
@@ -98,7 +105,8 @@ def _outcome(name, future, deadline):
         return future.result()
     waited = time.monotonic() - state.started
     probe = Probe(name, SLOW, waited, f"no answer within {max(deadline, waited):.1f} s (still waiting)",
-                  figures=dict(state.last.figures) if state.last else {}, alerts=state.alerts)
+                  figures=dict(state.last.figures) if state.last else {}, alerts=state.alerts,
+                  alerts_checked_at=state.alerts_checked_at)
     with _lock:
         if not future.done():
             state.last = probe  # the next page does not wait for it, until a probe answers in time again
@@ -108,11 +116,12 @@ def _outcome(name, future, deadline):
 def _probe(name, state, kwargs):
     started = time.monotonic()
     try:
-        figures, alerts = _read(state, kwargs)
+        figures = _read(state, kwargs)
         seconds = time.monotonic() - started
         status = SLOW if seconds * 1000 > settings.FLEET_SLOW_MS else UP
         error = f"answered in {seconds:.2f} s" if status == SLOW else ""
-        probe = Probe(name, status, seconds, error, figures, alerts, time.time())
+        _refresh_alerts(state, kwargs)
+        probe = Probe(name, status, seconds, error, figures, state.alerts, time.time(), state.alerts_checked_at)
     except Exception as exc:  # noqa: BLE001 - any failure of a target is its row's status, never the page's
         _close(state)
         probe = Probe(name, _status_of(exc), time.monotonic() - started, first_line(exc), checked_at=time.time())
@@ -131,7 +140,7 @@ def _read(state, kwargs):
         _close(state)  # a kept connection the target dropped (restart, idle timeout): one fresh try
         conn = _connection(state, kwargs)
         figures = _figures(conn)
-    return figures, _alerts(state, conn)
+    return figures
 
 
 def _connection(state, kwargs):
@@ -139,36 +148,50 @@ def _connection(state, kwargs):
         _close(state)
     state.reused = state.conn is not None
     if state.conn is None:
-        timeout = settings.FLEET_STATEMENT_TIMEOUT_MS
-        options = f"-c statement_timeout={timeout} -c lock_timeout={timeout}"
-        state.conn = psycopg.connect(**{**kwargs, "connect_timeout": settings.FLEET_CONNECT_TIMEOUT,
-                                        "options": options}, autocommit=True)
+        state.conn = _connect(kwargs)
         state.kwargs = kwargs
     return state.conn
+
+
+def _connect(kwargs):
+    timeout = settings.FLEET_STATEMENT_TIMEOUT_MS
+    options = f"-c statement_timeout={timeout} -c lock_timeout={timeout}"
+    return psycopg.connect(**{**kwargs, "connect_timeout": settings.FLEET_CONNECT_TIMEOUT, "options": options},
+                           autocommit=True)
 
 
 def _figures(conn):
     return queries.status(conn, settings.MONITORING_LONG_QUERY_SECONDS)
 
 
-def _alerts(state, conn):
-    """Amber/red verdicts of the health checks, re-evaluated at most every FLEET_ALERTS_SECONDS."""
-    if state.alerts_at and time.monotonic() - state.alerts_at < settings.FLEET_ALERTS_SECONDS:
-        return state.alerts
+def _refresh_alerts(state, kwargs):
+    """Alerts older than FLEET_ALERTS_SECONDS: one evaluation in the background (one at a time per target); the
+    probe answers with the alerts it has."""
+    with _lock:
+        stale = not state.alerts_at or time.monotonic() - state.alerts_at >= settings.FLEET_ALERTS_SECONDS
+        if stale and (state.alerts_future is None or state.alerts_future.done()):
+            state.alerts_future = _pool("alerts").submit(_evaluate_alerts, state, kwargs)
+
+
+def _evaluate_alerts(state, kwargs):
+    """Amber/red verdicts of the health checks (checks.py), on a connection of their own to the target."""
     alerts = []
     timeout = settings.FLEET_STATEMENT_TIMEOUT_MS
-    with bound_to(conn, statement_timeout_ms=timeout, lock_timeout_ms=timeout):
-        for check in checks.CHECKS:
-            try:
-                verdict = check()
-            except MonitoringQueryError as exc:  # e.g. a credential without the privilege for one check
-                alerts.append({"key": check.__name__, "status": checks.AMBER, "title": check.__name__,
-                               "summary": f"check failed: {exc}"})
-                continue
-            if verdict["status"] != checks.GREEN:
-                alerts.append({k: verdict[k] for k in ("key", "status", "title", "summary")})
-    state.alerts, state.alerts_at = tuple(alerts), time.monotonic()
-    return state.alerts
+    try:
+        with _connect(kwargs) as conn, bound_to(conn, statement_timeout_ms=timeout, lock_timeout_ms=timeout):
+            for check in checks.CHECKS:
+                try:
+                    verdict = check()
+                except MonitoringQueryError as exc:  # e.g. a credential without the privilege for one check
+                    alerts.append({"key": check.__name__, "status": checks.AMBER, "title": check.__name__,
+                                   "summary": f"check failed: {exc}"})
+                    continue
+                if verdict["status"] != checks.GREEN:
+                    alerts.append({k: verdict[k] for k in ("key", "status", "title", "summary")})
+    except psycopg.Error:  # the target went away meanwhile: its probe says so; try again next time
+        return
+    with _lock:
+        state.alerts, state.alerts_at, state.alerts_checked_at = tuple(alerts), time.monotonic(), time.time()
 
 
 def _close(state):
@@ -215,7 +238,7 @@ def row(name, environment, probe, last_backup_at, now):
         "database_bytes": figures.get("database_bytes"),
         "last_backup_at": last_backup_at.isoformat() if last_backup_at else None,
         "last_backup_age_seconds": round((now - last_backup_at).total_seconds()) if last_backup_at else None,
-        "alerts": [dict(alert) for alert in probe.alerts],
+        "alerts": [dict(alert) for alert in probe.alerts], "alerts_checked_at": _iso(probe.alerts_checked_at),
     }
 
 

@@ -100,7 +100,7 @@ def test_long_running_blocked_and_alerts_from_the_health_checks(servers, setting
     waiter.start()
     try:
         probe = _until(lambda: fleet.probe_targets({"scratch": kwargs}, deadline=5)["scratch"],
-                       lambda p: p.figures.get("blocked"))
+                       lambda p: p.figures.get("blocked") and p.alerts_checked_at)
         assert probe.status in ("up", "slow") and probe.figures["blocked"] == 1
         assert probe.figures["long_running"] >= 1  # the blocked statement is active past 0 s
         keys = {alert["key"]: alert for alert in probe.alerts}
