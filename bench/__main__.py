@@ -18,6 +18,7 @@ MODULES = [
     "bench.search",
     "bench.warm_start",
     "bench.jobs",
+    "bench.result_grid",
 ]
 
 
