@@ -19,6 +19,7 @@ MODULES = [
     "bench.warm_start",
     "bench.jobs",
     "bench.fleet",
+    "bench.result_grid",
 ]
 
 

@@ -13,7 +13,6 @@ from django.conf import settings
 from dbtools.backups.cli import human_size
 from dbtools.backups.files import partial_path, private_open
 from dbtools.query.errors import QueryError
-from dbtools.query.export import FORMATS, Export
 from jobs.errors import JobError
 
 
@@ -23,6 +22,9 @@ def export_path(run):
 
 
 def export_body(run, tracker):
+    # Imported here: the editor's pipeline (pglast) stays out of every process's start-up (jobs.admin imports us).
+    from dbtools.query.export import FORMATS, Export
+
     user, params = run.user, run.params
     if user is None or not user.is_active or not user.has_perm("dbtools.export_query"):
         raise JobError(f"job #{run.pk}: its user may no longer export query results")

@@ -8,6 +8,8 @@
 
 import { TabulatorFull as Tabulator } from "tabulator-tables";
 
+const FIRST_CHUNK = 500; // rows given to Tabulator at once; the rest follow in chunks after the first paint
+const CHUNK = 5000;
 const NUMERIC = /^(smallint|integer|bigint|numeric|real|double precision|oid|money)\b|^(int[248]|float[48])$/;
 
 function el(tag, className, text) {
@@ -99,7 +101,7 @@ function columnsOf(result, expandChars) {
   return (result.columns || []).map((col, i) => {
     const type = String(col.type || "");
     return {
-      title: String(col.name), field: "c" + i,
+      title: String(col.name), field: String(i),
       titleFormatter, titleFormatterParams: { name: String(col.name), type }, formatter: cellFormatter(expandChars), headerTooltip: `${col.name} (${type})`,
       sorter: NUMERIC.test(type) ? numericSorter : textSorter, hozAlign: NUMERIC.test(type) ? "right" : "left",
       accessorClipboard: tsvField, maxInitialWidth: 360, resizable: true,
@@ -107,13 +109,9 @@ function columnsOf(result, expandChars) {
   });
 }
 
-function rowsOf(result) {
-  const width = (result.columns || []).length;
-  return (result.rows || []).map((row) => {
-    const data = {};
-    for (let i = 0; i < width; i++) data["c" + i] = row[i] === undefined ? null : row[i];
-    return data;
-  });
+// Tabulator reads each row's field "0", "1", … straight from the result's own row arrays: no copy of 100,000 rows.
+function rowsOf(result, from, to) {
+  return (result.rows || []).slice(from, to);
 }
 
 function fmt(n) {
@@ -172,8 +170,11 @@ function mount(element, result, options) {
   const holder = el("div", "pgdeck-grid-table");
   const api = {};
   element.append(toolbar(result, options, api), holder);
+  // The first rows paint at once; the rest are added in chunks after that (no frozen page on 100,000 rows),
+  // and a sort the user chose meanwhile is applied again to the whole set.
+  const total = (result.rows || []).length;
   const table = new Tabulator(holder, {
-    data: rowsOf(result),
+    data: rowsOf(result, 0, FIRST_CHUNK),
     columns: columnsOf(result, options.expandChars),
     height: options.height,
     renderVertical: "virtual",
@@ -194,6 +195,27 @@ function mount(element, result, options) {
     placeholder: (result.columns || []).length ? "No rows" : "No result columns",
   });
   api.table = table;
+  api.complete = total <= FIRST_CHUNK;
+  api.loaded = new Promise((resolve) => {
+    if (api.complete) { resolve(); return; }
+    let next = FIRST_CHUNK;
+    // idle time only, so adding rows never delays a paint or a click (with a deadline, so it does finish)
+    const later = (fn) => (window.requestIdleCallback ? requestIdleCallback(fn, { timeout: 300 }) : setTimeout(fn, 16));
+    const addChunk = () => {
+      if (api.destroyed) { resolve(); return; }
+      const chunk = rowsOf(result, next, next + CHUNK);
+      next += chunk.length;
+      table.addData(chunk, false).then(() => {
+        if (next < total) { later(addChunk); return; }
+        const sorters = table.getSorters();
+        if (sorters.length) table.setSort(sorters.map((s) => ({ column: s.field, dir: s.dir })));
+        api.complete = true;
+        resolve();
+      });
+    };
+    // after the frame that paints the first rows
+    table.on("tableBuilt", () => requestAnimationFrame(() => later(addChunk)));
+  });
   api.tsv = () => selectionTsv(table).join("\n");
   api.copySelection = () => {
     const lines = selectionTsv(table);
@@ -201,7 +223,7 @@ function mount(element, result, options) {
     return navigator.clipboard.writeText(lines.join("\n")).then(() => lines.length);
   };
   api.summary = summaryText(result);
-  api.destroy = () => { table.destroy(); element.textContent = ""; };
+  api.destroy = () => { api.destroyed = true; table.destroy(); element.textContent = ""; };
   element.pgdeckGrid = api;
   return api;
 }

@@ -37,7 +37,7 @@ import {
 import { searchKeymap, highlightSelectionMatches } from "@codemirror/search";
 import { sql, PostgreSQL } from "@codemirror/lang-sql";
 import { oneDark } from "@codemirror/theme-one-dark";
-import { watchTheme } from "./theme.js";
+import { isDark, watchTheme } from "./theme.js";
 
 // Nonce of the <script> element that is evaluating this bundle (only
 // available during the initial synchronous evaluation).
@@ -327,6 +327,21 @@ function create(textarea, options) {
   return api;
 }
 
+// For an EditorView made without create() (from this bundle's CodeMirror): follow the admin's theme too.
+// PgdeckEditorTheme.apply(view) returns stop(); editors made by create() already follow it.
+const PgdeckEditorTheme = {
+  apply(view) {
+    const conf = new Compartment();
+    view.dispatch({ effects: StateEffect.appendConfig.of(conf.of([])) });
+    return watchTheme((dark) => view.dispatch({ effects: conf.reconfigure(dark ? oneDark : []) }));
+  },
+  isDark,
+  oneDark,
+};
+
 const PgDeckSQLEditor = { create, version: "1" };
-if (typeof window !== "undefined") window.PgDeckSQLEditor = PgDeckSQLEditor;
+if (typeof window !== "undefined") {
+  window.PgDeckSQLEditor = PgDeckSQLEditor;
+  window.PgdeckEditorTheme = PgdeckEditorTheme;
+}
 export default PgDeckSQLEditor;

@@ -69,7 +69,7 @@ def header(page, name):
 
 
 def first_column_values(page, grid="#query-grid", n=5):
-    cells = page.locator(f"{grid} .tabulator-row .tabulator-cell[tabulator-field='c0']")
+    cells = page.locator(f"{grid} .tabulator-row .tabulator-cell[tabulator-field='0']")
     return [cells.nth(i).inner_text() for i in range(n)]
 
 
@@ -96,7 +96,7 @@ def test_grid_shows_types_null_long_values_sorts_and_copies_tsv(editor):
 
     cells = page.locator("#query-grid .tabulator-row").nth(0).locator(".tabulator-cell[tabulator-field]")
     cells.nth(0).click()
-    page.locator("#query-grid .tabulator-row").nth(2).locator(".tabulator-cell[tabulator-field='c2']").click(
+    page.locator("#query-grid .tabulator-row").nth(2).locator(".tabulator-cell[tabulator-field='2']").click(
         modifiers=["Shift"])
     page.keyboard.press("Control+c")
     assert page.evaluate("navigator.clipboard.readText()") == "1\tname 1\t1.5\n2\tname 2\t3.0\n3\tname 3\t4.5"
@@ -124,15 +124,17 @@ def test_grid_at_100000_rows_scrolls_and_sorts_with_few_dom_rows(editor):
     page.wait_for_selector("#big-grid .tabulator-row")
     assert page.inner_text("#big-grid .pgdeck-grid-summary") == "first 100,000 of at least 100,001 rows"
     assert page.locator("#big-grid .tabulator-row").count() < 100  # virtual: only what is on screen is built
+    until(page, "window.bigGrid.complete")  # the rows after the first 500 arrive in chunks, in idle time
+    assert page.evaluate("window.bigGrid.table.getDataCount()") == 100_000
     holder = page.locator("#big-grid .tabulator-tableholder")
     holder.evaluate("el => { el.scrollTop = el.scrollHeight; }")
-    until(page, "[...document.querySelectorAll('#big-grid .tabulator-cell[tabulator-field=c0]')]"
+    until(page, "[...document.querySelectorAll('#big-grid .tabulator-cell[tabulator-field=\"0\"]')]"
                            ".some(c => c.textContent === '100000')")
     assert page.locator("#big-grid .tabulator-row").count() < 100
     page.locator("#big-grid .tabulator-col", has_text="twice").locator(".tabulator-col-title").click()
     page.locator("#big-grid .tabulator-col", has_text="twice").locator(".tabulator-col-title").click()
     holder.evaluate("el => { el.scrollTop = 0; }")
-    until(page, "document.querySelector('#big-grid .tabulator-row .tabulator-cell[tabulator-field=c2]')"
+    until(page, "document.querySelector('#big-grid .tabulator-row .tabulator-cell[tabulator-field=\"2\"]')"
                            ".textContent === '200000'")
     memory = page.evaluate("performance.memory ? performance.memory.usedJSHeapSize : 0")
     assert memory < 150 * 1024 * 1024
@@ -224,6 +226,8 @@ def test_dark_theme_follows_the_admin_toggle(editor, width):
     assert identifiers != "rgb(238, 238, 238)" or page.evaluate(background) != "rgb(255, 255, 255)"
     grid_bg = page.evaluate("getComputedStyle(document.querySelector('#query-grid .tabulator-row')).backgroundColor")
     assert grid_bg != "rgb(255, 255, 255)"
+    stop = "window.PgdeckEditorTheme.apply(window.pgdeckQueryEditor.view)"  # for views made without create()
+    assert page.evaluate(f"typeof {stop}") == "function"
     screenshot(page, f"query-dark-{width}")
     page.evaluate("document.documentElement.dataset.theme = 'light'")
     until(page, f"{background} === {light!r}")
