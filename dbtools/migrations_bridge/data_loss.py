@@ -74,7 +74,11 @@ def dropped(executor, plan):
         key = (migration.app_label, migration.name)
         before = executor.loader.project_state(key, at_end=True).apps
         after = executor.loader.project_state(key, at_end=False).apps
-        for model in before.get_app_config(migration.app_label).get_models():
+        try:
+            models = before.get_app_config(migration.app_label).get_models()
+        except LookupError:  # an app with no models in its state (blog_search: RunSQL indexes only)
+            continue
+        for model in models:
             try:
                 kept = after.get_model(migration.app_label, model._meta.model_name)
             except LookupError:

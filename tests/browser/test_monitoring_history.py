@@ -128,7 +128,7 @@ def test_cancel_all_confirmation_and_the_pausable_auto_refresh(login, admin, liv
     listed = page.locator("#cancel-all-targets tbody").inner_text()
     assert all(str(sleeper.pid) in listed for sleeper in sleepers)
     both_themes(page, "monitoring-cancel-all")
-    page.click("#content form input[type=submit]")
+    page.click("#content form[method=post] input[type=submit]")
     page.wait_for_selector(".messagelist")
     for sleeper in sleepers:
         sleeper.join()
