@@ -74,7 +74,8 @@ lint: $(DEV_STAMP)
 # worker, as its module-scoped fixtures (a throw-away cluster, a live server) expect.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 pytest: $(DEV_STAMP) browser-deps
-	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest $(PYTEST_ARGS) -m "not alone"
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest -q -p no:cacheprovider -m alone
 
 test: lint pytest test-pgbouncer test-pg15
 

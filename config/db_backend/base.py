@@ -19,7 +19,7 @@ from psycopg_pool import PoolTimeout
 from config.db_backend import outage
 from config.db_backend.pool_checks import check_unless_fresh
 
-FIRST_WAIT = 1.0
+FIRST_WAIT = 0.5  # a slice of a wait on the pool; after the first, one direct probe
 READY_WAIT = 0.01  # while marked down: take a connection only if one is ready now
 PROBE_TIMEOUT = 1  # psycopg makes it at least 2 s; a stopped server refuses at once
 DIRECT = "_pgdeck_direct"  # marks a connection that is not the pool's (closed, not returned, at the end)
@@ -70,8 +70,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
                     raise  # busy for all of DB_POOL_TIMEOUT: database_busy
             if outage.is_down(pool):
                 return self._while_down(pool)
-            if not probed:  # refused → unavailable now; accepted → the pool is busy: wait on
-                self._direct_or_raise(pool).close()
+            if not probed:  # refused → unavailable now; accepted → busy (wait on) or still refilling (serve)
+                connection = self._direct_or_raise(pool)
+                if pool.get_stats().get("pool_size", 0) < pool.max_size:
+                    return connection  # e.g. just after a restart, before the pool's reconnections land
+                connection.close()
                 probed = True
 
     def _while_down(self, pool):

@@ -7,7 +7,9 @@ import pytest
 
 from tests.outage import Stack
 
-pytestmark = pytest.mark.slow
+# Answer-time bounds are the product goal: measured with nothing else running (make test runs the
+# `alone` marker after the parallel suite), not beside another xdist worker's load.
+pytestmark = [pytest.mark.slow, pytest.mark.alone]
 
 WHILE_DOWN_MAX = 2.0
 FIRST_OK_MAX = 1.0
