@@ -77,7 +77,8 @@ def test_query_history_sparklines_and_a_statements_chart(login, admin, live_serv
     both_themes(page, "monitoring-query-history")
     page.locator("#query-history tbody a", has_text="adv_small").first.click()
     page.wait_for_selector("#statement-chart")
-    wait_for(lambda: page.evaluate("!!window.Chart && !!Chart.getChart('statement-chart')"), what="the statement's chart")
+    wait_for(lambda: page.evaluate("!!window.Chart && !!Chart.getChart('statement-chart')"),
+             what="the statement's chart")
     assert page.locator("#total-calls").inner_text() == "5"
     both_themes(page, "monitoring-query-history-statement")
     assert page.console_errors == []
