@@ -14,17 +14,6 @@ from tests.targets.tls import TlsCluster
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    server = TlsCluster()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop("immediate")
-        server.remove()
-
-
 def register(name, password=TlsCluster.PASSWORD, **fields):
     target = Target(name=name, dbname=fields.pop("dbname", "postgres"), user=fields.pop("user", "postgres"),
                     **{"host": "localhost", "sslmode": "prefer", **fields})

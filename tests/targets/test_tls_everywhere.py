@@ -10,21 +10,9 @@ from django.conf import settings as django_settings
 from sqlalchemy import create_engine, pool, text
 
 from targets import seam
-from tests.targets.tls import TlsCluster
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")]
 VERIFY_FAILED = "certificate verify failed"
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    server = TlsCluster()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop("immediate")
-        server.remove()
 
 
 def point_default_at(settings, cluster, rootcert):
