@@ -1,7 +1,7 @@
 """/api/v1/jobs: list (filter by status group and kind), detail, cancel, retry; query exports as jobs + download."""
 
 from django.http import FileResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -18,6 +18,8 @@ from jobs.errors import JobError
 from jobs.exports import export_download
 from jobs.models import JobRun
 
+NOT_AVAILABLE = OpenApiResponse(description="The job has not succeeded (yet): its file is offered once it has.")
+WRONG_STATE = OpenApiResponse(description="The job's state does not allow this (already finished, or not failed).")
 
 class JobSerializer(serializers.Serializer):
     """The shape of selectors.job_status (documentation of the responses)."""
@@ -113,7 +115,8 @@ class JobDownloadView(APIView):
 
     permission_classes = [require("dbtools.export_query")]
 
-    @extend_schema(operation_id="jobs_download", responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(operation_id="jobs_download",
+                   responses={(200, "application/octet-stream"): bytes, 409: NOT_AVAILABLE})
     def get(self, request, pk):
         try:
             path, filename, content_type = export_download(_get(pk), request.user)
@@ -127,7 +130,7 @@ class JobDownloadView(APIView):
 class JobCancelView(APIView):
     permission_classes = [require("jobs.manage_jobs")]
 
-    @extend_schema(operation_id="jobs_cancel", request=None, responses={202: JobSerializer})
+    @extend_schema(operation_id="jobs_cancel", request=None, responses={202: JobSerializer, 409: WRONG_STATE})
     def post(self, request, pk):
         validated_body(EmptyBodySerializer, request)
         try:
@@ -140,7 +143,7 @@ class JobCancelView(APIView):
 class JobRetryView(APIView):
     permission_classes = [require("jobs.manage_jobs")]
 
-    @extend_schema(operation_id="jobs_retry", request=None, responses={202: JobSerializer})
+    @extend_schema(operation_id="jobs_retry", request=None, responses={202: JobSerializer, 409: WRONG_STATE})
     def post(self, request, pk):
         validated_body(EmptyBodySerializer, request)
         try:

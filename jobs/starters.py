@@ -73,9 +73,34 @@ def export_job(*, actor, sql_text, fmt="csv", params=None, retry_of=None):
         raise JobError(f"unknown export format {fmt!r}: use csv, json or ndjson")
     if not str(sql_text or "").strip():
         raise JobError("the export needs a SELECT statement")
+    _check_storable({"sql": sql_text, "params": params or {}})
     dbname = live_database_name()
     return job_enqueue(kind="export", actor=actor, target=dbname, lock=database_lock(dbname), retry_of=retry_of,
                        params={"sql": sql_text, "format": fmt, "params": params or {}})
+
+
+def _check_storable(value):
+    """The job's params are a jsonb column: PostgreSQL refuses a NUL character anywhere in it (a parameter's name
+    too, which no schema pattern covers), and a lone surrogate is not text. Refused here, before anything is queued."""
+    for text in _strings(value):
+        if "\x00" in text:
+            raise JobError("the export's SQL and parameters (names and values) cannot contain a NUL character")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise JobError("the export's SQL and parameters must be valid Unicode text") from None
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
 
 
 def noop_job(*, actor, retry_of=None):

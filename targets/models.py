@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 
 from targets import crypto
+from targets.validators import validate_host
 
 DEFAULT = "default"
 NAME_RE = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -17,7 +18,7 @@ CAPABILITIES = [(c, c) for c in ("query", "write", "monitor", "signal", "backup"
 class Target(models.Model):
     name = models.CharField(max_length=63, unique=True, validators=[RegexValidator(
         NAME_RE, "lower-case letters, digits, _ and - (start with a letter or digit, at most 63)")])
-    host = models.CharField(max_length=255)
+    host = models.CharField(max_length=255, validators=[validate_host])
     port = models.PositiveIntegerField(default=5432, validators=[MinValueValidator(1), MaxValueValidator(65535)])
     dbname = models.CharField("database", max_length=63)
     user = models.CharField(max_length=63)

@@ -11,7 +11,7 @@ KEYS = {"type", "x", "y", "title"}
 
 
 def _name(value, what):
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME or "\x00" in value:
         raise ValidationError(f"Chart {what} must be a column name of 1 to {MAX_NAME} characters.")
     return value
 
@@ -33,7 +33,7 @@ def clean_chart(value):
     if not isinstance(series, list) or not 1 <= len(series) <= MAX_SERIES:
         raise ValidationError(f"Chart y must list 1 to {MAX_SERIES} columns.")
     title = value.get("title", "")
-    if not isinstance(title, str) or len(title) > MAX_NAME:
+    if not isinstance(title, str) or len(title) > MAX_NAME or "\x00" in title:
         raise ValidationError(f"Chart title must be text of at most {MAX_NAME} characters.")
     chart = {"type": value["type"], "x": _name(value.get("x"), "x"), "y": [_name(item, "y") for item in series]}
     return {**chart, "title": title} if title else chart

@@ -5,11 +5,12 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.serializers import StrictQuerySerializer, StrictSerializerMixin
 from dbtools.models import EditorTab, QueryHistory, SavedQuery
-from dbtools.query.charts import clean_chart
+from dbtools.query.charts import CHART_TYPES, MAX_NAME, MAX_SERIES, clean_chart
 
 
 def jsonable(value):
@@ -153,22 +154,41 @@ class QueryHistorySerializer(serializers.ModelSerializer):
                   "cancelled", "database_alias", "target"]
 
 
+_COLUMN = {"type": "string", "minLength": 1, "maxLength": MAX_NAME, "pattern": "^[^\\u0000]*\\S[^\\u0000]*$"}
+CHART_SCHEMA = {"nullable": True, "oneOf": [
+    {"type": "object", "additionalProperties": False, "required": ["type", "x", "y"], "properties": {
+        "type": {"type": "string", "enum": list(CHART_TYPES)},
+        "x": _COLUMN,
+        "y": {"oneOf": [_COLUMN, {"type": "array", "items": _COLUMN, "minItems": 1, "maxItems": MAX_SERIES}]},
+        "title": {"type": "string", "maxLength": MAX_NAME}}},
+    {"type": "object", "additionalProperties": False, "maxProperties": 0, "description": "no chart, like null"},
+]}
+
+
+@extend_schema_field(CHART_SCHEMA)
+class ChartField(serializers.JSONField):
+    """A saved query's chart: null (or {}) for none, else {"type", "x", "y", "title"?} (dbtools.query.charts)."""
+
+    def to_internal_value(self, data):
+        if data is not None and not isinstance(data, dict):  # "" is "no chart" in a form, not in the API
+            raise serializers.ValidationError("Chart settings must be an object: {\"type\", \"x\", \"y\"} or null.")
+        try:
+            return clean_chart(super().to_internal_value(data))
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+
 class SavedQuerySerializer(StrictSerializerMixin, serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
     target = serializers.RegexField(TARGET_RE, required=False, max_length=100,
                                     help_text="the target it runs on by default (default: the app's own database)")
+    chart = ChartField(required=False, allow_null=True)
 
     class Meta:
         model = SavedQuery
         fields = ["id", "name", "description", "sql", "shared", "chart", "target", "owner", "run_count", "last_run_at",
                   "created_at", "updated_at"]
         read_only_fields = ["run_count", "last_run_at", "created_at", "updated_at"]
-
-    def validate_chart(self, value):
-        try:
-            return clean_chart(value)
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(error.messages)
 
 
 class DraftSerializer(serializers.ModelSerializer):

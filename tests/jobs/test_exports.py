@@ -115,6 +115,10 @@ def test_api_queues_an_export_and_serves_its_file_when_done(api_as, export_dir):
     assert bad.status_code == 400 and error_of(bad)["code"] == "invalid"
     unknown = client.post("/api/v1/jobs/exports", {"sql": SQL, "limit": 5}, format="json")
     assert unknown.status_code == 400
+    # jsonb refuses NUL anywhere: a NUL in a parameter's name (no schema pattern reaches it) was a 500 (make fuzz)
+    for params in ({"a\x00b": 1}, {"n": {"deep": ["x\x00"]}}):
+        refused = client.post("/api/v1/jobs/exports", {"sql": SQL, "params": params}, format="json")
+        assert refused.status_code == 400 and "NUL" in error_of(refused)["message"], refused.content
     assert JobRun.objects.count() == 1
     other = api_as("analyst", scopes=["query"], username="other-analyst")
     assert other.get(f"/api/v1/jobs/{job['id']}/download").status_code == 403

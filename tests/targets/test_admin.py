@@ -55,6 +55,7 @@ def test_edit_keeps_or_clears_the_password(admin_client):
     ("port", "70000", "less than or equal to 65535"),
     ("sslmode", "sometimes", "Select a valid choice"),
     ("environment", "qa", "Select a valid choice"),
+    ("host", "q" * 64 + ".example.com", "dot-separated labels of 1–63"),
 ])
 def test_bad_input_is_a_form_error_and_stores_nothing(admin_client, field, value, message):
     response = admin_client.post(ADD, form(**{field: value}))
