@@ -20,6 +20,7 @@ from dbtools.backups import catalog, replace, trust
 from dbtools.backups.errors import BackupError
 from dbtools.backups.restore import prescan, run_restore
 from dbtools.backups.restore_role import create_owned_database, live_extensions, restore_login
+from dbtools.backups.restore_targets import can_make_databases, check_versions, not_the_live_database
 from dbtools.backups.services import backup_target, is_admin, target_database
 from dbtools.backups.tools import (
     check_database_name,
@@ -33,7 +34,6 @@ from dbtools.backups.tools import (
 from dbtools.models import AuditEvent, Backup
 from dbtools.targeting import DEFAULT, is_default, target_name
 from dbtools.targeting import where_on as where
-from targets import identity
 
 # Live-database tables a restore leaves alone: the audit trail (a restore must not erase its own evidence) and
 # the backup catalogue (it describes files on disk, made after the restore point too). Sessions are emptied.
@@ -86,17 +86,6 @@ def _restore_new(login, facts, source, dbname):
     except BaseException:
         drop_database(dbname, login.target)
         raise
-
-
-def check_versions(dump_major, server_num, db_target):
-    """A dump loads into its own major version or a newer one: pg_restore of a newer major sends settings an
-    older server does not know (pg_restore 18 into PostgreSQL 15: transaction_timeout), so that is refused
-    before anything is created, in one line."""
-    if dump_major and dump_major > server_num // 10000:
-        on = "" if is_default(db_target) else f" of target {db_target}"
-        raise BackupError(f"this backup was written by pg_dump {dump_major}; the server{on} runs PostgreSQL "
-                          f"{server_num // 10000}: a dump restores into the same or a newer major version only",
-                          code="version_mismatch", status=409)
 
 
 def _scratch_name():
@@ -168,7 +157,8 @@ def restore_authorize(actor, target, db_target=DEFAULT):
     require_permission(actor, "dbtools.restore_backup")
     db_target = backup_target(actor, db_target, "restore")
     if not is_default(db_target):
-        _not_the_live_database(db_target, target)
+        not_the_live_database(db_target, target)
+        can_make_databases(db_target)
         return
     if target != live_database_name() or not _has_rows(target):
         return
@@ -179,17 +169,6 @@ def restore_authorize(actor, target, db_target=DEFAULT):
         raise BackupError(f"restoring over the live database {target} needs a full backup of it, verified, made "
                           f"in the last {minutes} minutes (dbbackup --verify): none found",
                           code="no_recent_backup", status=409)
-
-
-def _not_the_live_database(db_target, dbname):
-    """A registered target that is the app's own database under another host name would skip the live
-    database's guards: refused, by what the servers say they are (targets/identity.py)."""
-    with connect(dbname if database_exists(dbname, db_target) else "postgres", target=db_target) as conn:
-        theirs = identity.read(conn)
-    if theirs["database"] == dbname and identity.same(theirs, identity.of_default()):
-        raise BackupError(f"database {dbname} of target {db_target} is the app's own live database: restore into "
-                          "the target default instead (its safety checks apply)", code="target_duplicate",
-                          status=409)
 
 
 def restore_check(*, actor, path, target=None, create=False, confirmed=False, db_target=DEFAULT):

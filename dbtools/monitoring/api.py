@@ -176,7 +176,12 @@ class TerminateBackendView(BackendActionView):
 
 
 class FleetView(MonitoringView):
-    """One row per target the caller may monitor: status up/slow/down, figures, alerts, last backup age."""
+    """One row per target the caller may monitor (and the API key covers): status up/slow/down, figures, alerts,
+    last backup age. About every target at once, so no `?target=`: a key limited to some targets sees those."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        return Response(self.read(request))
 
     def read(self, request):
         rows = selectors.fleet_overview(request.user, allowed=lambda name: key_allows_target(request, name))

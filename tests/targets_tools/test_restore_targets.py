@@ -208,3 +208,37 @@ def test_pg15_backup_restores_into_the_pg18_target_not_the_other_way(pg15_site, 
     with psycopg.connect(**PG15, dbname="postgres") as conn:
         assert conn.execute("SELECT count(*) FROM pg_database WHERE datname = %s", [fresh]).fetchone() == (0,)
     assert JobRun.objects.filter(kind="restore").count() == 1
+
+
+def test_target_deleted_while_its_restore_is_queued_fails_the_job_in_one_line(sites, admin_user, backup_dir):
+    from dbtools.backups import jobs
+
+    row = backup_of(admin_user, "tgta")
+    run = jobs.restore_start(row, actor=admin_user, target=sites["b"], db_target="tgtb")
+    sites["targets"]["tgtb"].delete()
+    run_queued()
+    run.refresh_from_db()
+    assert run.status == "failed" and run.error == "no target named 'tgtb'"
+    assert table_counts(sites["b"]) == (5, 0, 30)
+
+
+def test_a_target_credential_without_createrole_is_refused_when_queued(sites, admin_user, backup_dir):
+    """The restore makes its role and a scratch database on the target's server: a credential that may not is a
+    403 target_privileges at once (not a failed job later), and nothing is created."""
+    spec = default_spec()
+    weak = f"targets3_weak_{uuid.uuid4().hex[:6]}"
+    run_sql("postgres", sql.SQL("CREATE ROLE {} LOGIN PASSWORD 'weak-pw'").format(sql.Identifier(weak)))
+    try:
+        register("weak", host=spec.host, port=int(spec.port or 5432), dbname=sites["b"], user=weak,
+                 password="weak-pw", sslmode="disable")
+        row = backup_of(admin_user, "tgta")
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {legacy_api_key(admin_user, ['admin'])}")
+        response = client.post(f"/api/v1/backups/{row.pk}/restore", {"target": "weak", "confirm": f"weak/{sites['b']}"},
+                               content_type="application/json")
+        assert response.status_code == 403, response.content
+        error = response.json()["error"]
+        assert error["code"] == "target_privileges" and f"user '{weak}'" in error["message"]
+        assert "lacks CREATEROLE and CREATEDB" in error["message"] and "\n" not in error["message"]
+        assert not JobRun.objects.filter(kind="restore").exists() and table_counts(sites["b"]) == (5, 0, 30)
+    finally:
+        run_sql("postgres", sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(weak)))
