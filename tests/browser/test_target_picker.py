@@ -49,12 +49,14 @@ def test_pick_a_target_run_reload_and_not_offered_without_grant(login, live_serv
     page.click("#run-button")
     page.wait_for_selector("#query-result")
     assert page.inner_text("#result_list tbody td") == dbname
-    assert page.locator("#site-name .target-badge").inner_text() == "staging"
+    badge = page.locator("#site-name .target-badge")  # the header names the picked target, not "default"
+    assert badge.get_attribute("data-target") == "reports" and "target-badge--staging" in badge.get_attribute("class")
     screenshot(page, "query-target-picker")
 
     page.reload()
     page.wait_for_selector(".ws-tab.active")
     assert page.input_value("#tab-target") == "reports"
+    assert page.locator("#site-name .target-badge").get_attribute("data-target") == "reports"
     assert not script_errors(page)
 
     other = make_user("analyst", username="not-granted")
