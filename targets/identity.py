@@ -42,8 +42,8 @@ def of_target(target):
         params = seam.connect_kwargs(target, "monitoring", connect_timeout=settings.TARGETS_CONNECT_TIMEOUT)
         with psycopg.connect(autocommit=True, **params) as conn:
             return read(conn)
-    except (psycopg.Error, TargetError):
-        return None
+    except (psycopg.Error, TargetError, UnicodeError, ValueError, OSError):
+        return None  # unreachable, or a host libpq cannot even look up (idna): nothing to compare
 
 
 def same(a, b):
