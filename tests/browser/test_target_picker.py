@@ -57,6 +57,12 @@ def test_pick_a_target_run_reload_and_not_offered_without_grant(login, live_serv
     page.wait_for_selector(".ws-tab.active")
     assert page.input_value("#tab-target") == "reports"
     assert page.locator("#site-name .target-badge").get_attribute("data-target") == "reports"
+    assert "default" in page.inner_text("#schema-browser summary") and "job_runs" in page.inner_text("#schema-browser")
+    page.click("#schema-other-link")  # the schema browser follows on request: reports' (empty) database
+    page.wait_for_selector(".ws-tab.active")
+    assert "of reports" in page.inner_text("#schema-browser summary")
+    assert "job_runs" not in page.inner_text("#schema-browser") and page.is_hidden("#schema-other")
+    assert page.input_value("#tab-target") == "reports"
     assert not script_errors(page)
 
     other = make_user("analyst", username="not-granted")

@@ -220,11 +220,22 @@
       badge.setAttribute("data-target", name);
     }
 
+    // The schema browser and completion are the page's target's; another pick offers that target's schema.
+    function offerSchema(name) {
+      var browser = document.getElementById("schema-browser");
+      var other = document.getElementById("schema-other");
+      if (!browser || !other) return;
+      other.hidden = name === browser.getAttribute("data-target");
+      document.getElementById("schema-other-link").setAttribute("href", "?target=" + encodeURIComponent(name));
+      document.getElementById("schema-other-name").textContent = name;
+    }
+
     function syncTarget(tab) {
       if (!targetSelect) return;
       var known = (state.targets || ["default"]).indexOf(tab.target) >= 0;
       targetSelect.value = known ? tab.target : "default";
       showBadge(targetSelect.value);
+      offerSchema(targetSelect.value);
       if (!known) setStatus("This tab's target “" + tab.target + "” no longer exists: runs go to “default”.", true);
     }
 
@@ -258,6 +269,7 @@
       if (targetSelect) targetSelect.addEventListener("change", function () {
         tabs.setTarget(targetSelect.value);
         showBadge(targetSelect.value);
+        offerSchema(targetSelect.value);
       });
       if (window.location.search && window.history.replaceState) {
         window.history.replaceState(null, "", window.location.pathname);  // reloading must not open the tab again
