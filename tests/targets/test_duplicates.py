@@ -69,6 +69,9 @@ def test_api_create_refuses_the_same_database_unless_allowed(make_user, alias_ho
     other_db = conninfo_to_dict(scratch_db)["dbname"]
     other = client.post("/api/v1/targets", body("other", alias_host, other_db), content_type="application/json")
     assert other.status_code == 201 and other.json()["duplicate_of"] == []
+    # Changed to point at the app's database: saved (PATCH does not refuse), and it says so.
+    moved = client.patch("/api/v1/targets/other", {"dbname": default_spec().dbname}, content_type="application/json")
+    assert moved.status_code == 200 and moved.json()["duplicate_of"] == ["default", "again", "third"]
 
 
 def test_admin_warns_on_add_and_on_test(client_for, alias_host):

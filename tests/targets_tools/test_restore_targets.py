@@ -200,6 +200,8 @@ def test_pg15_backup_restores_into_the_pg18_target_not_the_other_way(pg15_site, 
     assert JobRun.objects.get(kind="restore").status == "succeeded"
 
     from_18 = backup_of(admin_user, "tgta")
+    if from_18.snapshot["pg_dump_major"] <= 15:
+        return  # the app's own server is the 15 one (make test-pg15): no newer dump to refuse
     fresh = f"targets3_pg15new_{uuid.uuid4().hex[:6]}"
     pg15_site["created"].append(fresh)
     with pytest.raises(CommandError, match="written by pg_dump 18; the server of target pg15r runs PostgreSQL 15"):
