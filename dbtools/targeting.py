@@ -30,6 +30,11 @@ def is_default(name):
     return target_name(name) == DEFAULT
 
 
+def where_on(name, dbname):
+    """How a database of a target is named to people, jobs and locks: `db` on default, `target/db` elsewhere."""
+    return dbname if is_default(name) else f"{target_name(name)}/{dbname}"
+
+
 def authorize(actor, name, capability):
     """The checked target name: it exists and `actor` may use it for `capability`; raises TargetNotFound /
     TargetForbidden. A string actor is an operating-system user running manage.py (holds the credentials)."""

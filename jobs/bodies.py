@@ -58,11 +58,13 @@ def verify(run, tracker):
 def restore(run, tracker):
     params = run.params
     tracker.log(f"restoring {params['path']} into {run.target}")
-    target = backups.backup_restore(actor=actor_of(run), path=params["path"], target=run.target,
+    db_target = params.get("target", "default")
+    target = backups.backup_restore(actor=actor_of(run), path=params["path"],
+                                    target=params.get("database", run.target), db_target=db_target,
                                     create=params.get("create", False), confirmed=params.get("confirmed", False),
                                     foreign=params.get("foreign", False))
-    tracker.log(f"restored into {target}")
-    return {"database": target}
+    tracker.log(f"restored into {run.target}")
+    return {"database": target, "target": db_target}
 
 
 def collect_stats(run, tracker):

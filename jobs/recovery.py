@@ -37,7 +37,7 @@ def _abandon_backup(run, reason):
         _remove_partial(backup)
         Backup.objects.filter(pk=backup.pk, status="running").update(
             status="failed", error=reason, finished_at=timezone.now(), verify_result="")
-    elif backup.verify_ok is None and backup.verify_result == "running":
+    elif run.kind != "restore" and backup.verify_ok is None and backup.verify_result == "running":
         Backup.objects.filter(pk=backup.pk).update(verify_ok=False, verify_result=reason,
                                                    verified_at=timezone.now())
 

@@ -33,15 +33,23 @@ def verify_job(backup, *, actor, retry_of=None):
                        retry_of=retry_of)
 
 
-def restore_job(*, actor, path, target=None, create=False, confirmed=False, foreign=False, retry_of=None):
+def restore_job(*, actor, path, target=None, create=False, confirmed=False, foreign=False, retry_of=None,
+                db_target="default", backup=None):
     """Checked now (backups.restore_check: who may, confirmation, file, target), restored by a worker; its
-    `database:<target>` lock holds off every backup, restore and export of the target until it ends."""
+    `database:<target>` lock (`database:<registered target>/<db>` elsewhere, as its backups) holds off every
+    backup, restore and export of that database until it ends."""
     from dbtools.backups.services import restore_check
+    from dbtools.targeting import target_name
+    from dbtools.targeting import where_on as where
 
-    path, target = restore_check(actor=actor, path=path, target=target, create=create, confirmed=confirmed)
-    params = {"path": str(path), "create": create, "confirmed": confirmed, "foreign": foreign}
-    return job_enqueue(kind="restore", actor=actor, target=target, params=params, lock=database_lock(target),
-                       retry_of=retry_of)
+    db_target = target_name(db_target)
+    path, target = restore_check(actor=actor, path=path, target=target, create=create, confirmed=confirmed,
+                                 db_target=db_target)
+    params = {"path": str(path), "create": create, "confirmed": confirmed, "foreign": foreign,
+              "database": target, "target": db_target}
+    named = where(db_target, target)
+    return job_enqueue(kind="restore", actor=actor, target=named, params=params, lock=database_lock(named),
+                       retry_of=retry_of, backup=backup)
 
 
 def collect_stats_job(*, actor, schedule=None, retry_of=None):
@@ -121,9 +129,10 @@ def restart(run, *, actor, request=None):
     if kind == "verify" and run.backup_id:
         return backup_jobs.verify_start(run.backup, actor=actor, request=request, retry_of=run)
     if kind == "restore":
-        return restore_job(actor=actor, path=params["path"], target=run.target, create=params.get("create", False),
-                           confirmed=params.get("confirmed", False), foreign=params.get("foreign", False),
-                           retry_of=run)
+        return restore_job(actor=actor, path=params["path"], target=params.get("database", run.target),
+                           create=params.get("create", False), confirmed=params.get("confirmed", False),
+                           foreign=params.get("foreign", False), retry_of=run,
+                           db_target=params.get("target", "default"), backup=run.backup)
     if kind == "collect_stats":
         return collect_stats_job(actor=actor, retry_of=run)
     if kind == "retention":

@@ -7,11 +7,17 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from targets import identity
 from targets.errors import TargetError, TargetNotFound
 from targets.forms import TargetForm
 from targets.models import Target, TargetGrant
 from targets.selectors import default_target
 from targets.services import EDITABLE, target_create, target_delete, target_grants_changed, target_test, target_update
+
+
+def duplicate_warning(name, others, found):
+    return (f"Target {name} is the same database as {', '.join(others)} ({identity.label(found)}): the fleet "
+            "overview counts it once; tools and grants still treat them as separate targets.")
 
 
 class TargetGrantInline(admin.TabularInline):
@@ -64,6 +70,8 @@ class TargetAdmin(admin.ModelAdmin):
         else:
             saved = target_create(name=form.cleaned_data["name"], password=password or "", request=request, **fields)
         obj.pk, obj.password_encrypted = saved.pk, saved.password_encrypted
+        if saved.duplicate_of:
+            messages.warning(request, duplicate_warning(saved.name, saved.duplicate_of, saved.identity))
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -105,8 +113,10 @@ class TargetAdmin(admin.ModelAdmin):
                 result = target_test(name, request=request)
             except (TargetNotFound, TargetError) as exc:
                 messages.error(request, exc.message)
+        warning = duplicate_warning(name, result.duplicate_of, result.identity) if result and result.duplicate_of \
+            else ""
         context = {**self.admin_site.each_context(request), "title": f"Test connection: {name}", "target": target,
-                   "result": result, "opts": self.model._meta,
+                   "result": result, "opts": self.model._meta, "duplicate_warning": warning,
                    "target_badge": {"name": target.name, "environment": target.environment},
                    "change_url": None if target.is_default else reverse("admin:targets_target_change",
                                                                         args=[target.pk])}

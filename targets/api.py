@@ -10,9 +10,9 @@ from rest_framework.views import APIView
 
 from config.api.errors import ApiError
 from core.api.pagination import IdCursorPagination
-from core.api.permissions import require
+from core.api.permissions import key_allows_target, require
 from core.api.serializers import EmptyBodySerializer, StrictQuerySerializer, validated_body
-from targets import selectors, services
+from targets import identity, selectors, services
 from targets.errors import TargetError
 from targets.models import CAPABILITIES, ENVIRONMENTS, NAME_RE, SSLMODES, Target
 
@@ -35,6 +35,9 @@ class TargetSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=["admin", "file", "settings"])
     is_default = serializers.BooleanField()
     capabilities = serializers.ListField(child=serializers.ChoiceField(choices=CAPABILITIES))
+    duplicate_of = serializers.ListField(child=serializers.CharField(), help_text=(
+        "Other targets that are the same database (system identifier, database and server, as the servers said "
+        "when last tested); empty when none or not known."))
     created_at = serializers.DateTimeField(allow_null=True)
     updated_at = serializers.DateTimeField(allow_null=True)
 
@@ -53,12 +56,15 @@ class TargetBodySerializer(EmptyBodySerializer):
     sslrootcert = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     environment = serializers.ChoiceField(choices=ENVIRONMENTS, required=False, default="dev")
     notes = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
+    allow_duplicate = serializers.BooleanField(required=False, default=False, help_text=(
+        "Register it even when it is the same database as another target (otherwise 409 target_duplicate)."))
 
 
 class TargetChangeSerializer(TargetBodySerializer):
     """Fields to change; a missing `password` keeps the stored one, `""` removes it."""
 
     name = None
+    allow_duplicate = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,14 +76,18 @@ class TargetListQuery(StrictQuerySerializer):
     """The list takes only `cursor` and `page_size`."""
 
 
-def target_data(target, user):
+def target_data(target, user, default_identity=None):
     names = [name for name, _ in CAPABILITIES]
+    duplicate_of = getattr(target, "duplicate_of", None)
+    if duplicate_of is None:
+        duplicate_of = identity.stored_duplicates(target, default_identity)
     return {
         "name": target.name, "host": target.host, "port": target.port, "dbname": target.dbname,
         "user": target.user, "has_password": target.is_default or target.has_password, "sslmode": target.sslmode,
         "sslrootcert": target.sslrootcert, "environment": target.environment, "notes": target.notes,
         "source": "settings" if target.is_default else target.source, "is_default": target.is_default,
         "capabilities": [c for c in names if selectors.user_can(user, target.name, c)],
+        "duplicate_of": duplicate_of,
         "created_at": target.created_at, "updated_at": target.updated_at,
     }
 
@@ -90,10 +100,11 @@ def _call(func, *args, **kwargs):
 
 
 def _visible(request, name):
-    """The target `name` if this user may see it (admins: any; others: one they may use for something)."""
+    """The target `name` if this user may see it (admins: any; others: one they may use for something) and the
+    API key is not limited to other targets."""
     target = _call(selectors.target_get, name)
-    if not request.user.has_perm("targets.view_target") and not any(
-            selectors.user_can(request.user, name, c) for c, _ in CAPABILITIES):
+    if not key_allows_target(request, name) or (not request.user.has_perm("targets.view_target") and not any(
+            selectors.user_can(request.user, name, c) for c, _ in CAPABILITIES)):
         raise ApiError(404, "target_not_found", f"no target named {name!r}")
     return target
 
@@ -114,16 +125,23 @@ class TargetListView(GenericAPIView):
         if not request.user.has_perm("targets.view_target"):
             allowed = {t.name for c, _ in CAPABILITIES for t in selectors.targets_for_user(request.user, c)}
             rows = rows.filter(name__in=allowed)
-        page = [target_data(t, request.user) for t in self.paginate_queryset(rows.order_by("-pk"))]
-        if not request.query_params.get("cursor"):
+        if not key_allows_target(request, ""):  # a key limited to some targets (ApiKey.targets): only those
+            rows = rows.filter(name__in=[n for n in rows.values_list("name", flat=True)
+                                         if key_allows_target(request, n)])
+        default_identity = identity.of_default()
+        page = [target_data(t, request.user, default_identity)
+                for t in self.paginate_queryset(rows.order_by("-pk"))]
+        if not request.query_params.get("cursor") and key_allows_target(request, "default"):
             default = selectors.default_target()
             if request.user.has_perm("targets.view_target") or any(
                     selectors.user_can(request.user, "default", c) for c, _ in CAPABILITIES):
-                page.insert(0, target_data(default, request.user))
+                page.insert(0, target_data(default, request.user, default_identity))
         return self.get_paginated_response(page)
 
     @extend_schema(operation_id="targets_create", request=TargetBodySerializer,
-                   responses={201: TargetSerializer, 409: CONFLICT})
+                   responses={201: TargetSerializer, 409: OpenApiResponse(description=(
+                       "The name is taken (conflict), or the target is the same database as another "
+                       "(target_duplicate; send allow_duplicate: true to register it anyway)."))})
     def post(self, request):
         body = dict(validated_body(TargetBodySerializer, request))
         target = _call(services.target_create, request=request, **body)
@@ -167,6 +185,8 @@ class TargetTestResultSerializer(serializers.Serializer):
     user = serializers.CharField()
     privileges = serializers.ListField(child=serializers.CharField())
     error = serializers.CharField(help_text="One line when `ok` is false.")
+    duplicate_of = serializers.ListField(child=serializers.CharField(), help_text=(
+        "Other targets that are the same database as this one, by what the servers say."))
 
 
 class TargetTestView(APIView):

@@ -7,7 +7,7 @@ base64 32-byte Fernet key). Rotation: put the new key first, run `manage.py rota
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
-from targets.errors import TargetUnavailable
+from targets.errors import TargetKeysMissing, TargetUnavailable
 
 NO_KEYS = "PGDECK_TARGETS_KEYS is not set: target passwords cannot be stored or read (docs/targets.md)"
 
@@ -19,11 +19,11 @@ def generate_key():
 def _fernet():
     keys = [key.strip() for key in getattr(settings, "TARGETS_ENCRYPTION_KEYS", []) if key.strip()]
     if not keys:
-        raise TargetUnavailable(NO_KEYS)
+        raise TargetKeysMissing(NO_KEYS)
     try:
         return MultiFernet([Fernet(key.encode()) for key in keys])
     except (ValueError, TypeError):
-        raise TargetUnavailable("PGDECK_TARGETS_KEYS holds a key that is not a Fernet key "
+        raise TargetKeysMissing("PGDECK_TARGETS_KEYS holds a key that is not a Fernet key "
                                 "(urlsafe base64 of 32 bytes: manage.py rotate_targets_key --generate)") from None
 
 

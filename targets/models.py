@@ -28,6 +28,9 @@ class Target(models.Model):
     environment = models.CharField(max_length=16, choices=ENVIRONMENTS, default="dev")
     notes = models.TextField(blank=True, default="")
     source = models.CharField(max_length=8, choices=SOURCES, default="admin", editable=False)
+    # What the server said it is when last tested (targets/identity.py): system_identifier, database, started.
+    identity = models.JSONField(default=dict, blank=True, editable=False)
+    identity_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

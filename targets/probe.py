@@ -7,7 +7,7 @@ import psycopg
 from django.conf import settings
 
 from config.dbcheck import first_line
-from targets import seam
+from targets import identity, seam
 
 PRIVILEGES = """
 SELECT r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolreplication, r.rolbypassrls,
@@ -33,6 +33,8 @@ class TargetTestResult:
     user: str = ""
     privileges: list = field(default_factory=list)
     error: str = ""
+    identity: dict = field(default_factory=dict)  # targets/identity.py: what the server says it is
+    duplicate_of: list = field(default_factory=list)  # other targets that are the same database
 
 
 def explain(exc, params):
@@ -76,6 +78,7 @@ def probe(target):
             result.tls_in_use, result.tls_version = bool(ssl and ssl[0]), (ssl[1] or "") if ssl else ""
             row = conn.execute(PRIVILEGES).fetchone()
             result.privileges = [name for name, held in zip(ATTRIBUTES, row[:7], strict=True) if held] + list(row[7])
+            result.identity = identity.read(conn)
     except psycopg.Error as exc:
         result.error = explain(exc, params)
         return result

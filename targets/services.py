@@ -2,9 +2,11 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from core.audit import audit_record
-from targets.errors import TargetConflict, TargetInvalid, TargetReadOnly
+from targets import identity
+from targets.errors import TargetConflict, TargetDuplicate, TargetInvalid, TargetReadOnly
 from targets.models import DEFAULT, Target
 from targets.selectors import target_get
 
@@ -20,7 +22,20 @@ def validated(target):
     return target
 
 
-def target_create(*, name, password="", request=None, source="admin", **fields):
+def _identify(target):
+    """Read what the server says the target is (None when it cannot be reached: nothing to compare) and which
+    other targets are that same database; sets target.identity / .duplicate_of (not saved)."""
+    found = identity.of_target(target)
+    target.duplicate_of = identity.duplicates(target.name, found) if found else []
+    if found:
+        target.identity, target.identity_checked_at = found, timezone.now()
+    return target
+
+
+def target_create(*, name, password="", request=None, source="admin", allow_duplicate=True, **fields):
+    """Register a target. It is connected to once (TARGETS_CONNECT_TIMEOUT) to learn which database it is: one
+    that is the same database as another target is refused (TargetDuplicate) unless `allow_duplicate`; either
+    way `.duplicate_of` names the others. An unreachable target is registered (it may be down right now)."""
     if name == DEFAULT:
         raise TargetConflict('the name "default" is taken by the app\'s own database')
     if Target.objects.filter(name=name).exists():
@@ -30,9 +45,14 @@ def target_create(*, name, password="", request=None, source="admin", **fields):
         raise TargetInvalid(f"unknown field(s): {', '.join(sorted(unknown))}")
     target = Target(name=name, source=source, **fields)
     target.password = password
+    _identify(validated(target))
+    if target.duplicate_of and not allow_duplicate:
+        raise TargetDuplicate(f"target {name!r} is the same database as {', '.join(target.duplicate_of)} "
+                              f"({identity.label(target.identity)}); send allow_duplicate to register it anyway")
     with transaction.atomic():
-        validated(target).save()
-        audit_record("target.create", request=request, target=name, environment=target.environment)
+        target.save()
+        audit_record("target.create", request=request, target=name, environment=target.environment,
+                     duplicate_of=target.duplicate_of)
     return target
 
 
@@ -49,10 +69,11 @@ def target_update(name, *, request=None, password=None, **fields):
         setattr(target, key, value)
     if password is not None:
         target.password = password
+    _identify(validated(target))
     with transaction.atomic():
-        validated(target).save()
+        target.save()
         audit_record("target.update", request=request, target=name, fields=sorted(fields),
-                     password_changed=password is not None)
+                     password_changed=password is not None, duplicate_of=target.duplicate_of)
     return target
 
 
@@ -70,10 +91,30 @@ def target_test(name, *, request=None):
     """Connect to `name` once (TargetNotFound for an unknown name) → TargetTestResult; audited with the outcome."""
     from targets.probe import probe
 
-    result = probe(target_get(name))
+    target = target_get(name)
+    result = probe(target)
+    if result.identity:
+        result.duplicate_of = identity.duplicates(name, result.identity)
+        if not target.is_default:  # stored for the fleet and the lists (default is read live)
+            Target.objects.filter(pk=target.pk).update(identity=result.identity, identity_checked_at=timezone.now())
     audit_record("target.test", request=request, target=name, ok=result.ok, error=result.error,
-                 server_version=result.server_version, tls_in_use=result.tls_in_use)
+                 server_version=result.server_version, tls_in_use=result.tls_in_use,
+                 duplicate_of=result.duplicate_of)
     return result
+
+
+def targets_check_duplicates(names):
+    """{name: [other targets that are the same database]} for `names`, each read over its own connection and
+    stored (the targets file's load command runs this after loading); unreachable ones are left out."""
+    found = {}
+    for target in Target.objects.filter(name__in=names):
+        _identify(target)
+        if target.identity_checked_at:
+            Target.objects.filter(pk=target.pk).update(identity=target.identity,
+                                                       identity_checked_at=target.identity_checked_at)
+        if target.duplicate_of:
+            found[target.name] = target.duplicate_of
+    return found
 
 
 def target_grants_changed(name, *, request=None):

@@ -128,8 +128,8 @@ def _error_codes(method, path, operation, components=None):
         codes += ["413", "415"]
         if method in ("post", "put", "patch"):
             codes.append("409")
-    if _takes_target(operation, components or {}):
-        codes += ["404", "424"]
+    if _takes_target(operation, components or {}) or path.startswith("/api/v1/targets/{name}"):
+        codes += ["404", "424"]  # a registered target that cannot be reached or used: 424 target_unavailable
     return sorted(set(codes))
 
 

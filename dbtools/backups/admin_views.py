@@ -14,6 +14,7 @@ from dbtools.backups.errors import BackupError
 from dbtools.backups.forms import BackupCreateForm, RestoreForm
 from dbtools.backups.tools import live_database_name
 from dbtools.models import Backup
+from dbtools.targeting import where_on as where
 from jobs.errors import JobError
 
 
@@ -113,16 +114,17 @@ def restore_view(request, site, pk):
     _need(request, "dbtools.restore_backup")
     backup = _backup(pk)
     live = live_database_name()
-    form = RestoreForm(request.POST or None, initial={"target_db": live})
+    form = RestoreForm(request.POST or None, user=request.user, initial={"target": backup.target or "default"})
     if request.method == "POST" and form.is_valid():
-        target = form.cleaned_data["target_db"]
+        data = form.cleaned_data
+        named = where(data["target"], data["target_db"])
         try:
-            run = jobs.restore_start(backup, actor=request.user, target=target,
-                                     create=form.cleaned_data["create"])
+            run = jobs.restore_start(backup, actor=request.user, target=data["target_db"], create=data["create"],
+                                     db_target=data["target"])
         except (BackupError, PermissionError, JobError) as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"The restore of backup #{backup.pk} into database {target} is job #{run.pk}; "
+            messages.success(request, f"The restore of backup #{backup.pk} into database {named} is job #{run.pk}; "
                                       "other jobs on that database wait for it.")
             return redirect("admin:jobs_jobrun_change", run.pk)
     return _render(site, request, "restore.html", f"Restore backup #{backup.pk}", backup=backup, form=form,

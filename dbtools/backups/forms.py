@@ -3,6 +3,8 @@ from django.conf import settings
 
 from dbtools.backups.services import FORMATS
 from dbtools.backups.tools import DB_NAME_RE, live_database_name
+from dbtools.targeting import DEFAULT
+from targets.selectors import targets_for_user
 
 
 class BackupCreateForm(forms.Form):
@@ -27,20 +29,42 @@ class BackupCreateForm(forms.Form):
 
 
 class RestoreForm(forms.Form):
-    target_db = forms.CharField(max_length=63, label="Target database")
+    """Where to restore: a target the user may restore into (targets grants), a database on it (default: the
+    target's own), confirmed by typing `target/database` (on the default target the bare name still does)."""
+
+    target = forms.ChoiceField(required=False, label="Target",
+                               help_text="Only targets you may restore into are listed.")
+    target_db = forms.CharField(max_length=63, required=False, label="Target database",
+                                help_text="Empty: the target's own database.")
     create = forms.BooleanField(required=False, label="Create it first (dropped again if the restore fails)")
-    confirm = forms.CharField(max_length=63, label="Type the target database's name to confirm")
+    confirm = forms.CharField(max_length=200, label="Type target/database to confirm (e.g. staging/appdb)")
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.databases = {t.name: t.dbname for t in targets_for_user(user, "restore")}
+        self.fields["target"].choices = [(name, f"{name} ({db})") for name, db in self.databases.items()]
+
+    def clean_target(self):
+        return self.cleaned_data.get("target") or DEFAULT
 
     def clean_target_db(self):
         name = self.cleaned_data["target_db"].strip()
-        if not DB_NAME_RE.match(name):
+        if name and not DB_NAME_RE.match(name):
             raise forms.ValidationError("Use letters, digits, _, $ or - (at most 63).")
         return name
 
     def clean(self):
         data = super().clean()
-        if data.get("target_db") and data.get("confirm", "").strip() != data["target_db"]:
-            self.add_error("confirm", "This must be exactly the target database's name.")
+        target = data.get("target")
+        if target is None or "target_db" not in data:
+            return data
+        if target == DEFAULT and not data["target_db"]:
+            data["target_db"] = live_database_name()
+        data["target_db"] = data["target_db"] or self.databases.get(target, "")
+        named = f"{target}/{data['target_db']}"
+        typed = data.get("confirm", "").strip()
+        if typed != named and not (target == DEFAULT and typed == data["target_db"]):
+            self.add_error("confirm", f"This must be exactly the target database, written {named}.")
         return data
 
     @property

@@ -55,8 +55,10 @@ def wait_all(timeout=120):
     run_queued()
 
 
-def restore_start(backup, *, actor, target, create=False):
-    """Queue the restore of a backup (admin: confirmed by typing the target's name); checked now, run by a worker."""
+def restore_start(backup, *, actor, target, create=False, db_target="default"):
+    """Queue the restore of a backup into database `target` of the registered target `db_target` (admin and
+    API: confirmed by typing `target/database`); checked now, run by a worker."""
     from jobs.starters import restore_job
 
-    return restore_job(actor=actor, path=backup.file, target=target, create=create, confirmed=True)
+    return restore_job(actor=actor, path=backup.file, target=target, create=create, confirmed=True,
+                       db_target=db_target, backup=backup)

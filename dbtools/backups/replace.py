@@ -141,7 +141,7 @@ def replace_rows(login, scratch, target, *, keep=(), empty=()):
 
 
 def _replace(login, scratch, target, keep, empty):
-    with login.connect(scratch) as src, connect(target, autocommit=False) as dst:
+    with login.connect(scratch) as src, connect(target, autocommit=False, target=login.target) as dst:
         leaves = _leaves(src)
         target_tables = set(_leaves(dst))
         empty = {t for t in target_tables if t[1] in empty or catalog.qualified(*t) in empty}

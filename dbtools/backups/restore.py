@@ -72,7 +72,7 @@ def run_restore(tools, source, fmt, target, *, login, encrypted=False, secret=""
     tool = "psql" if fmt == "plain" else "pg_restore"
     directory = source if fmt == "directory" else None
     argv = restore_argv(tools, fmt, target, directory)
-    env = {**client_env(target), "PGUSER": login.user, "PGPASSWORD": login.password}
+    env = {**client_env(target, target=login.target), "PGUSER": login.user, "PGPASSWORD": login.password}
     if fmt == "plain" and not psql_restricts(argv[0]):
         raise BackupError(f"{argv[0]} cannot enter restricted mode (\\restrict): install client tools of "
                           "13.22, 14.19, 15.14, 16.10, 17.6 or newer to restore plain SQL")

@@ -31,10 +31,11 @@ LOCK_KEY = 0x70676472  # one restore-role session at a time in the cluster ("pgd
 class Login:
     user: str
     password: str
+    target: str = "default"  # the registered target whose server the role lives on
 
     def connect(self, dbname):
         """A psycopg connection to `dbname` as the restore role (reading what a restore created runs as it too)."""
-        fields = connection_fields(dbname)
+        fields = connection_fields(dbname, self.target)
         params = {k: v for k, v in fields.items() if v and k not in ("user", "password")}
         try:
             return psycopg.connect(**params, user=self.user, password=self.password, autocommit=True,
@@ -64,7 +65,7 @@ def _ensure(conn, name, password):
 
 
 @contextmanager
-def restore_login():
+def restore_login(target="default"):
     """Yield a Login for the restore role, valid until the block ends (one at a time: the password is per use).
 
     The lock is a transaction-level advisory lock held in an open transaction of its own connection: that pins
@@ -72,16 +73,18 @@ def restore_login():
     one server connection and "released" on another. The password is set on a second, autocommit connection so
     the tool can log in with it at once."""
     name = role_name()
-    with connect("postgres", autocommit=False) as lock, connect("postgres") as conn:
+    with connect("postgres", autocommit=False, target=target) as lock, connect("postgres", target=target) as conn:
         lock.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
         password = secrets.token_urlsafe(32)
         try:
             _ensure(conn, name, password)
         except psycopg.Error as exc:
-            raise BackupError(f"cannot set up the restore role {name}: {first_line(exc)} (the app's database "
-                              "user needs CREATEROLE; see docs/backups.md)") from None
+            who = "the app's database user" if target == "default" else f"the credential of target {target}"
+            raise BackupError(f"cannot set up the restore role {name}: {first_line(exc)} ({who} needs CREATEROLE; "
+                              "see docs/backups.md)", code="target_privileges" if target != "default"
+                              else "backup_error", status=403 if target != "default" else 400) from None
         try:
-            yield Login(name, password)
+            yield Login(name, password, target)
         finally:
             conn.execute(sql.SQL("ALTER ROLE {} PASSWORD NULL").format(sql.Identifier(name)))
             lock.rollback()  # releases the lock
@@ -90,13 +93,13 @@ def restore_login():
 def create_owned_database(name, login, extensions=()):
     """CREATE DATABASE owned by the restore role; `extensions` (ones the live database already has) are created
     first by the app, since the restore role may not create untrusted ones and a dump expects them."""
-    with connect("postgres") as conn:
+    with connect("postgres", target=login.target) as conn:
         try:
             conn.execute(sql.SQL("CREATE DATABASE {} OWNER {} TEMPLATE template0").format(
                 sql.Identifier(name), sql.Identifier(login.user)))
         except psycopg.Error as exc:
             raise BackupError(f"cannot create database {name}: {first_line(exc)}") from None
-    with connect(name) as conn:
+    with connect(name, target=login.target) as conn:
         # PostgreSQL 15+ gives `public` to the database owner; a cluster initialised earlier may not.
         owner = conn.execute("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'public'").fetchone()
         if owner and owner[0] not in ("pg_database_owner", login.user):
@@ -108,8 +111,8 @@ def create_owned_database(name, login, extensions=()):
                 continue
 
 
-def live_extensions(dbname):
+def live_extensions(dbname, target="default"):
     from dbtools.backups.catalog import extensions
 
-    with connect(dbname) as conn:
+    with connect(dbname, target=target) as conn:
         return extensions(conn)

@@ -20,7 +20,8 @@ from dbtools.backups import catalog, replace, trust
 from dbtools.backups.errors import BackupError
 from dbtools.backups.restore import prescan, run_restore
 from dbtools.backups.restore_role import create_owned_database, live_extensions, restore_login
-from dbtools.backups.services import is_admin
+from dbtools.backups.restore_targets import can_make_databases, check_versions, not_the_live_database
+from dbtools.backups.services import backup_target, is_admin, target_database
 from dbtools.backups.tools import (
     check_database_name,
     connect,
@@ -31,6 +32,8 @@ from dbtools.backups.tools import (
     server_version_num,
 )
 from dbtools.models import AuditEvent, Backup
+from dbtools.targeting import DEFAULT, is_default, target_name
+from dbtools.targeting import where_on as where
 
 # Live-database tables a restore leaves alone: the audit trail (a restore must not erase its own evidence) and
 # the backup catalogue (it describes files on disk, made after the restore point too). Sessions are emptied.
@@ -67,14 +70,21 @@ def _secret(facts):
 
 
 def _restore_new(login, facts, source, dbname):
-    """Create `dbname` owned by the restore role and restore into it; dropped again if anything fails."""
-    tools = select_tools(server_version_num(), at_least=facts.pg_dump_major)
-    extensions = facts.extensions if facts.extensions is not None else live_extensions(live_database_name())
+    """Create `dbname` owned by the restore role and restore into it; dropped again if anything fails. The client
+    tools are chosen for the server of the login's target (not the app's): a backup of one target restores into
+    another of an other version with tools new enough for both."""
+    server = server_version_num(target=login.target)
+    check_versions(facts.pg_dump_major, server, login.target)
+    tools = select_tools(server, at_least=facts.pg_dump_major)
+    if facts.extensions is not None:
+        extensions = facts.extensions
+    else:
+        extensions = live_extensions(target_database(login.target), login.target)
     create_owned_database(dbname, login, extensions)
     try:
         run_restore(tools, source, facts.fmt, dbname, login=login, encrypted=facts.encrypted, secret=_secret(facts))
     except BaseException:
-        drop_database(dbname)
+        drop_database(dbname, login.target)
         raise
 
 
@@ -140,10 +150,16 @@ def _recent_safety_backup(dbname, minutes):
     return None
 
 
-def restore_authorize(actor, target):
-    """The one check before a restore, whatever the path: restore_backup; and over a live database holding rows,
-    an admin and a full, verified backup of it newer than RESTORE_REQUIRES_VERIFIED_BACKUP_MINUTES."""
+def restore_authorize(actor, target, db_target=DEFAULT):
+    """The one check before a restore, whatever the path: restore_backup, the `restore` capability on the
+    registered target (targets grants); and over the app's live database holding rows, an admin and a full,
+    verified backup of it newer than RESTORE_REQUIRES_VERIFIED_BACKUP_MINUTES."""
     require_permission(actor, "dbtools.restore_backup")
+    db_target = backup_target(actor, db_target, "restore")
+    if not is_default(db_target):
+        not_the_live_database(db_target, target)
+        can_make_databases(db_target)
+        return
     if target != live_database_name() or not _has_rows(target):
         return
     if not is_admin(actor):
@@ -155,48 +171,61 @@ def restore_authorize(actor, target):
                           code="no_recent_backup", status=409)
 
 
-def restore_check(*, actor, path, target=None, create=False, confirmed=False):
+def restore_check(*, actor, path, target=None, create=False, confirmed=False, db_target=DEFAULT):
     """The cheap checks of a restore, also made when it is queued (a bad request is an error at once, not a
     failed job): target name, confirmation, the file, who may, target exists or not. Returns (path, target)."""
-    target = check_database_name(target or live_database_name())
-    if target == live_database_name() and not confirmed:
+    require_permission(actor, "dbtools.restore_backup")
+    db_target = backup_target(actor, db_target, "restore")
+    target = check_database_name(target or target_database(db_target))
+    if target == live_database_name() and is_default(db_target) and not confirmed:
         raise BackupError(f"restoring over the live database {target} replaces its data: confirm with --yes")
+    if not is_default(db_target) and not create and not confirmed:
+        raise BackupError(f"restoring over {where(db_target, target)} replaces its data: confirm with --yes")
     path = _existing(path)
-    restore_authorize(actor, target)
-    exists = database_exists(target)
+    restore_authorize(actor, target, db_target)
+    exists = database_exists(target, db_target)
     if create and exists:
-        raise BackupError(f"database {target} already exists; leave out --create to restore into it")
+        raise BackupError(f"database {where(db_target, target)} already exists; leave out --create to restore "
+                          "into it")
     if not create and not exists:
-        raise BackupError(f"database {target} does not exist; add --create to create it")
+        raise BackupError(f"database {where(db_target, target)} does not exist; add --create to create it")
+    backup = trust.row_for(path)
+    if backup is not None:
+        check_versions((backup.snapshot or {}).get("pg_dump_major"), server_version_num(target=db_target), db_target)
     return path, target
 
 
-def backup_restore(*, actor, path, target=None, create=False, confirmed=False, foreign=False, request=None):
+def backup_restore(*, actor, path, target=None, create=False, confirmed=False, foreign=False, request=None,
+                   db_target=DEFAULT):
     """Restore in one transaction; the live database needs `confirmed`; see restore_authorize for who may."""
-    path, target = restore_check(actor=actor, path=path, target=target, create=create, confirmed=confirmed)
-    live = target == live_database_name()
+    path, target = restore_check(actor=actor, path=path, target=target, create=create, confirmed=confirmed,
+                                 db_target=db_target)
+    db_target = target_name(db_target)
+    live = is_default(db_target) and target == live_database_name()
     backup = trust.row_for(path)
     facts = trust.facts_for(path, backup, foreign=foreign)
+    recorded = {"database": target, "db_target": db_target}
     try:
         with _opened(path, facts) as source:
             prescan(source, facts.fmt, facts.encrypted, _secret(facts))
-            changes = _restore_checked(source, facts, target, create=create, live=live)
+            changes = _restore_checked(source, facts, target, create=create, live=live, db_target=db_target)
     except BaseException as exc:  # also Ctrl-C: the tool is killed, its transaction rolled back
         if not isinstance(exc, BackupError):
             raise
-        message = f"restore into {target} failed and was rolled back: {exc}"
-        audit_record("backup.restore", actor=actor, request=request, target=str(path), database=target,
-                     result="failed", error=message)
+        message = f"restore into {where(db_target, target)} failed and was rolled back: {exc}"
+        audit_record("backup.restore", actor=actor, request=request, target=str(path), result="failed",
+                     error=message, **recorded)
         raise BackupError(message, code=exc.code, status=exc.status) from None
     if live:
         _after_live_restore(target)
-    audit_record("backup.restore", actor=actor, request=request, target=str(path), database=target,
-                 result="success", format=facts.fmt, origin=facts.origin, **_summary(backup, changes, live))
+    audit_record("backup.restore", actor=actor, request=request, target=str(path), result="success",
+                 format=facts.fmt, origin=facts.origin, source_target=(backup.target if backup else None),
+                 **recorded, **_summary(backup, changes, live))
     return target
 
 
-def _restore_checked(source, facts, target, *, create, live):
-    with restore_login() as login:
+def _restore_checked(source, facts, target, *, create, live, db_target=DEFAULT):
+    with restore_login(db_target) as login:
         if create:
             _restore_new(login, facts, source, target)
             return None
@@ -207,7 +236,7 @@ def _restore_checked(source, facts, target, *, create, live):
             keep = (KEEP_ON_LIVE if live else ()) + facts.excluded
             return replace.replace_rows(login, scratch, target, keep=keep, empty=EMPTY_ON_LIVE if live else ())
         finally:
-            drop_database(scratch)
+            drop_database(scratch, db_target)
 
 
 def _after_live_restore(dbname):

@@ -77,8 +77,8 @@ def stop_process(proc):
         proc.wait()
 
 
-def server_version_num(dbname=None):
-    with connect(dbname or "postgres") as conn:
+def server_version_num(dbname=None, target="default"):
+    with connect(dbname or "postgres", target=target) as conn:
         return int(conn.execute("SHOW server_version_num").fetchone()[0])
 
 
@@ -138,8 +138,8 @@ def select_tools(server_num, *, at_least=0):
     return ClientTools(Path(bin_dir), major)
 
 
-def database_exists(name):
-    with connect("postgres") as conn:
+def database_exists(name, target="default"):
+    with connect("postgres", target=target) as conn:
         return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
 
 
@@ -153,9 +153,9 @@ def create_database(name):
             raise BackupError(f"cannot create database {name}: {first_line(exc)}") from None
 
 
-def drop_database(name):
+def drop_database(name, target="default"):
     """DROP DATABASE … WITH (FORCE): a killed restore's backend may still be leaving."""
     from psycopg import sql
 
-    with connect("postgres") as conn:
+    with connect("postgres", target=target) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -10,7 +10,7 @@ from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from dbtools.monitoring import selectors
+from dbtools.monitoring import fleet, selectors
 from dbtools.monitoring.queries.base import MonitoringQueryError, MonitoringTargetError, monitoring_target
 from dbtools.monitoring.selectors import monitor_targets_for
 from dbtools.monitoring.visibility import visibility_for
@@ -226,6 +226,5 @@ def fleet_view(request):
              "note": row["error"] or f"{row['probe_ms']} ms", "cells": _fleet_cells(row),
              "no_alerts": _no_alerts(row)}
             for row in selectors.fleet_overview(request.user)]
-    summary = {status: sum(row["status"] == status for row in rows) for status in FLEET_COLOURS}
-    return {"rows": rows, "fleet_summary": summary, "deadline": settings.FLEET_DEADLINE_SECONDS,
+    return {"rows": rows, "fleet_summary": fleet.summary(rows), "deadline": settings.FLEET_DEADLINE_SECONDS,
             "alerts_seconds": settings.FLEET_ALERTS_SECONDS, "overview_url": reverse("admin:dbtools_monitoring")}

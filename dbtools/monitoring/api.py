@@ -8,10 +8,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.errors import ApiError
-from core.api.permissions import require
+from core.api.permissions import key_allows_target, require
 from core.api.serializers import EmptyBodySerializer, validated_body
 from dbtools.api_targets import TARGET_HELP, api_target
-from dbtools.monitoring import selectors, services
+from dbtools.monitoring import fleet, selectors, services
 from dbtools.monitoring.queries.base import MonitoringQueryError, monitoring_target
 from dbtools.monitoring.visibility import visibility_for
 
@@ -176,9 +176,13 @@ class TerminateBackendView(BackendActionView):
 
 
 class FleetView(MonitoringView):
-    """One row per target the caller may monitor: status up/slow/down, figures, alerts, last backup age."""
+    """One row per target the caller may monitor (and the API key covers): status up/slow/down, figures, alerts,
+    last backup age. About every target at once, so no `?target=`: a key limited to some targets sees those."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        return Response(self.read(request))
 
     def read(self, request):
-        rows = selectors.fleet_overview(request.user)
-        summary = {status: sum(row["status"] == status for row in rows) for status in ("up", "slow", "down")}
-        return {"summary": summary, "targets": rows}
+        rows = selectors.fleet_overview(request.user, allowed=lambda name: key_allows_target(request, name))
+        return {"summary": fleet.summary(rows), "targets": rows}

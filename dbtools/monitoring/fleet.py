@@ -239,7 +239,32 @@ def row(name, environment, probe, last_backup_at, now):
         "last_backup_at": last_backup_at.isoformat() if last_backup_at else None,
         "last_backup_age_seconds": round((now - last_backup_at).total_seconds()) if last_backup_at else None,
         "alerts": [dict(alert) for alert in probe.alerts], "alerts_checked_at": _iso(probe.alerts_checked_at),
+        "duplicate_of": None,
     }
+
+
+def mark_duplicates(rows, probes):
+    """Rows whose probe says they are the same database as an earlier row (system identifier, database, server
+    start: targets/identity.py) get `duplicate_of` that row's target, so the page and the summary count the
+    database once. A row without figures (down) cannot be compared and stays as it is."""
+    seen = {}
+    for row in rows:
+        figures = probes[row["target"]].figures
+        key = tuple(figures.get(name) for name in ("system_identifier", "database", "started"))
+        if None in key:
+            continue
+        if key in seen:
+            row["duplicate_of"] = seen[key]
+        else:
+            seen[key] = row["target"]
+    return rows
+
+
+def summary(rows):
+    """Targets per status, each database once (duplicates counted apart)."""
+    counts = {status: sum(row["status"] == status and not row["duplicate_of"] for row in rows)
+              for status in (UP, SLOW, DOWN)}
+    return {**counts, "duplicates": sum(bool(row["duplicate_of"]) for row in rows)}
 
 
 def unusable(name, message):

@@ -90,6 +90,14 @@ def _fleet_metrics(rows):
         for name in ("up", "slow", "down"):
             status.add_metric([row["target"], name], 1 if row["status"] == name else 0)
     yield status
+    duplicates = [row for row in rows if row["duplicate_of"]]
+    if duplicates:
+        family = GaugeMetricFamily("pgdeck_target_duplicate", "1: this target is the same database as `of`; its "
+                                   "figures are left out so sums count the database once.", labels=["target", "of"])
+        for row in duplicates:
+            family.add_metric([row["target"], row["duplicate_of"]], 1)
+        yield family
+    rows = [row for row in rows if not row["duplicate_of"]]
     others = [row for row in rows if row["target"] != "default"]
     for series, key, documentation in FLEET_SERIES + FLEET_ALL:
         family = GaugeMetricFamily(series, documentation, labels=["target"])
@@ -112,29 +120,31 @@ def _merge(families):
 
 
 class PostgresCollector:
-    def __init__(self, fleet_rows=()):
+    def __init__(self, fleet_rows=(), with_default=True):
         self.fleet_rows = list(fleet_rows)
+        self.with_default = with_default  # False: a key limited to other targets sees none of the app's series
 
     def collect(self):
         yield from _merge(self._families())
 
     def _families(self):
-        up = 1
-        try:
-            yield from list(_database_metrics())
-        except MonitoringQueryError as exc:
-            logger.warning("metrics scrape: %s", exc)
-            up = 0
         up_family = GaugeMetricFamily("pgdeck_pg_up", "1 when the target answered during this scrape.",
                                       labels=["target"])
-        up_family.add_metric(["default"], up)
+        if self.with_default:
+            up = 1
+            try:
+                yield from list(_database_metrics())
+            except MonitoringQueryError as exc:
+                logger.warning("metrics scrape: %s", exc)
+                up = 0
+            up_family.add_metric(["default"], up)
         for row in self.fleet_rows:
             if row["target"] != "default":
                 up_family.add_metric([row["target"]], 0 if row["status"] == "down" or row["version"] is None else 1)
         yield up_family
         if self.fleet_rows:
             yield from _fleet_metrics(self.fleet_rows)
-        pool = selectors.pool_stats()
+        pool = selectors.pool_stats() if self.with_default else None
         if pool is not None:
             family = GaugeMetricFamily("pgdeck_pool_connections", "pgdeck's own psycopg pool.",
                                        labels=["target", "kind"])
@@ -158,27 +168,27 @@ def _ip_allowed(address):
 
 
 def _key_allowed(request):
-    """(allowed, status, user): 401 for a missing/bad key, 403 for a key without the permission or scope."""
+    """(allowed, status, user, key): 401 for a missing/bad key, 403 for a key without the permission or scope."""
     try:
         result = ApiKeyAuthentication().authenticate(request)
     except AuthenticationFailed:
-        return False, 401, None
+        return False, 401, None, None
     except APIException as exc:  # a valid key from a network it is not bound to (network_not_allowed), a 429
-        return False, exc.status_code, None
+        return False, exc.status_code, None, None
     if result is None:
-        return False, 401, None
+        return False, 401, None, None
     user, key = result
     if user.is_active and user.has_perm(PERMISSION) and scope_allows(key.scopes, PERMISSION):
-        return True, 200, user
-    return False, 403, None
+        return True, 200, user, key
+    return False, 403, None, None
 
 
 def metrics_view(request):
     """Every target the scraper may monitor, each series labelled `target`: an allowed address sees them all, a
-    key what its owner may monitor."""
-    user = None
+    key what its owner may monitor and, when the key is limited to some targets (ApiKey.targets), only those."""
+    user = key = None
     if not _ip_allowed(request.META.get("REMOTE_ADDR")):
-        allowed, status, user = _key_allowed(request)
+        allowed, status, user, key = _key_allowed(request)
         if not allowed:
             message = {401: "metrics need an API key with the read or monitor scope",
                        429: "too many failed key attempts; try again later"}.get(
@@ -188,5 +198,7 @@ def metrics_view(request):
                 response["WWW-Authenticate"] = 'Bearer realm="metrics"'
             return response
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(PostgresCollector(selectors.fleet_overview(user)))
+    allows = key.allows_target if key is not None else None
+    registry.register(PostgresCollector(selectors.fleet_overview(user, allowed=allows),
+                                        with_default=allows is None or allows("default")))
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -218,11 +218,14 @@ def _last_backups():
     return {"default": done.aggregate(last=Max("finished_at"))["last"]}
 
 
-def fleet_overview(user):
+def fleet_overview(user, allowed=None):
     """One row per target `user` may monitor ("default" first; user None: every target, for an allowed /metrics
-    address): status up/slow/down, figures and alerts from the concurrent probes (monitoring/fleet.py, never
-    longer than FLEET_DEADLINE_SECONDS), last backup age."""
+    address) and, with `allowed` (a callable of the name: an API key limited to some targets), that it allows:
+    status up/slow/down, figures and alerts from the concurrent probes (monitoring/fleet.py, never longer than
+    FLEET_DEADLINE_SECONDS), last backup age. A target that is the same database as an earlier row is marked
+    `duplicate_of` it (fleet.mark_duplicates) and counted once."""
     targets = target_list() if user is None else targets_for_user(user, "monitor")
+    targets = [t for t in targets if allowed is None or allowed(t.name)]
     kwargs, unusable = {}, {}
     for target in targets:
         try:
@@ -231,4 +234,5 @@ def fleet_overview(user):
             unusable[target.name] = fleet.unusable(target.name, exc.message)
     probes = {**fleet.probe_targets(kwargs), **unusable}
     backups, now = _last_backups(), timezone.now()
-    return [fleet.row(t.name, t.environment, probes[t.name], backups.get(t.name), now) for t in targets]
+    rows = [fleet.row(t.name, t.environment, probes[t.name], backups.get(t.name), now) for t in targets]
+    return fleet.mark_duplicates(rows, probes)

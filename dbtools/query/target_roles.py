@@ -20,7 +20,7 @@ def _connect(target, purpose, **overrides):
         return psycopg.connect(autocommit=True, **params)
     except psycopg.Error as exc:
         raise QueryError(f"target {seam.spec(target).name!r}: {explain(exc, params)}",
-                         code="target_unavailable", status=503) from None
+                         code="target_unavailable", status=424) from None
 
 
 def setup_on_target(name, *, check=False):

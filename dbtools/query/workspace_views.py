@@ -6,6 +6,7 @@ statement, with cells cut to what a page shows."""
 import json
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.urls import reverse
@@ -51,10 +52,13 @@ def workspace_context(request, form):
     services.workspace_tabs_ensure(user)
     tabs = DraftSerializer(selectors.tabs_for(user), many=True).data
     closed = [{"id": tab.pk, "name": tab.name} for tab in selectors.tabs_for(user, closed=True)]
-    targets = [t["name"] for t in selectors.query_targets_for_user(request.user)] or ["default"]
+    allowed = selectors.query_targets_for_user(request.user)
+    targets = [t["name"] for t in allowed] or ["default"]
+    # each target's environment, for the header badge the page updates when the picker changes
+    environments = {t["name"]: t["environment"] or settings.DEFAULT_TARGET_ENVIRONMENT for t in allowed}
     saved_chart = _saved_chart(request, form)
     return {"workspace": {"tabs": tabs, "closed": closed, "active": active, "targets": targets,
-                          "saved_chart": saved_chart}, "targets": targets}
+                          "environments": environments, "saved_chart": saved_chart}, "targets": targets}
 
 
 def _saved_chart(request, form):

@@ -37,6 +37,8 @@ def test_admin_adds_a_target_and_tests_its_connection(login, live_server, make_u
     text = result.inner_text()
     assert "Connected as" in text and "Server version" in text and "Privileges found" in text
     assert "TLS in use" in text
+    # registered with the app's own database's parameters: the test says it is the same database as default
+    assert "is the same database as default" in page.locator("#duplicate-warning").inner_text()
     assert page.locator("#site-name .target-badge").count() == 1
     screenshot(page, "targets-test-connection")
 

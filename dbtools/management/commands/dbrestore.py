@@ -1,5 +1,5 @@
-"""manage.py dbrestore FILE [--target-db NAME] [--create] [--yes] [--foreign] [--user NAME] [--no-wait]: a restore
-job (Jobs screen, locks), waited for; see docs/backups.md."""
+"""manage.py dbrestore FILE [--target NAME] [--target-db NAME] [--create] [--yes] [--foreign] [--user NAME]
+[--no-wait]: a restore job (Jobs screen, locks), waited for; see docs/backups.md."""
 
 import sys
 
@@ -7,7 +7,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dbtools.backups.cli import resolve_actor
 from dbtools.backups.errors import BackupError
+from dbtools.backups.services import target_database
 from dbtools.backups.tools import live_database_name
+from dbtools.targeting import is_default, target_name
+from dbtools.targeting import where_on as where
 from jobs.errors import JobError
 
 
@@ -16,7 +19,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file")
-        parser.add_argument("--target-db", help="database to restore into (default: the configured, live one)")
+        parser.add_argument("--target", default="default",
+                            help="registered target (server) to restore into; needs the restore grant on it "
+                                 "(default: the app's own server)")
+        parser.add_argument("--target-db", help="database to restore into (default: the target's own; on the "
+                                                "default target the configured, live one)")
         parser.add_argument("--create", action="store_true", help="create the target first (dropped on failure)")
         parser.add_argument("--yes", action="store_true", help="confirm restoring over the live database")
         parser.add_argument("--foreign", action="store_true",
@@ -32,15 +39,21 @@ class Command(BaseCommand):
         from jobs.waiting import job_wait
 
         actor = resolve_actor(options["user"])
-        target = options["target_db"] or live_database_name()
-        confirmed = options["yes"] or (target == live_database_name() and self._confirm(target))
+        db_target = target_name(options["target"])
+        try:
+            target = options["target_db"] or target_database(db_target)
+        except BackupError as exc:
+            raise CommandError(str(exc))
+        named = where(db_target, target)
+        asks = (target == live_database_name() if is_default(db_target) else not options["create"])
+        confirmed = options["yes"] or (asks and self._confirm(named, live=is_default(db_target)))
         try:
             run = restore_job(actor=actor, path=options["file"], target=target, create=options["create"],
-                              confirmed=confirmed, foreign=options["foreign"])
+                              confirmed=confirmed, foreign=options["foreign"], db_target=db_target)
         except (BackupError, PermissionError, JobError) as exc:
             raise CommandError(str(exc))
         if options["no_wait"]:
-            self.stdout.write(f"restore of {options['file']} into {target} queued as job #{run.pk}")
+            self.stdout.write(f"restore of {options['file']} into {named} queued as job #{run.pk}")
             return
         try:
             run = job_wait(run, queue="backups", on_line=lambda line: self.stdout.write(f"  {line}"))
@@ -52,10 +65,11 @@ class Command(BaseCommand):
             raise CommandError(f"interrupted: the restore was rolled back (job #{run.pk})")
         if run.status != "succeeded":
             raise CommandError(run.error or f"job #{run.pk} {run.status}")
-        self.stdout.write(self.style.SUCCESS(f"restored {options['file']} into database {target} (job #{run.pk})"))
+        self.stdout.write(self.style.SUCCESS(f"restored {options['file']} into database {named} (job #{run.pk})"))
 
-    def _confirm(self, target):
+    def _confirm(self, named, *, live):
         if not sys.stdin.isatty():
             return False
-        answer = input(f"This replaces the data of the live database {target}. Type its name to confirm: ")
-        return answer.strip() == target
+        what = "the live database" if live else "the database"
+        answer = input(f"This replaces the data of {what} {named}. Type {named} to confirm: ")
+        return answer.strip() == named

@@ -12,6 +12,9 @@ STATUS_SQL = (
     " current_setting('server_version_num')::int AS version_num,"
     " current_setting('max_connections')::int AS max_connections,"
     " pg_is_in_recovery() AS in_recovery, current_database() AS database,"
+    # which database this really is (targets/identity.py): two targets with other host names can be one
+    " (pg_control_system()).system_identifier::text AS system_identifier,"
+    " pg_postmaster_start_time()::text AS started,"
     " pg_database_size(current_database()) AS database_bytes,"
     " a.connections, a.long_running, a.blocked, d.cache_hit_ratio,"
     # standby: how far its replay is behind; primary: the largest replay lag of its replicas (None: none)

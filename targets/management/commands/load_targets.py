@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from targets.errors import TargetError
 from targets.file import targets_load_file
+from targets.services import targets_check_duplicates
 
 
 class Command(BaseCommand):
@@ -21,3 +22,5 @@ class Command(BaseCommand):
             self.stdout.write("PGDECK_TARGETS_FILE is not set: nothing to load")
             return
         self.stdout.write(f"loaded {len(names)} target(s): {', '.join(names)}")
+        for name, others in targets_check_duplicates(names).items():
+            self.stdout.write(f"warning: target {name} is the same database as {', '.join(others)}")

@@ -209,10 +209,33 @@
     }
 
     // ---------------------------------------------------------------- tabs
+    // The header's environment badge names the target runs go to: picking "prod" must not leave "dev" showing.
+    function showBadge(name) {
+      var badge = document.querySelector("#site-name .target-badge");
+      var environment = (state.environments || {})[name];
+      if (!badge || !environment) return;
+      badge.className = "target-badge target-badge--" + environment;
+      badge.textContent = name + " · " + environment;
+      badge.title = "target " + name + " (" + environment + ")";
+      badge.setAttribute("data-target", name);
+    }
+
+    // The schema browser and completion are the page's target's; another pick offers that target's schema.
+    function offerSchema(name) {
+      var browser = document.getElementById("schema-browser");
+      var other = document.getElementById("schema-other");
+      if (!browser || !other) return;
+      other.hidden = name === browser.getAttribute("data-target");
+      document.getElementById("schema-other-link").setAttribute("href", "?target=" + encodeURIComponent(name));
+      document.getElementById("schema-other-name").textContent = name;
+    }
+
     function syncTarget(tab) {
       if (!targetSelect) return;
       var known = (state.targets || ["default"]).indexOf(tab.target) >= 0;
       targetSelect.value = known ? tab.target : "default";
+      showBadge(targetSelect.value);
+      offerSchema(targetSelect.value);
       if (!known) setStatus("This tab's target “" + tab.target + "” no longer exists: runs go to “default”.", true);
     }
 
@@ -243,7 +266,11 @@
       });
       window.pgdeckWorkspace = tabs;
       textarea.addEventListener("input", function () { tabs.edited(text()); });
-      if (targetSelect) targetSelect.addEventListener("change", function () { tabs.setTarget(targetSelect.value); });
+      if (targetSelect) targetSelect.addEventListener("change", function () {
+        tabs.setTarget(targetSelect.value);
+        showBadge(targetSelect.value);
+        offerSchema(targetSelect.value);
+      });
       if (window.location.search && window.history.replaceState) {
         window.history.replaceState(null, "", window.location.pathname);  // reloading must not open the tab again
       }
