@@ -26,6 +26,7 @@ VALID = {
     "/api/v1/users": {"username": "fresh", "email": "fresh@example.com"},
     "/api/v1/users/{id}": {"username": "fresh", "email": "fresh@example.com"},
     "/api/v1/backups": {"format": "plain"},
+    "/api/v1/backups/{id}/restore": {"confirm": "default/nowhere"},
     "/api/v1/query": {"sql": "SELECT 1"},
     "/api/v1/query/explain": {"sql": "SELECT 1"},
     "/api/v1/query/export": {"sql": "SELECT 1"},
