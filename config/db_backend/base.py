@@ -27,6 +27,7 @@ PROBE_TIMEOUT = 1  # psycopg makes it at least 2 s; a stopped server refuses at 
 # A server starting up is waited on (asked again each slice) this long per request, then 503: an outage's answers
 # stay within 2 s, and a request sent during the restart is served as soon as the server is ready.
 STARTING_WAIT = 1.0
+STARTING_SLICE = 0.1  # how often a request asks a server that is starting up again
 DIRECT = "_pgdeck_direct"  # marks a connection that is not the pool's (closed, not returned, at the end)
 
 
@@ -72,40 +73,43 @@ class DatabaseWrapper(base.DatabaseWrapper):
         """A pooled connection; never a wait on the pool while the server is down (outage.py)."""
         started = time.monotonic()
         deadline = started + pool.timeout
-        probe = True  # a direct attempt when the next slice runs out
+        wait, probe = FIRST_WAIT, True  # the next slice of waiting on the pool; a direct attempt after it?
         while True:
-            if outage.is_down(pool):
-                connection = self._while_down(pool, started)
-                if connection is not None:
-                    return connection
-            # In slices, so a wait for a busy pool notices an outage that starts meanwhile.
             try:
-                return pool.getconn(timeout=max(READY_WAIT, min(FIRST_WAIT, deadline - time.monotonic())))
-            except PoolTimeout:
-                if time.monotonic() >= deadline:
-                    raise  # busy for all of DB_POOL_TIMEOUT: database_busy
-            if probe and not outage.is_down(pool):
-                connection, probe = self._probe(pool, started)
+                if outage.is_down(pool):
+                    return self._while_down(pool, started)
+                connection = self._slice(pool, wait, deadline)
+                if connection is None and probe and not outage.is_down(pool):
+                    probe = False
+                    connection = self._probe(pool, started)
                 if connection is not None:
                     return connection
+            except ServerBusy as busy:  # the server answered, so it is not down; starting up: ask again soon
+                outage.mark_up(pool)
+                wait, probe = (STARTING_SLICE, True) if busy.kind == "starting" else (FIRST_WAIT, False)
+
+    @staticmethod
+    def _slice(pool, wait, deadline):
+        """A slice of a wait on the pool, so a wait for a busy pool notices an outage that starts meanwhile."""
+        try:
+            return pool.getconn(timeout=max(READY_WAIT, min(wait, deadline - time.monotonic())))
+        except PoolTimeout:
+            if time.monotonic() >= deadline:
+                raise  # busy for all of DB_POOL_TIMEOUT: database_busy
+        return None
 
     def _probe(self, pool, started):
-        """(connection or None, probe again?) after a slice without a pooled connection. No answer → 503 now;
-        "too many clients" → busy, wait on; "starting up" → wait on and ask again next slice; accepted → serve
-        the request with it while the pool is still refilling (e.g. just after a restart), else wait on."""
-        try:
-            connection = self._direct_or_raise(pool, started)
-        except ServerBusy as busy:
-            return None, busy.kind == "starting"
+        """After a slice without a pooled connection: accepted → serve the request with it while the pool is still
+        refilling (e.g. just after a restart); accepted but the pool is full → None, it is merely busy."""
+        connection = self._direct_or_raise(pool, started)
         if pool.get_stats().get("pool_size", 0) < pool.max_size:
-            return connection, False
+            return connection
         connection.close()
-        return None, False
+        return None
 
     def _while_down(self, pool, started):
         """A connection ready in the pool, else one direct attempt: no answer → 503 now; accepted → the server is
-        back before the pool knows it: this connection serves the request and the pool refills meanwhile; full or
-        starting up → None (it is not down: the caller waits on the pool)."""
+        back before the pool knows it: this connection serves the request and the pool refills meanwhile."""
         # Only when one is ready: a getconn on an empty pool would queue a waiter that stays in the pool's queue
         # until a connection comes back (8,420 of them in one process after a 120 s outage).
         if pool.get_stats().get("pool_available", 0):
@@ -113,10 +117,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 return pool.getconn(timeout=READY_WAIT)
             except PoolTimeout:
                 pass
-        try:
-            connection = self._direct_or_raise(pool, started)
-        except ServerBusy:
-            connection = None
+        connection = self._direct_or_raise(pool, started)
         outage.mark_up(pool)
         return connection
 

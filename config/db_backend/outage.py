@@ -9,8 +9,9 @@ first 200 7.8 s after PostgreSQL was back. Two causes, both in how a pool meets 
 What we do now, with psycopg_pool's public options where it has them:
 - `reconnect_timeout` is short (DB_POOL_RECONNECT_TIMEOUT, 3 s), so the pool gives up a reconnection series
   quickly and grows again on demand, without a long backoff pending;
-- `reconnect_failed` and a failed probe mark the pool down; while it is down, a request asks the pool only for a
-  connection that is ready now and otherwise makes one direct attempt (connect_timeout): refused → 503 at once,
+- `reconnect_failed` and a probe no server answered mark the pool down (a server that answers "full" or "starting
+  up" is busy, see server_busy); while it is down, a request asks the pool only for a connection that is ready now
+  and otherwise makes one direct attempt (connect_timeout): refused → 503 at once,
   accepted → that connection serves the request (the first 200 comes as soon as the server accepts), the mark is
   cleared and the pool's stale connections are checked in the background.
 """
