@@ -84,9 +84,17 @@ class DatabaseWrapper(base.DatabaseWrapper):
                     connection = self._probe(pool, started)
                 if connection is not None:
                     return connection
-            except ServerBusy as busy:  # the server answered, so it is not down; starting up: ask again soon
-                outage.mark_up(pool)
-                wait, probe = (STARTING_SLICE, True) if busy.kind == "starting" else (FIRST_WAIT, False)
+            except ServerBusy as busy:
+                if busy.kind == "full":  # up and full: wait on the pool (DB_POOL_TIMEOUT → database_busy)
+                    outage.mark_up(pool)
+                    wait, probe = FIRST_WAIT, False
+                    continue
+                # Starting up: ask again in a moment (STARTING_WAIT bounds it). The pool stays marked down, so the
+                # process's other requests go on asking the server directly instead of waiting a 0.5 s slice on
+                # a pool still empty when the server gets ready (first 200 0.38 s after it was back, measured).
+                wait, probe = STARTING_SLICE, True
+                if outage.is_down(pool):
+                    time.sleep(STARTING_SLICE)
 
     @staticmethod
     def _slice(pool, wait, deadline):
