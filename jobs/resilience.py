@@ -27,6 +27,7 @@ from procrastinate.worker import Worker
 
 logger = logging.getLogger("pgdeck.jobs")
 HEARTBEAT = "UPDATE procrastinate_workers SET last_heartbeat = now() WHERE id = %(worker_id)s RETURNING id"
+QUEUE_STATUS = "SELECT status FROM procrastinate_jobs WHERE id = %(job_id)s"
 INTERRUPTED = "interrupted: the database restarted (or was unreachable) while it ran"
 MAX_BACKOFF = 10.0
 
@@ -91,6 +92,16 @@ class ResilientWorker(Worker):
                 attempt += 1
                 self._new_job_event.set()  # fetch now: notifications sent meanwhile are lost
 
+    async def _ended_elsewhere(self, job_id):
+        """True when the queue row is no longer `doing`: another worker's stalled-job sweep failed it while this
+        worker was frozen or cut off (or a lost reply hid our own first write). Its first end stands; the worker
+        carries on instead of dying on procrastinate's "not in doing status" error."""
+        row = await self.app.connector.execute_query_one_async(QUEUE_STATUS, job_id=job_id)
+        if row is None or row["status"] == "doing":
+            return False
+        logger.warning("job %s was already ended (%s) elsewhere: its end here is not recorded", job_id, row["status"])
+        return True
+
     def _start_side_tasks(self):
         listen, self.listen_notify = self.listen_notify, False
         try:
@@ -128,6 +139,8 @@ class ResilientWorker(Worker):
                 await super()._persist_job_status(job, status, retry_decision, context, job_result)
                 break
             except exceptions.ConnectorException as exc:
+                if not unreachable(exc) and await self._ended_elsewhere(job.id):
+                    return
                 if not unreachable(exc) or (self._stop_event.is_set() and attempt >= 5):
                     raise
                 await self._pause(attempt, f"recording the end of job {job.id}", exc)

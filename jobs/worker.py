@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import connections
 from procrastinate import jobs as queue_jobs
 
-from jobs.resilience import ResilientWorker
+from jobs.resilience import MAX_BACKOFF, ResilientWorker
 
 logger = logging.getLogger("pgdeck.jobs")
 
@@ -22,6 +22,18 @@ def _abandoned(job_id, reason):
         connections.close_all()
 
 
+# After a restart every worker's heartbeat is stale at once, and a live worker may still be backing off
+# (resilience.MAX_BACKOFF): no job is judged stalled until the server has been up long enough for each live
+# worker to have written a heartbeat again.
+JUST_STARTED = ("SELECT now() - pg_postmaster_start_time() < make_interval(secs => %(grace)s) AS just_started")
+
+
+async def _server_just_started(app):
+    grace = settings.JOBS_STALLED_SECONDS + MAX_BACKOFF + settings.JOBS_HEARTBEAT_SECONDS
+    row = await app.connector.execute_query_one_async(JUST_STARTED, grace=grace)
+    return bool(row["just_started"])
+
+
 async def sweep_once(app, own_worker_id=None):
     """Fail the stalled jobs (their worker stopped sending heartbeats); returns their queue ids.
 
@@ -29,6 +41,8 @@ async def sweep_once(app, own_worker_id=None):
     looks stale too (or its worker row was pruned), yet its jobs are alive and will finish here."""
     from jobs.runner import RUNNING
 
+    if await _server_just_started(app):
+        return []
     stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=settings.JOBS_STALLED_SECONDS)
     failed = []
     for job in stalled:
