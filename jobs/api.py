@@ -15,7 +15,7 @@ from dbtools.backups.errors import BackupError
 from dbtools.query.export import FORMATS
 from jobs import selectors, services, starters
 from jobs.errors import JobError
-from jobs.exports import export_download
+from jobs.exports import ExportGone, export_download
 from jobs.models import JobRun
 
 
@@ -109,19 +109,22 @@ class JobExportView(APIView):
 
 
 class JobDownloadView(APIView):
-    """The file of a succeeded export job, to the user who started it; 409 not_available before that."""
+    """The file of a succeeded export job, to the user who started it; 409 not_available before that, 410 gone
+    once retention removed it (JOBS_EXPORT_RETENTION_HOURS)."""
 
     permission_classes = [require("dbtools.export_query")]
 
     @extend_schema(operation_id="jobs_download", responses={(200, "application/octet-stream"): bytes})
     def get(self, request, pk):
         try:
-            path, filename, content_type = export_download(_get(pk), request.user)
+            handle, filename, content_type = export_download(_get(pk), request.user)
         except PermissionError as exc:
             raise ApiError(403, "permission_denied", str(exc)) from None
+        except ExportGone as exc:
+            raise ApiError(410, "gone", str(exc)) from None
         except JobError as exc:
             raise ApiError(409, "not_available", str(exc)) from None
-        return FileResponse(open(path, "rb"), as_attachment=True, filename=filename, content_type=content_type)
+        return FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
 
 
 class JobCancelView(APIView):
