@@ -27,6 +27,8 @@ from procrastinate.worker import Worker
 
 logger = logging.getLogger("pgdeck.jobs")
 HEARTBEAT = "UPDATE procrastinate_workers SET last_heartbeat = now() WHERE id = %(worker_id)s RETURNING id"
+RECORD_QUEUES = ("INSERT INTO job_worker_queues (worker_id, queues) VALUES (%(worker_id)s, %(queues)s::varchar[]) "
+                 "ON CONFLICT (worker_id) DO UPDATE SET queues = EXCLUDED.queues")
 QUEUE_STATUS = "SELECT status FROM procrastinate_jobs WHERE id = %(job_id)s"
 INTERRUPTED = "interrupted: the database restarted (or was unreachable) while it ran"
 MAX_BACKOFF = 10.0
@@ -69,6 +71,7 @@ class ResilientWorker(Worker):
                 rows = await self.app.connector.execute_query_all_async(HEARTBEAT, worker_id=self.worker_id)
                 if not rows:  # pruned by another worker while this one could not send heartbeats
                     self.worker_id = await self.app.job_manager.register_worker()
+                    await self._record_queues()
                     logger.warning("this worker's row was pruned during an outage: registered again as %s",
                                    self.worker_id)
                 attempt = 0
@@ -91,6 +94,19 @@ class ResilientWorker(Worker):
                 await self._pause(attempt, "listener", exc)
                 attempt += 1
                 self._new_job_event.set()  # fetch now: notifications sent meanwhile are lost
+
+    async def _run_loop(self):
+        await self._record_queues()  # registered just before (Worker.run)
+        return await super()._run_loop()
+
+    async def _record_queues(self):
+        """Which queues this worker serves (jobs.waiting counts only workers of a job's queue). Without the row
+        (a failure here) a waiting command runs the job itself: never worse than before."""
+        try:
+            await self.app.connector.execute_query_async(RECORD_QUEUES, worker_id=self.worker_id,
+                                                         queues=self.queues or None)
+        except exceptions.ConnectorException as exc:
+            logger.warning("could not record this worker's queues: %s", exc.__cause__ or exc)
 
     async def _ended_elsewhere(self, job_id):
         """True when the queue row is no longer `doing`: another worker's stalled-job sweep failed it while this
