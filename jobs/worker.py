@@ -60,10 +60,39 @@ async def sweep_once(app, own_worker_id=None):
     return failed
 
 
+# A fetch whose commit reached the server but whose reply was lost with the connection (a restart at that
+# instant) leaves a job `doing` on this worker, which never got it. Its JobRun still `queued` proves its body
+# never started (jobs.runner's claim), so it goes back to `todo` for any worker; the claim keeps it to one run.
+LOST_FETCHES = ("SELECT j.id FROM procrastinate_jobs j JOIN job_runs r ON r.queue_job_id = j.id "
+                "WHERE j.status = 'doing' AND j.worker_id = %(worker_id)s AND r.status = 'queued' "
+                "AND (SELECT max(e.at) FROM procrastinate_events e WHERE e.job_id = j.id AND e.type = 'started') "
+                "< now() - make_interval(secs => %(after)s)")
+REQUEUE = ("UPDATE procrastinate_jobs SET status = 'todo', worker_id = NULL "
+           "WHERE id = %(job_id)s AND status = 'doing' AND worker_id = %(worker_id)s")
+
+
+async def requeue_lost_fetches(app, worker):
+    """Jobs the queue gives to this worker that it does not run: back to `todo`. Returns their ids.
+
+    Only fetches older than JOBS_STALLED_SECONDS, checked against the worker's running jobs after the read: a
+    job whose fetch reply is merely slow is registered by the fetch loop (without yielding) long before."""
+    rows = await app.connector.execute_query_all_async(LOST_FETCHES, worker_id=worker.worker_id,
+                                                       after=settings.JOBS_STALLED_SECONDS)
+    running = {context.job.id for context in worker._running_jobs.values()}
+    lost = [row["id"] for row in rows if row["id"] not in running]
+    for job_id in lost:
+        await app.connector.execute_query_async(REQUEUE, job_id=job_id, worker_id=worker.worker_id)
+        logger.warning("job %s was fetched for this worker but never reached it (reply lost): queued again", job_id)
+    if lost:
+        worker._new_job_event.set()
+    return lost
+
+
 async def _sweep_forever(app, worker):
     while True:
         try:
             await sweep_once(app, worker.worker_id)
+            await requeue_lost_fetches(app, worker)
         except Exception:  # a database restart: try again next round
             logger.exception("stalled-job sweep failed")
         await asyncio.sleep(settings.JOBS_SWEEP_SECONDS)

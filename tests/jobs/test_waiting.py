@@ -1,5 +1,6 @@
 """`manage.py dbrestore` waits for its restore job (jobs.waiting): only a live worker of the job's queue counts,
-and every wait is bounded. Real `manage.py` subprocesses against a throw-away migrated database."""
+and every wait is bounded; and a worker's own view of which jobs it runs (a lost fetch reply). Real `manage.py`
+subprocesses against a throw-away migrated database."""
 
 import re
 import subprocess
@@ -70,3 +71,33 @@ def test_a_restore_behind_the_lock_of_a_dead_workers_job_fails_the_wait_with_one
     assert "start `manage.py worker`" in message[0]
     rows = stack.query("SELECT status FROM job_runs WHERE kind = 'restore' AND target = %s", (target,))
     assert rows == [("queued",)]  # left for a worker, not half-run
+
+
+HOLD_ONE = """
+from django.db import connection, transaction
+from jobs.starters import noop_job
+with transaction.atomic(), connection.cursor() as cursor:
+    run = noop_job(actor="lost-fetch-test")
+    cursor.execute("UPDATE procrastinate_jobs SET scheduled_at = now() + interval '1 hour' WHERE id = %s",
+                   [run.queue_job_id])
+print(run.pk)
+"""
+
+
+def test_a_job_fetched_for_a_worker_whose_reply_was_lost_runs_once_after_all(stack):
+    """A fetch whose commit reached the server but whose reply died with the connection (a restart at that
+    instant) leaves the job `doing` on a worker that never got it; that worker queues it again."""
+    worker = Worker(stack.env)
+    try:
+        worker_id = stack.wait_for("SELECT worker_id FROM job_worker_queues", lambda rows: len(rows) == 1)[0][0]
+        run_id = int(stack.shell(HOLD_ONE))
+        # what procrastinate's fetch_job commits, without the worker ever hearing of it
+        stack.query("UPDATE procrastinate_jobs j SET status = 'doing', worker_id = %s, scheduled_at = now() "
+                    "FROM job_runs r WHERE r.queue_job_id = j.id AND r.id = %s", (worker_id, run_id))
+        rows = stack.wait_for("SELECT status, log FROM job_runs WHERE id = %s",
+                              lambda rows: rows[0][0] not in ("queued", "running"), params=(run_id,))
+        assert rows[0][0] == "succeeded" and rows[0][1].count("started on") == 1, rows
+        assert "never reached it (reply lost): queued again" in worker.output()
+        assert worker.process.poll() is None, worker.output()
+    finally:
+        worker.stop()
