@@ -1,7 +1,7 @@
 """/api/v1/jobs: list (filter by status group and kind), detail, cancel, retry; query exports as jobs + download."""
 
 from django.http import FileResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -114,7 +114,11 @@ class JobDownloadView(APIView):
 
     permission_classes = [require("dbtools.export_query")]
 
-    @extend_schema(operation_id="jobs_download", responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(operation_id="jobs_download", responses={
+        (200, "application/octet-stream"): bytes,
+        409: OpenApiResponse(description="The job is not a succeeded export (`not_available`)."),
+        410: OpenApiResponse(description="The export's file was removed by retention (`gone`)."),
+    })
     def get(self, request, pk):
         try:
             handle, filename, content_type = export_download(_get(pk), request.user)
