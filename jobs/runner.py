@@ -90,8 +90,8 @@ def _claim(run_id, context):
     cancelled before it started. Related rows (user, backup, schedule) load when a body asks for them.
 
     A worker thread keeps its connection between jobs (jobs.tasks); after a database restart it is dead
-    without having failed yet, so the first statement fails: it is replaced and the claim tried once more
-    (nothing ran: the UPDATE never reached the server)."""
+    without having failed yet, so the first statement fails: it is replaced and the claim tried once more with
+    the same label and timestamp (if the first UPDATE did commit, CLAIM's second arm finds it)."""
     label, now = worker_label(context), timezone.now()
     params = [now, label, f"{now:%H:%M:%S} started on {label}", run_id, label, now]
     try:
