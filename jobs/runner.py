@@ -129,6 +129,18 @@ def tracked(body, run_id, context):
         RUNNING.discard(job_id)
 
 
+TAKEN_OVER = ("job #%s was ended by another worker while it ran here (this worker was frozen or cut off): "
+              "its body stopped, its outcome here (%s) not recorded")
+
+
+def _record(run, tracker, status, **outcome):
+    """_end, or (the run was ended elsewhere meanwhile) the log line saying this outcome is dropped."""
+    if not _end(run, tracker, status, **outcome):
+        logger.warning(TAKEN_OVER, run.pk, status)
+        return False
+    return True
+
+
 def _tracked(body, run_id, context):
     run = _claim(run_id, context)
     if run is None:
@@ -138,19 +150,17 @@ def _tracked(body, run_id, context):
     try:
         result = body(run, tracker)
     except TakenOver:
-        logger.warning("job #%s was ended by another worker while it ran here (this worker was frozen or cut "
-                       "off): its body stopped, nothing recorded", run.pk)
+        logger.warning(TAKEN_OVER, run.pk, "stopped")
         raise
     except JobAborted:
-        _end(run, tracker, "cancelled", error="cancelled while running")
+        _record(run, tracker, "cancelled", error="cancelled while running")
         raise
     except Exception as exc:
-        _end(run, tracker, "failed", error=one_line(exc))
+        _record(run, tracker, "failed", error=one_line(exc))
         raise
     except BaseException as exc:  # the worker is being torn down: record it rather than leave `running`
-        _end(run, tracker, "failed", error=f"interrupted ({exc.__class__.__name__})")
+        _record(run, tracker, "failed", error=f"interrupted ({exc.__class__.__name__})")
         raise
-    if not _end(run, tracker, "succeeded", result=result):
-        logger.warning("job #%s ended here after another worker had failed it: its result is not recorded", run.pk)
+    if not _record(run, tracker, "succeeded", result=result):
         raise TakenOver(f"job #{run.pk} was ended elsewhere while it ran here")
     return result

@@ -235,9 +235,10 @@ def test_a_frozen_worker_whose_backup_was_failed_elsewhere_stops_it_on_resume_an
         frozen.process.send_signal(signal.SIGCONT)
         for proc in frozen.children("pg_dump"):
             proc.send_signal(signal.SIGCONT)
-    # A's body notices at its next progress write (its run is no longer `running`) and kills its pg_dump.
+    # A's body notices at its next progress write (its run is no longer `running`) and kills its pg_dump, or,
+    # had the dump ended first, finds its outcome cannot be written: either way it says so and records nothing.
     deadline = time.monotonic() + 120
-    while "was ended by another worker" not in frozen.output():
+    while "was ended by another worker while it ran here" not in frozen.output():
         assert time.monotonic() < deadline and frozen.process.poll() is None, frozen.output()
         time.sleep(0.2)
     stack.wait_for("SELECT 1", lambda _rows: not frozen.children("pg_dump"))
