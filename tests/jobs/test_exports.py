@@ -115,6 +115,9 @@ def test_api_queues_an_export_and_serves_its_file_when_done(api_as, export_dir):
     assert bad.status_code == 400 and error_of(bad)["code"] == "invalid"
     unknown = client.post("/api/v1/jobs/exports", {"sql": SQL, "limit": 5}, format="json")
     assert unknown.status_code == 400
+    for params in ({"a\u0000": 1}, {"a": ["x\u0000"]}):  # jsonb text holds no NUL: a 400, not a 500 at insert
+        nul = client.post("/api/v1/jobs/exports", {"sql": SQL, "params": params}, format="json")
+        assert nul.status_code == 400 and "NUL" in error_of(nul)["message"], nul.content
     assert JobRun.objects.count() == 1
     other = api_as("analyst", scopes=["query"], username="other-analyst")
     assert other.get(f"/api/v1/jobs/{job['id']}/download").status_code == 403
