@@ -196,3 +196,31 @@ def test_a_backup_running_across_a_restart_ends_failed_once_with_nothing_half_wr
                  lambda rows: rows == [(5,)], params=(after,), moving=lambda: len(worker.output()))
     finally:
         worker.stop()
+
+
+def test_right_after_a_restart_no_job_is_judged_stalled_before_live_workers_could_heartbeat(cluster):
+    """After a restart every heartbeat is stale at once; the sweep waits until the server has been up long
+    enough for a live worker (backing off up to resilience.MAX_BACKOFF) to write one. Here the job's worker is
+    really gone, so it is failed, but only after that grace, measured on the database's own clock."""
+    from jobs.resilience import MAX_BACKOFF
+
+    grace = float(FAST["JOBS_STALLED_SECONDS"]) + MAX_BACKOFF + float(FAST["JOBS_HEARTBEAT_SECONDS"])
+    run_id = shell_ids(cluster, ENQUEUE_HELD.replace("range(20)", "range(1)"))[0]
+    gone = query(cluster, "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '1 hour') "
+                          "RETURNING id")[0][0]
+    query(cluster, "UPDATE procrastinate_jobs j SET status = 'doing', worker_id = %s, scheduled_at = now() "
+                   "FROM job_runs r WHERE r.queue_job_id = j.id AND r.id = %s", (gone, run_id))
+    query(cluster, "UPDATE job_runs SET status = 'running', started_at = now() WHERE id = %s", (run_id,))
+    cluster.stop()
+    cluster.start()
+    worker = Worker(cluster.env)
+    try:
+        rows = wait_for(cluster, "SELECT r.status, r.error, extract(epoch FROM r.finished_at - "
+                                 "pg_postmaster_start_time()) FROM job_runs r WHERE r.id = %s",
+                        lambda rows: rows[0][0] != "running", params=(run_id,), moving=lambda: len(worker.output()))
+        status, error, after_start = rows[0]
+        assert status == "failed" and "worker stopped responding" in error, rows
+        assert after_start >= grace, f"failed {after_start:.1f} s after the server started (grace {grace:g} s)"
+        assert worker.process.poll() is None, worker.output()
+    finally:
+        worker.stop()
