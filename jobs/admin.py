@@ -85,6 +85,8 @@ class JobRunAdmin(admin.ModelAdmin):
             return "–"
         if obj.status != "succeeded":
             return "offered once the export has succeeded"
+        if (obj.result or {}).get("pruned_at"):
+            return "removed by retention (JOBS_EXPORT_RETENTION_HOURS)"
         return format_html('<a href="{}">{}</a>', reverse("admin:jobs_jobrun_download", args=[obj.pk]),
                            (obj.result or {}).get("filename", "download"))
 
@@ -98,13 +100,13 @@ class JobRunAdmin(admin.ModelAdmin):
         if run is None:
             raise Http404("No such job")
         try:
-            file, filename, content_type = export_download(run, request.user)
+            handle, filename, content_type = export_download(run, request.user)
         except PermissionError:
             raise PermissionDenied from None
         except JobError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return redirect("admin:jobs_jobrun_change", pk)
-        return FileResponse(open(file, "rb"), as_attachment=True, filename=filename, content_type=content_type)
+        return FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
 
     def _each(self, request, queryset, action, verb):
         for run in queryset:

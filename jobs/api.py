@@ -15,11 +15,11 @@ from dbtools.backups.errors import BackupError
 from dbtools.query.export import FORMATS
 from jobs import selectors, services, starters
 from jobs.errors import JobError
-from jobs.exports import export_download
+from jobs.exports import ExportGone, export_download
 from jobs.models import JobRun
 
-NOT_AVAILABLE = OpenApiResponse(description="The job has not succeeded (yet): its file is offered once it has.")
 WRONG_STATE = OpenApiResponse(description="The job's state does not allow this (already finished, or not failed).")
+
 
 class JobSerializer(serializers.Serializer):
     """The shape of selectors.job_status (documentation of the responses)."""
@@ -91,6 +91,22 @@ class ExportJobSerializer(StrictSerializerMixin, serializers.Serializer):
     format = serializers.ChoiceField(choices=list(FORMATS), default="csv")
     params = serializers.DictField(required=False, default=dict)
 
+    def validate_params(self, value):
+        """Stored in the job's row (jsonb), whose text holds no NUL: one is a 400 here, not a 500 at insert."""
+        if _holds_nul(value):
+            raise serializers.ValidationError("params may not contain NUL characters (\\u0000)")
+        return value
+
+
+def _holds_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
 
 class JobExportView(APIView):
     """Queue a query export to a file (jobs.exports); 202 with the job, then GET …/download once succeeded."""
@@ -111,20 +127,26 @@ class JobExportView(APIView):
 
 
 class JobDownloadView(APIView):
-    """The file of a succeeded export job, to the user who started it; 409 not_available before that."""
+    """The file of a succeeded export job, to the user who started it; 409 not_available before that, 410 gone
+    once retention removed it (JOBS_EXPORT_RETENTION_HOURS)."""
 
     permission_classes = [require("dbtools.export_query")]
 
-    @extend_schema(operation_id="jobs_download",
-                   responses={(200, "application/octet-stream"): bytes, 409: NOT_AVAILABLE})
+    @extend_schema(operation_id="jobs_download", responses={
+        (200, "application/octet-stream"): bytes,
+        409: OpenApiResponse(description="The job is not a succeeded export (`not_available`)."),
+        410: OpenApiResponse(description="The export's file was removed by retention (`gone`)."),
+    })
     def get(self, request, pk):
         try:
-            path, filename, content_type = export_download(_get(pk), request.user)
+            handle, filename, content_type = export_download(_get(pk), request.user)
         except PermissionError as exc:
             raise ApiError(403, "permission_denied", str(exc)) from None
+        except ExportGone as exc:
+            raise ApiError(410, "gone", str(exc)) from None
         except JobError as exc:
             raise ApiError(409, "not_available", str(exc)) from None
-        return FileResponse(open(path, "rb"), as_attachment=True, filename=filename, content_type=content_type)
+        return FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
 
 
 class JobCancelView(APIView):

@@ -75,9 +75,13 @@ def collect_stats(run, tracker):
 
 
 def retention(run, tracker):
+    from jobs.export_retention import exports_prune
+
     pruned = backups.backups_prune(actor=actor_of(run), keep=run.params.get("keep"), days=run.params.get("days"))
     tracker.log(f"removed {len(pruned)} backup(s)")
-    return {"pruned": [pk for pk, _file in pruned]}
+    exports = exports_prune()
+    tracker.log(f"removed {len(exports)} export file(s)")
+    return {"pruned": [pk for pk, _file in pruned], "exports_pruned": exports}
 
 
 def snapshot(run, tracker):

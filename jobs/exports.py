@@ -3,7 +3,9 @@ EXPORT_DIR, downloadable when the job has succeeded.
 
 The file is written as `<name>.partial` and renamed only once complete, so a failed, cancelled or killed export
 never leaves anything under the final name; downloads serve only a succeeded job's final file, to the user who
-started it."""
+started it.
+
+Files are kept JOBS_EXPORT_RETENTION_HOURS after their job finished (jobs.export_retention prunes them)."""
 
 import os
 from pathlib import Path
@@ -14,6 +16,10 @@ from dbtools.backups.cli import human_size
 from dbtools.backups.files import partial_path, private_open
 from dbtools.query.errors import QueryError
 from jobs.errors import JobError
+
+
+class ExportGone(JobError):
+    """The export succeeded, but its file has since been removed by retention: 410, not a missing-file 500."""
 
 
 def export_path(run):
@@ -59,7 +65,8 @@ def export_body(run, tracker):
 
 
 def export_download(run, user):
-    """(path, filename, content type) of a finished export `user` may download; JobError (one line) otherwise."""
+    """(open file, filename, content type) of a finished export `user` may download; JobError (one line)
+    otherwise, ExportGone once retention removed it (opened here: a file pruned a moment ago is a 410 too)."""
     if run.kind != "export":
         raise JobError(f"job #{run.pk} is a {run.kind} job, not an export")
     if run.user_id != user.pk or not user.has_perm("dbtools.export_query"):
@@ -67,6 +74,12 @@ def export_download(run, user):
     if run.status != "succeeded":
         raise JobError(f"job #{run.pk} is {run.status}: its file is offered once it has succeeded")
     path = export_path(run)
-    if not path.is_file():
-        raise JobError(f"the file of job #{run.pk} is gone")
-    return path, run.result.get("filename") or path.name, run.result.get("content_type", "application/octet-stream")
+    gone = ExportGone(f"the file of export job #{run.pk} has been removed (exports are kept "
+                      f"{settings.JOBS_EXPORT_RETENTION_HOURS:g} h): run the export again")
+    if (run.result or {}).get("pruned_at"):
+        raise gone
+    try:
+        handle = open(path, "rb")  # noqa: SIM115  (closed by the FileResponse that streams it)
+    except (FileNotFoundError, IsADirectoryError):
+        raise gone from None
+    return handle, run.result.get("filename") or path.name, run.result.get("content_type", "application/octet-stream")

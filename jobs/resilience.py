@@ -27,6 +27,9 @@ from procrastinate.worker import Worker
 
 logger = logging.getLogger("pgdeck.jobs")
 HEARTBEAT = "UPDATE procrastinate_workers SET last_heartbeat = now() WHERE id = %(worker_id)s RETURNING id"
+RECORD_QUEUES = ("INSERT INTO job_worker_queues (worker_id, queues) VALUES (%(worker_id)s, %(queues)s::varchar[]) "
+                 "ON CONFLICT (worker_id) DO UPDATE SET queues = EXCLUDED.queues")
+QUEUE_STATUS = "SELECT status FROM procrastinate_jobs WHERE id = %(job_id)s"
 INTERRUPTED = "interrupted: the database restarted (or was unreachable) while it ran"
 MAX_BACKOFF = 10.0
 
@@ -68,6 +71,7 @@ class ResilientWorker(Worker):
                 rows = await self.app.connector.execute_query_all_async(HEARTBEAT, worker_id=self.worker_id)
                 if not rows:  # pruned by another worker while this one could not send heartbeats
                     self.worker_id = await self.app.job_manager.register_worker()
+                    await self._record_queues()
                     logger.warning("this worker's row was pruned during an outage: registered again as %s",
                                    self.worker_id)
                 attempt = 0
@@ -90,6 +94,29 @@ class ResilientWorker(Worker):
                 await self._pause(attempt, "listener", exc)
                 attempt += 1
                 self._new_job_event.set()  # fetch now: notifications sent meanwhile are lost
+
+    async def _run_loop(self):
+        await self._record_queues()  # registered just before (Worker.run)
+        return await super()._run_loop()
+
+    async def _record_queues(self):
+        """Which queues this worker serves (jobs.waiting counts only workers of a job's queue). Without the row
+        (a failure here) a waiting command runs the job itself: never worse than before."""
+        try:
+            await self.app.connector.execute_query_async(RECORD_QUEUES, worker_id=self.worker_id,
+                                                         queues=self.queues or None)
+        except exceptions.ConnectorException as exc:
+            logger.warning("could not record this worker's queues: %s", exc.__cause__ or exc)
+
+    async def _ended_elsewhere(self, job_id):
+        """True when the queue row is no longer `doing`: another worker's stalled-job sweep failed it while this
+        worker was frozen or cut off (or a lost reply hid our own first write). Its first end stands; the worker
+        carries on instead of dying on procrastinate's "not in doing status" error."""
+        row = await self.app.connector.execute_query_one_async(QUEUE_STATUS, job_id=job_id)
+        if row is None or row["status"] == "doing":
+            return False
+        logger.warning("job %s was already ended (%s) elsewhere: its end here is not recorded", job_id, row["status"])
+        return True
 
     def _start_side_tasks(self):
         listen, self.listen_notify = self.listen_notify, False
@@ -128,6 +155,8 @@ class ResilientWorker(Worker):
                 await super()._persist_job_status(job, status, retry_decision, context, job_result)
                 break
             except exceptions.ConnectorException as exc:
+                if not unreachable(exc) and await self._ended_elsewhere(job.id):
+                    return
                 if not unreachable(exc) or (self._stop_event.is_set() and attempt >= 5):
                     raise
                 await self._pause(attempt, f"recording the end of job {job.id}", exc)

@@ -18,8 +18,14 @@ logger = logging.getLogger("pgdeck.jobs")
 # Queue ids of the jobs running in this process: the stalled-job sweep never touches them (jobs/worker.py).
 RUNNING = set()
 PROGRESS_EVERY = 1.0  # seconds between progress writes: a fast dump must not write a row per chunk
-PROGRESS = ("UPDATE job_runs r SET progress = %s WHERE r.id = %s RETURNING "
+# `status = 'running'` fences the body: a run failed meanwhile by another worker's stalled-job sweep (this one
+# was frozen or cut off past JOBS_STALLED_SECONDS) matches no row, and its body stops here (TakenOver).
+PROGRESS = ("UPDATE job_runs r SET progress = %s WHERE r.id = %s AND r.status = 'running' RETURNING "
             "(SELECT j.abort_requested FROM procrastinate_jobs j WHERE j.id = r.queue_job_id)")
+
+
+class TakenOver(Exception):  # noqa: N818  (an outcome, like procrastinate's JobAborted)
+    """This run was ended elsewhere (failed by a stalled-job sweep) while its body still ran here."""
 
 
 class Tracker:
@@ -48,7 +54,9 @@ class Tracker:
             with connection.cursor() as cursor:
                 cursor.execute(PROGRESS, [str(text)[:200], self.run.pk])
                 row = cursor.fetchone()
-            self.cancelled = bool(row and row[0])
+            if row is None:
+                raise TakenOver(f"job #{self.run.pk} was ended elsewhere while it ran here: stopped")
+            self.cancelled = bool(row[0])
             self.check_cancel()
 
     @property
@@ -60,7 +68,7 @@ class Tracker:
 
     def log(self, line):
         self.add_line(line)
-        JobRun.objects.filter(pk=self.run.pk).update(log="\n".join(self._lines))
+        JobRun.objects.filter(pk=self.run.pk, status="running").update(log="\n".join(self._lines))
 
 
 def worker_label(context):
@@ -68,8 +76,13 @@ def worker_label(context):
     return f"{name} ({socket.gethostname()} pid {os.getpid()})"[:200]
 
 
+# The gate of a body: one statement takes the row from `queued` to `running`, so however often the queue hands
+# a job out (a retry, an operator's `procrastinate retry`, a second fetch), its body starts once per JobRun.
+# The second arm matches this very claim again (same worker label and timestamp) when the first attempt
+# committed but its reply was lost with the connection.
 CLAIM = ("UPDATE job_runs SET status = 'running', started_at = %s, worker = %s, log = %s "
-         "WHERE id = %s AND status = 'queued' RETURNING *")
+         "WHERE id = %s AND (status = 'queued' OR (status = 'running' AND worker = %s AND started_at = %s)) "
+         "RETURNING *")
 
 
 def _claim(run_id, context):
@@ -77,26 +90,28 @@ def _claim(run_id, context):
     cancelled before it started. Related rows (user, backup, schedule) load when a body asks for them.
 
     A worker thread keeps its connection between jobs (jobs.tasks); after a database restart it is dead
-    without having failed yet, so the first statement fails: it is replaced and the claim tried once more
-    (nothing ran: the UPDATE never reached the server)."""
+    without having failed yet, so the first statement fails: it is replaced and the claim tried once more with
+    the same label and timestamp (if the first UPDATE did commit, CLAIM's second arm finds it)."""
+    label, now = worker_label(context), timezone.now()
+    params = [now, label, f"{now:%H:%M:%S} started on {label}", run_id, label, now]
     try:
-        return _claim_once(run_id, context)
+        return _claim_once(params)
     except OperationalError:
         connection.close()
-        return _claim_once(run_id, context)
+        return _claim_once(params)
 
 
-def _claim_once(run_id, context):
-    label, now = worker_label(context), timezone.now()
-    rows = list(JobRun.objects.raw(CLAIM, [now, label, f"{now:%H:%M:%S} started on {label}", run_id]))
+def _claim_once(params):
+    rows = list(JobRun.objects.raw(CLAIM, params))
     return rows[0] if rows else None
 
 
 def _end(run, tracker, status, *, result=None, error=""):
-    """The outcome and the last log line in one statement."""
+    """The outcome and the last log line in one statement; only over a `running` row, so a run already ended
+    elsewhere (TakenOver) keeps that first outcome. Returns whether it was written."""
     tracker.add_line(f"{status}: {error}" if error else "done")
-    JobRun.objects.filter(pk=run.pk).update(status=status, result=result, error=error[:2000],
-                                            finished_at=timezone.now(), log="\n".join(tracker.lines))
+    return bool(JobRun.objects.filter(pk=run.pk, status="running").update(
+        status=status, result=result, error=error[:2000], finished_at=timezone.now(), log="\n".join(tracker.lines)))
 
 
 def one_line(exc):
@@ -114,6 +129,18 @@ def tracked(body, run_id, context):
         RUNNING.discard(job_id)
 
 
+TAKEN_OVER = ("job #%s was ended by another worker while it ran here (this worker was frozen or cut off): "
+              "its body stopped, its outcome here (%s) not recorded")
+
+
+def _record(run, tracker, status, **outcome):
+    """_end, or (the run was ended elsewhere meanwhile) the log line saying this outcome is dropped."""
+    if not _end(run, tracker, status, **outcome):
+        logger.warning(TAKEN_OVER, run.pk, status)
+        return False
+    return True
+
+
 def _tracked(body, run_id, context):
     run = _claim(run_id, context)
     if run is None:
@@ -122,14 +149,18 @@ def _tracked(body, run_id, context):
     tracker = Tracker(run, context)
     try:
         result = body(run, tracker)
+    except TakenOver:
+        logger.warning(TAKEN_OVER, run.pk, "stopped")
+        raise
     except JobAborted:
-        _end(run, tracker, "cancelled", error="cancelled while running")
+        _record(run, tracker, "cancelled", error="cancelled while running")
         raise
     except Exception as exc:
-        _end(run, tracker, "failed", error=one_line(exc))
+        _record(run, tracker, "failed", error=one_line(exc))
         raise
     except BaseException as exc:  # the worker is being torn down: record it rather than leave `running`
-        _end(run, tracker, "failed", error=f"interrupted ({exc.__class__.__name__})")
+        _record(run, tracker, "failed", error=f"interrupted ({exc.__class__.__name__})")
         raise
-    _end(run, tracker, "succeeded", result=result)
+    if not _record(run, tracker, "succeeded", result=result):
+        raise TakenOver(f"job #{run.pk} was ended elsewhere while it ran here")
     return result

@@ -70,3 +70,15 @@ def dispatch_schedules(timestamp):
         return schedules_dispatch(now=datetime.fromtimestamp(timestamp, UTC))
     finally:
         connections.close_all()
+
+
+@app.periodic(cron="17 * * * *", periodic_id="export_retention")
+@app.task(name="pgdeck.prune_exports", queue="default", queueing_lock="prune_exports")
+def prune_exports(timestamp):
+    """Hourly: export files older than JOBS_EXPORT_RETENTION_HOURS go, with their rows' download offers."""
+    from jobs.export_retention import exports_prune
+
+    try:
+        return exports_prune()
+    finally:
+        connections.close_all()

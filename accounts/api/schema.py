@@ -26,6 +26,7 @@ ERROR_DESCRIPTIONS = {
     "404": "No such object (or the body or cursor names one that does not exist).",
     "405": "Method not allowed.",
     "409": "The change conflicts with existing data or with the object's current state.",
+    "410": "Gone: the object's file was removed (e.g. an export past JOBS_EXPORT_RETENTION_HOURS).",
     "413": "The request body is too large.",
     "415": "Unsupported Content-Type; send application/json.",
     "424": "The database target the request names cannot be reached or refused the login (`target_unavailable`).",

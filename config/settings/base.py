@@ -274,6 +274,9 @@ JOBS_STALLED_SECONDS = env.float("JOBS_STALLED_SECONDS", default=60)
 JOBS_SWEEP_SECONDS = env.float("JOBS_SWEEP_SECONDS", default=30)
 JOBS_CONCURRENCY = env.int("JOBS_CONCURRENCY", default=2)
 JOBS_LOG_LINES = 50
+# Query-export files are removed this long after their job finished (hourly, and by each retention job); 0 keeps
+# them forever. A download after that is a 410 saying so.
+JOBS_EXPORT_RETENTION_HOURS = env.float("JOBS_EXPORT_RETENTION_HOURS", default=24)
 # Scheduled saved queries may mail their CSV; the console backend just prints it.
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")

@@ -101,22 +101,28 @@ def backup_run(backup, *, actor, schema_only=False, tables=(), on_progress=None,
         result = run_dump(plan, on_progress=progress)
     except BaseException as exc:
         message = str(exc) if isinstance(exc, BackupError) else f"interrupted ({exc.__class__.__name__})"
-        _finish(backup, status="failed", error=message, verify_result="")
-        audit_record("backup.create", actor=actor, request=request, target=backup.file, result="failed",
-                     error=message, db_target=backup.target)
+        if _finish(backup, status="failed", error=message, verify_result=""):
+            audit_record("backup.create", actor=actor, request=request, target=backup.file, result="failed",
+                         error=message, db_target=backup.target)
         raise
-    _finish(backup, status="success", size=result.size, checksum=result.checksum, snapshot=result.manifest,
-            progress_bytes=result.size)
+    if not _finish(backup, status="success", size=result.size, checksum=result.checksum, snapshot=result.manifest,
+                   progress_bytes=result.size):
+        # Failed meanwhile by a stalled-job sweep (this worker was frozen past JOBS_STALLED_SECONDS): a failed
+        # row never offers a file, so the dump that finished anyway is removed.
+        files.remove_backup_files(Path(backup.file))
+        raise BackupError(f"backup #{backup.pk} was failed elsewhere while its dump ran here")
     audit_record("backup.create", actor=actor, request=request, target=backup.file, result="success",
                  format=backup.format, size=result.size, encrypted=backup.encrypted, db_target=backup.target)
     return backup
 
 
 def _finish(backup, **fields):
+    """The outcome of a `running` row; False (nothing written) when it was ended elsewhere meanwhile (the
+    stalled-job sweep of another worker, jobs.recovery): that first outcome stands."""
     fields["finished_at"] = timezone.now()
     for name, value in fields.items():
         setattr(backup, name, value)
-    Backup.objects.filter(pk=backup.pk).update(**fields)
+    return bool(Backup.objects.filter(pk=backup.pk, status="running").update(**fields))
 
 
 def backup_create(*, actor, fmt="custom", output=None, schema_only=False, tables=(), encrypt=False, dbname=None,

@@ -56,19 +56,37 @@ def query(cluster, text, params=None):
         return cursor.fetchall() if cursor.description else None
 
 
-def wait_for(cluster, text, predicate, params=None, timeout=120):
-    """Poll until predicate(rows); a liveness bound (the database is back), not a timing assertion."""
-    deadline = time.monotonic() + timeout
+def wait_for(cluster, text, predicate, params=None, moving=None, idle=120, cap=900):
+    """Poll until predicate(rows). A liveness bound, not a timing assertion: it fails only when nothing has
+    moved for `idle` seconds (neither the rows nor `moving()`, e.g. the worker's log, which grows with each
+    retry while it waits for the database), so a slow, loaded machine only makes it wait longer; `cap` ends
+    a test that keeps moving without ever getting there."""
+    started = time.monotonic()
+    last, last_change = None, started
     while True:
-        rows = query(cluster, text, params)
-        if predicate(rows):
+        rows = query_or_none(cluster, text, params)
+        if rows is not None and predicate(rows):
             return rows
-        assert time.monotonic() < deadline, f"still {rows!r} after {timeout} s: {text}"
+        state = (rows, moving() if moving else None)
+        now = time.monotonic()
+        if state != last:
+            last, last_change = state, now
+        assert now - last_change < idle and now - started < cap, \
+            f"still {rows!r} (idle {now - last_change:.0f} s): {text}"
         time.sleep(0.2)
 
 
+def query_or_none(cluster, text, params=None):
+    """The rows, or None while the server is still starting (a loaded machine's slow start is not a failure)."""
+    try:
+        return query(cluster, text, params)
+    except psycopg.OperationalError:
+        return None
+
+
 def shell_ids(cluster, code):
-    return [int(pk) for pk in manage("shell", "-c", code, env=cluster.env).stdout.strip().splitlines()[-1].split(",")]
+    out = manage("shell", "-c", code, env=cluster.env, timeout=600).stdout  # a loaded machine starts Django slowly
+    return [int(pk) for pk in out.strip().splitlines()[-1].split(",")]
 
 
 def statuses(cluster, ids):
@@ -95,7 +113,7 @@ def test_jobs_queued_across_a_restart_run_once_after_it_on_the_same_worker(clust
         ids = held + after
         try:
             wait_for(cluster, "SELECT count(*) FROM job_runs WHERE id = ANY(%s) AND status = 'succeeded'",
-                     lambda rows: rows == [(25,)], params=(ids,))
+                     lambda rows: rows == [(25,)], params=(ids,), moving=lambda: len(worker.output()))
         except AssertionError:
             left = query(cluster, "SELECT r.id, r.status, r.log, j.status, j.scheduled_at, j.worker_id "
                                   "FROM job_runs r JOIN procrastinate_jobs j ON j.id = r.queue_job_id "
@@ -123,18 +141,29 @@ print(f"{backup.jobrun.pk},{backup.pk},{backup.file}")
 """
 
 
+def hold_pg_dump(worker, file, run_id, cluster, idle=120):
+    """SIGSTOP pg_dump as soon as it runs and its .partial exists, so the restart lands mid-dump. Fails only
+    when nothing moves for `idle` s (the job's row, the worker's log, its children): a loaded machine is slow."""
+    last, last_change = None, time.monotonic()
+    while not worker.children("pg_dump") or not os.path.exists(file + ".partial"):
+        assert worker.process.poll() is None, worker.output()
+        for proc in worker.children("pg_dump"):
+            proc.send_signal(signal.SIGSTOP)
+        state = (query(cluster, "SELECT status, log FROM job_runs WHERE id = %s", (run_id,)), len(worker.output()),
+                 len(psutil.Process(worker.process.pid).children(recursive=True)))
+        if state != last:
+            last, last_change = state, time.monotonic()
+        assert time.monotonic() - last_change < idle, f"no pg_dump after {idle} s idle: {state}\n{worker.output()}"
+        time.sleep(0.05)
+
+
 def test_a_backup_running_across_a_restart_ends_failed_once_with_nothing_half_written(cluster):
     query(cluster, "CREATE TABLE IF NOT EXISTS filler AS SELECT g, md5(g::text) AS h FROM generate_series(1, 200000) g")
     worker = Worker(cluster.env)
     try:
-        out = manage("shell", "-c", START_BACKUP, env=cluster.env).stdout.strip().splitlines()[-1]
+        out = manage("shell", "-c", START_BACKUP, env=cluster.env, timeout=600).stdout.strip().splitlines()[-1]
         run_id, backup_id, file = out.split(",", 2)
-        deadline = time.monotonic() + 120
-        while not worker.children("pg_dump") or not os.path.exists(file + ".partial"):
-            assert time.monotonic() < deadline and worker.process.poll() is None, worker.output()
-            for proc in worker.children("pg_dump"):
-                proc.send_signal(signal.SIGSTOP)  # held mid-dump: the restart lands while it runs
-            time.sleep(0.05)
+        hold_pg_dump(worker, file, int(run_id), cluster)
         for proc in worker.children("pg_dump"):
             proc.send_signal(signal.SIGSTOP)
         cluster.stop()
@@ -145,7 +174,8 @@ def test_a_backup_running_across_a_restart_ends_failed_once_with_nothing_half_wr
         try:
             rows = wait_for(cluster, "SELECT r.status, r.error, b.status FROM job_runs r JOIN backups b "
                                      "ON b.id = r.backup_id WHERE r.id = %s",
-                            lambda rows: rows[0][0] not in ("queued", "running"), params=(int(run_id),), timeout=60)
+                            lambda rows: rows[0][0] not in ("queued", "running"), params=(int(run_id),),
+                            moving=lambda: len(worker.output()))
         except AssertionError as exc:
             queue = query(cluster, "SELECT j.status, j.worker_id FROM procrastinate_jobs j JOIN job_runs r "
                                    "ON r.queue_job_id = j.id WHERE r.id = %s", (int(run_id),))
@@ -163,6 +193,34 @@ def test_a_backup_running_across_a_restart_ends_failed_once_with_nothing_half_wr
         # and the worker still takes jobs
         after = shell_ids(cluster, ENQUEUE_NOW)
         wait_for(cluster, "SELECT count(*) FROM job_runs WHERE id = ANY(%s) AND status = 'succeeded'",
-                 lambda rows: rows == [(5,)], params=(after,))
+                 lambda rows: rows == [(5,)], params=(after,), moving=lambda: len(worker.output()))
+    finally:
+        worker.stop()
+
+
+def test_right_after_a_restart_no_job_is_judged_stalled_before_live_workers_could_heartbeat(cluster):
+    """After a restart every heartbeat is stale at once; the sweep waits until the server has been up long
+    enough for a live worker (backing off up to resilience.MAX_BACKOFF) to write one. Here the job's worker is
+    really gone, so it is failed, but only after that grace, measured on the database's own clock."""
+    from jobs.resilience import MAX_BACKOFF
+
+    grace = float(FAST["JOBS_STALLED_SECONDS"]) + MAX_BACKOFF + float(FAST["JOBS_HEARTBEAT_SECONDS"])
+    run_id = shell_ids(cluster, ENQUEUE_HELD.replace("range(20)", "range(1)"))[0]
+    gone = query(cluster, "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '1 hour') "
+                          "RETURNING id")[0][0]
+    query(cluster, "UPDATE procrastinate_jobs j SET status = 'doing', worker_id = %s, scheduled_at = now() "
+                   "FROM job_runs r WHERE r.queue_job_id = j.id AND r.id = %s", (gone, run_id))
+    query(cluster, "UPDATE job_runs SET status = 'running', started_at = now() WHERE id = %s", (run_id,))
+    cluster.stop()
+    cluster.start()
+    worker = Worker(cluster.env)
+    try:
+        rows = wait_for(cluster, "SELECT r.status, r.error, extract(epoch FROM r.finished_at - "
+                                 "pg_postmaster_start_time()) FROM job_runs r WHERE r.id = %s",
+                        lambda rows: rows[0][0] != "running", params=(run_id,), moving=lambda: len(worker.output()))
+        status, error, after_start = rows[0]
+        assert status == "failed" and "worker stopped responding" in error, rows
+        assert after_start >= grace, f"failed {after_start:.1f} s after the server started (grace {grace:g} s)"
+        assert worker.process.poll() is None, worker.output()
     finally:
         worker.stop()

@@ -193,3 +193,72 @@ def test_cancelling_a_running_backup_stops_it_marks_it_cancelled_and_removes_the
         assert worker.process.poll() is None  # the worker carries on with the next jobs
     finally:
         server.stop()
+
+
+START_BACKUP = """
+from dbtools.backups.jobs import backup_start
+backup = backup_start(actor="fault-test")
+print(f"{backup.jobrun.pk},{backup.pk},{backup.file}")
+"""
+
+
+def _hold_pg_dump(worker, file):
+    """SIGSTOP pg_dump as soon as it runs and its .partial exists: the dump is certainly mid-way."""
+    deadline = time.monotonic() + 120
+    while not worker.children("pg_dump") or not os.path.exists(file + ".partial"):
+        assert time.monotonic() < deadline and worker.process.poll() is None, worker.output()
+        for proc in worker.children("pg_dump"):
+            proc.send_signal(signal.SIGSTOP)
+        time.sleep(0.05)
+    for proc in worker.children("pg_dump"):
+        proc.send_signal(signal.SIGSTOP)
+
+
+def test_a_frozen_worker_whose_backup_was_failed_elsewhere_stops_it_on_resume_and_records_nothing(stack, workers):
+    """The interleaving behind "a job started twice": worker A runs a backup and is frozen (SIGSTOP: a stalled VM,
+    a long GC, a network cut) past JOBS_STALLED_SECONDS; worker B's sweep fails the job, removes the partial and
+    releases the database lock. When A resumes, its body must stop at the next progress write, not finish the
+    dump, overwrite the outcome or crash on procrastinate's "not in doing status"."""
+    stack.query(BIG_TABLE)
+    frozen = workers()
+    run_id, backup_id, file = stack.shell(START_BACKUP).split(",", 2)
+    _hold_pg_dump(frozen, file)
+    stack.wait_for("SELECT status FROM job_runs WHERE id = %s", lambda r: r == [("running",)], params=(int(run_id),))
+    frozen.process.send_signal(signal.SIGSTOP)  # the worker itself (pg_dump, its child, is held already)
+    try:
+        other = workers()
+        rows = stack.wait_for("SELECT r.status, r.error, b.status FROM job_runs r JOIN backups b "
+                              "ON b.id = r.backup_id WHERE r.id = %s",
+                              lambda rows: rows[0][0] == "failed", params=(int(run_id),))
+        assert "worker stopped responding" in rows[0][1] and rows[0][2] == "failed", rows
+    finally:
+        frozen.process.send_signal(signal.SIGCONT)
+        for proc in frozen.children("pg_dump"):
+            proc.send_signal(signal.SIGCONT)
+    # A's body notices at its next progress write (its run is no longer `running`) and kills its pg_dump, or,
+    # had the dump ended first, finds its outcome cannot be written: either way it says so and records nothing.
+    deadline = time.monotonic() + 120
+    while "was ended by another worker while it ran here" not in frozen.output():
+        assert time.monotonic() < deadline and frozen.process.poll() is None, frozen.output()
+        time.sleep(0.2)
+    stack.wait_for("SELECT 1", lambda _rows: not frozen.children("pg_dump"))
+    rows = stack.query("SELECT r.status, r.error, r.log, b.status, b.error FROM job_runs r JOIN backups b "
+                       "ON b.id = r.backup_id WHERE r.id = %s", (int(run_id),))
+    status, error, log, backup_status, backup_error = rows[0]
+    assert (status, backup_status) == ("failed", "failed"), rows
+    assert "worker stopped responding" in error and "worker stopped responding" in backup_error, rows
+    assert log.count("started on") == 1 and log.count("failed:") == 1, log
+    assert not os.path.exists(file + ".partial") and not os.path.exists(file)
+    queue = stack.query("SELECT j.status, (SELECT count(*) FROM procrastinate_events e WHERE e.job_id = j.id "
+                        "AND e.type = 'started') FROM procrastinate_jobs j JOIN job_runs r "
+                        "ON r.queue_job_id = j.id WHERE r.id = %s", (int(run_id),))
+    assert queue == [("failed", 1)]
+    assert stack.query("SELECT count(*) FROM audit_events WHERE action = 'job.abandoned' AND target = %s",
+                       (f"job #{run_id}",)) == [(1,)]
+    # Both workers carry on: with B stopped, A alone still runs new jobs.
+    other.stop()
+    assert frozen.process.poll() is None, frozen.output()
+    ids = [int(pk) for pk in stack.shell(ENQUEUE_NOOPS).split(",")]
+    stack.wait_for("SELECT count(*) FROM job_runs WHERE id = ANY(%s) AND status = 'succeeded'",
+                   lambda rows: rows == [(50,)], params=(ids,))
+    assert frozen.process.poll() is None, frozen.output()

@@ -63,6 +63,8 @@ class Command(BaseCommand):
                 raise CommandError(f"stopped waiting: job #{run.pk} stays {run.status} for a worker (cancel it on "
                                    "the Jobs screen)")
             raise CommandError(f"interrupted: the restore was rolled back (job #{run.pk})")
+        except JobError as exc:  # nothing could move it for a bounded time (jobs.waiting)
+            raise CommandError(str(exc)) from None
         if run.status != "succeeded":
             raise CommandError(run.error or f"job #{run.pk} {run.status}")
         self.stdout.write(self.style.SUCCESS(f"restored {options['file']} into database {named} (job #{run.pk})"))
