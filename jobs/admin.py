@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from dbtools.backups.errors import BackupError
-from jobs import services
+from jobs import selectors, services
 from jobs.errors import JobError
 from jobs.exports import export_download
 from jobs.forms import ScheduleForm
@@ -125,7 +125,7 @@ class JobRunAdmin(admin.ModelAdmin):
         self._each(request, queryset, services.job_retry, "queued again")
 
     def changelist_view(self, request, extra_context=None):
-        active = JobRun.objects.filter(status__in=("queued", "running")).exists()
+        active = selectors.jobs_active()
         return super().changelist_view(request, {"jobs_active": active, **(extra_context or {})})
 
 

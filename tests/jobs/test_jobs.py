@@ -108,11 +108,13 @@ def test_admin_jobs_screen_filters_and_cancels(client_for, admin_user):
     client = client_for("operator")
     page = client.get("/admin/jobs/jobrun/?state=queued")
     assert page.status_code == 200 and f">{run.pk}<".encode() in page.content and b"jobs.js" in page.content
+    assert b'data-active="true"' in page.content  # a queued job: the screen refreshes itself
     response = client.post("/admin/jobs/jobrun/", {"action": "cancel_jobs", "_selected_action": [run.pk]},
                            follow=True)
     assert b"cancel requested" in response.content
     run.refresh_from_db()
     assert run.status == "cancelled"
+    assert b'data-active="false"' in client.get("/admin/jobs/jobrun/").content
     assert client_for("viewer", username="v1").get("/admin/jobs/jobrun/").status_code == 403
 
 
