@@ -56,6 +56,8 @@ class _State:
     alerts_checked_at: float = 0.0  # time.time()
     alerts_future: object = None
     reused: bool = False  # the current probe runs on a connection kept from an earlier one
+    database_bytes: int | None = None
+    size_at: float = 0.0  # monotonic; the size is read again after FLEET_ALERTS_SECONDS
 
 
 _lock = threading.RLock()
@@ -133,13 +135,13 @@ def _probe(name, state, kwargs):
 def _read(state, kwargs):
     conn = _connection(state, kwargs)
     try:
-        figures = _figures(conn)
+        figures = _figures(conn, state)
     except psycopg.OperationalError:
         if not state.reused:
             raise
         _close(state)  # a kept connection the target dropped (restart, idle timeout): one fresh try
         conn = _connection(state, kwargs)
-        figures = _figures(conn)
+        figures = _figures(conn, state)
     return figures
 
 
@@ -160,8 +162,16 @@ def _connect(kwargs):
                            autocommit=True)
 
 
-def _figures(conn):
-    return queries.status(conn, settings.MONITORING_LONG_QUERY_SECONDS)
+def _figures(conn, state):
+    """The probe's row. The database size (pg_database_size stats every file of the database: the costliest part
+    of a probe, bench/fleet.py) is read at most every FLEET_ALERTS_SECONDS, like the alerts; the rest every load."""
+    size_fresh = state.size_at and time.monotonic() - state.size_at < settings.FLEET_ALERTS_SECONDS
+    figures = queries.status(conn, settings.MONITORING_LONG_QUERY_SECONDS, with_size=not size_fresh)
+    if size_fresh:
+        figures["database_bytes"] = state.database_bytes
+    else:
+        state.database_bytes, state.size_at = figures["database_bytes"], time.monotonic()
+    return figures
 
 
 def _refresh_alerts(state, kwargs):

@@ -133,3 +133,19 @@ def _until(produce, accept, timeout=10):
         if accept(value) or time.monotonic() > deadline:
             return value
         time.sleep(0.1)
+
+
+@pytest.mark.django_db
+def test_database_size_is_read_again_only_after_the_alerts_interval(settings):
+    """pg_database_size stats every file of the database: the costliest part of a probe, so a fleet page reads it
+    once per FLEET_ALERTS_SECONDS and shows the last figure in between (the rest of the row is read every load)."""
+    settings.FLEET_ALERTS_SECONDS = 3600
+    kwargs = {"default": direct_params(connection.settings_dict)}
+    before = fleet.probe_targets(kwargs)["default"].figures["database_bytes"]
+    with connection.cursor() as cursor:  # ~8 MB of new files (visible on disk before the test's rollback)
+        cursor.execute("CREATE TABLE fleet_size_probe AS SELECT g, repeat('x', 200) AS pad "
+                       "FROM generate_series(1, 30000) g")
+    cached = fleet.probe_targets(kwargs)["default"]
+    assert cached.status == "up" and cached.figures["database_bytes"] == before
+    settings.FLEET_ALERTS_SECONDS = 0
+    assert fleet.probe_targets(kwargs)["default"].figures["database_bytes"] > before + 4_000_000

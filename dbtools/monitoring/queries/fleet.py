@@ -30,11 +30,14 @@ STATUS_SQL = (
     "      (SELECT max(extract(epoch FROM replay_lag)) AS lag, count(*) AS replicas FROM pg_stat_replication) r"
 )
 
+# The same row without the database size (the caller keeps the last one: dbtools/monitoring/fleet.py).
+STATUS_SQL_WITHOUT_SIZE = STATUS_SQL.replace("pg_database_size(current_database())", "NULL::bigint")
 
-def status(conn, long_seconds):
+
+def status(conn, long_seconds, *, with_size=True):
     """Version, connection limit and client connections (the probe's own left out), statements running longer
     than `long_seconds`, sessions waiting on another's lock, cache hit ratio and size of the target's database,
     primary or standby, replication lag and replicas."""
     with conn.cursor(row_factory=dict_row) as cursor:
-        cursor.execute(STATUS_SQL, [float(long_seconds)])
+        cursor.execute(STATUS_SQL if with_size else STATUS_SQL_WITHOUT_SIZE, [float(long_seconds)])
         return cursor.fetchone()
