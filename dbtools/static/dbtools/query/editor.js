@@ -127,8 +127,17 @@
 
     var savedChart = state.saved_chart || null;  // the open saved query's chart (dropped on another tab)
 
+    // One save at a time (as widgets.js's chartSaver): a change made while a save is in flight is sent when it
+    // returns, the latest only, so two quick changes never land in the wrong order.
+    var chartSaving = false;
+    var chartPending = null;
     function saveChart(config, statusNode) {
       statusNode.textContent = "Saving chart…";
+      if (chartSaving) {
+        chartPending = [config, statusNode];
+        return;
+      }
+      chartSaving = true;
       fetch(savedChart.save_url, {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(form) },
@@ -136,10 +145,20 @@
       }).then(function (response) {
         return response.json().then(function (data) {
           savedChart.config = response.ok ? data.chart : savedChart.config;
+          if (chartPending) return;
           statusNode.textContent = response.ok ? "Chart saved with the query." :
             ((data.error || {}).message || "Chart not saved.");
         });
-      }).catch(function () { statusNode.textContent = "Chart not saved: the server did not answer."; });
+      }).catch(function () {
+        if (!chartPending) statusNode.textContent = "Chart not saved: the server did not answer.";
+      }).then(function () {
+        chartSaving = false;
+        if (chartPending) {
+          var next = chartPending;
+          chartPending = null;
+          saveChart(next[0], next[1]);
+        }
+      });
     }
 
     function resultOptions() {

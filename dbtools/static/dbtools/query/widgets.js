@@ -41,13 +41,37 @@
     if (table) table.hidden = true; // the plain table stays for pages without JavaScript
   }
 
+  // One save at a time: two quick changes (a type, then the columns) sent at once could land in the wrong order
+  // and leave the older chart saved. A change made while a save is in flight is sent when it returns (the latest
+  // only), and "saved" is said only when nothing is left to send.
   function chartSaver(url, status) {
     if (!url) return null;
-    return function (config) {
+    var inFlight = false;
+    var pending = null;
+    function send(config) {
+      inFlight = true;
       status.textContent = "Saving chart…";
       postJson(url, { chart: config }).then(function (reply) {
+        if (pending) return;
         status.textContent = reply.ok ? "Chart saved with the query." : (reply.data.error || {}).message || "Not saved";
-      }, function () { status.textContent = "Chart not saved: the server did not answer."; });
+      }, function () {
+        if (!pending) status.textContent = "Chart not saved: the server did not answer.";
+      }).then(function () {
+        inFlight = false;
+        if (pending) {
+          var next = pending;
+          pending = null;
+          send(next);
+        }
+      });
+    }
+    return function (config) {
+      if (inFlight) {
+        pending = config;
+        status.textContent = "Saving chart…";
+        return;
+      }
+      send(config);
     };
   }
 
