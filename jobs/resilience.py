@@ -25,6 +25,9 @@ from django.db import connections
 from procrastinate import exceptions, jobs
 from procrastinate.worker import Worker
 
+from jobs.claims import FETCH_CLAIMS, ClaimingJobManager
+from jobs.runner import DEFERRED_ENDS, FINISH_WITH_END, TAKEN_OVER
+
 logger = logging.getLogger("pgdeck.jobs")
 HEARTBEAT = "UPDATE procrastinate_workers SET last_heartbeat = now() WHERE id = %(worker_id)s RETURNING id"
 RECORD_QUEUES = ("INSERT INTO job_worker_queues (worker_id, queues) VALUES (%(worker_id)s, %(queues)s::varchar[]) "
@@ -51,8 +54,16 @@ def _interrupted(job_id):
 
 class ResilientWorker(Worker):
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, additional_context={DEFERRED_ENDS: {}, FETCH_CLAIMS: {}}, **kwargs)
         self.outages = 0  # database errors ridden out (the log says which step)
+        # JobRun outcomes handed over by the task threads (jobs.runner._end), written with the queue job's end.
+        self.deferred_ends = self.additional_context[DEFERRED_ENDS]
+        # JobRuns claimed by this worker's fetch (jobs.claims.ClaimingJobManager), taken by the task threads.
+        self.fetch_claims = self.additional_context[FETCH_CLAIMS]
+
+    def claiming_job_manager(self):
+        """The job manager to run this worker with: procrastinate's, whose fetch also claims the JobRun."""
+        return ClaimingJobManager(self.app.connector, worker_name=self.worker_name, claims=self.fetch_claims)
 
     async def _pause(self, attempt, step, exc):
         delay = min(0.5 * 2 ** attempt, MAX_BACKOFF)
@@ -108,6 +119,16 @@ class ResilientWorker(Worker):
         except exceptions.ConnectorException as exc:
             logger.warning("could not record this worker's queues: %s", exc.__cause__ or exc)
 
+    async def _finish_with_end(self, job, status, end):
+        """The queue job's end and its JobRun's outcome in one statement (jobs.runner.FINISH_WITH_END)."""
+        delete_job = self.delete_jobs == jobs.DeleteJobCondition.ALWAYS or (
+            self.delete_jobs == jobs.DeleteJobCondition.SUCCESSFUL and status == jobs.Status.SUCCEEDED)
+        row = await self.app.connector.execute_query_one_async(
+            FINISH_WITH_END, job_id=job.id, status=status.value, delete_job=delete_job, **end)
+        if not row["recorded"]:
+            logger.warning(TAKEN_OVER, end["run_id"], end["run_status"])
+        self._job_ids_to_abort.pop(job.id, None)
+
     async def _ended_elsewhere(self, job_id):
         """True when the queue row is no longer `doing`: another worker's stalled-job sweep failed it while this
         worker was frozen or cut off (or a lost reply hid our own first write). Its first end stands; the worker
@@ -149,10 +170,17 @@ class ResilientWorker(Worker):
             self._new_job_event.set()
 
     async def _persist_job_status(self, job, status, retry_decision, context, job_result):
+        end = self.deferred_ends.pop(job.id, None)
+        # A claim no task took (the worker stopped first, the task failed before its body): the job did not
+        # succeed, so its JobRun, `running`, is failed below (_interrupted), backup row and partial file first.
+        self.fetch_claims.pop(job.id, None)
         attempt = 0
         while True:
             try:
-                await super()._persist_job_status(job, status, retry_decision, context, job_result)
+                if end is None or retry_decision:
+                    await super()._persist_job_status(job, status, retry_decision, context, job_result)
+                else:
+                    await self._finish_with_end(job, status, end)
                 break
             except exceptions.ConnectorException as exc:
                 if not unreachable(exc) and await self._ended_elsewhere(job.id):

@@ -2,8 +2,6 @@
 progress, the last log lines and a one-line error; a cancel request is noticed at each progress report."""
 
 import logging
-import os
-import socket
 import time
 from collections import deque
 
@@ -14,6 +12,7 @@ from procrastinate.exceptions import JobAborted
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from jobs import claims
 from jobs.models import JobRun
 
 logger = logging.getLogger("pgdeck.jobs")
@@ -73,61 +72,57 @@ class Tracker:
         JobRun.objects.filter(pk=self.run.pk, status="running").update(log="\n".join(self._lines))
 
 
-def worker_label(context):
-    name = getattr(context, "worker_name", None) or "inline"
-    return f"{name} ({socket.gethostname()} pid {os.getpid()})"[:200]
-
-
-# The gate of a body: one statement takes the row from `queued` to `running`, so however often the queue hands
-# a job out (a retry, an operator's `procrastinate retry`, a second fetch), its body starts once per JobRun.
-# The second arm matches this very claim again (same worker label and timestamp) when the first attempt
-# committed but its reply was lost with the connection.
-# Plain cursor statements, not the ORM: they run per job in the worker's threads, where every millisecond of
-# Python holds the GIL against procrastinate's own event loop; the ORM's query building and raw()'s model
-# set-up cost twice the round trips' time (bench/jobs.py: throughput vs bare procrastinate).
-FIELDS = JobRun._meta.concrete_fields
-CLAIM = sql.SQL(
-    "UPDATE job_runs SET status = 'running', started_at = %s, worker = %s, log = %s "
-    "WHERE id = %s AND (status = 'queued' OR (status = 'running' AND worker = %s AND started_at = %s)) "
-    "RETURNING {}").format(sql.SQL(", ").join(sql.Identifier(field.column) for field in FIELDS)).as_string(None)
-END = ("UPDATE job_runs SET status = %s, result = %s, error = %s, finished_at = %s, log = %s "
-       "WHERE id = %s AND status = 'running'")
+END = ("UPDATE job_runs SET status = %(run_status)s, result = %(result)s, error = %(error)s, "
+       "finished_at = %(finished_at)s, log = %(log)s WHERE id = %(run_id)s AND status = 'running'")
+# In a worker a success is written by the statement that finishes the queue job (jobs.resilience): one round
+# trip and one commit instead of two, and the JobRun and the queue can never disagree about how a job ended.
+# A run already ended elsewhere (TakenOver) keeps its first outcome, and its queue job is failed, not succeeded.
+FINISH_WITH_END = sql.SQL(
+    "WITH ended AS ({end} RETURNING id) "
+    "SELECT procrastinate_finish_job_v1(%(job_id)s, (CASE WHEN EXISTS (SELECT FROM ended) THEN %(status)s "
+    "ELSE 'failed' END)::procrastinate_job_status, %(delete_job)s), EXISTS (SELECT FROM ended) AS recorded"
+).format(end=sql.SQL(END)).as_string(None)
+# The key, in a worker's JobContext.additional_context, of its table {queue job id: END parameters}.
+DEFERRED_ENDS = "pgdeck_deferred_ends"
 
 
 def _claim(run_id, context):
-    """queued → running with its first log line, in one statement (UPDATE … RETURNING); None when the job was
-    cancelled before it started. Related rows (user, backup, schedule) load when a body asks for them.
+    """queued → running with its first log line (jobs.claims); None when the job was cancelled before it started.
+    Related rows (user, backup, schedule) load when a body asks for them.
 
-    A worker thread keeps its connection between jobs (jobs.tasks); after a database restart it is dead
-    without having failed yet, so the first statement fails: it is replaced and the claim tried once more with
-    the same label and timestamp (if the first UPDATE did commit, CLAIM's second arm finds it)."""
-    label, now = worker_label(context), timezone.now()
-    params = [now, label, f"{now:%H:%M:%S} started on {label}", run_id, label, now]
+    In a worker the fetch has claimed it already. Otherwise the thread claims it; a worker thread keeps its
+    connection between jobs (jobs.tasks), and after a database restart it is dead without having failed yet,
+    so the first statement fails: it is replaced and the claim tried once more with the same label and
+    timestamp (if the first UPDATE did commit, CLAIM's second arm finds it)."""
+    found, run = claims.fetched_claim(context)
+    if found:
+        return run
+    params = claims.claim_params(getattr(context, "worker_name", None))
     try:
-        return _claim_once(params)
+        return claims.claim(run_id, params)
     except OperationalError:
         connection.close()
-        return _claim_once(params)
-
-
-def _claim_once(params):
-    with connection.cursor() as cursor:
-        cursor.execute(CLAIM, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    values = [field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
-              for field, value in zip(FIELDS, row, strict=True)]
-    return JobRun.from_db(connection.alias, [f.attname for f in FIELDS], values)
+        return claims.claim(run_id, params)
 
 
 def _end(run, tracker, status, *, result=None, error=""):
     """The outcome and the last log line in one statement; only over a `running` row, so a run already ended
-    elsewhere (TakenOver) keeps that first outcome. Returns whether it was written."""
+    elsewhere (TakenOver) keeps that first outcome. Returns whether it was written.
+
+    In a worker a success is handed to the worker instead, which writes it with the queue job's end
+    (FINISH_WITH_END). A failure is written here, as before: the worker's clean-up of a failed job (its backup
+    row, its partial file: jobs.recovery) must have run before anyone sees the JobRun `failed`."""
     tracker.add_line(f"{status}: {error}" if error else "done")
+    end = {"run_status": status, "result": None if result is None else Jsonb(result), "error": error[:2000],
+           "finished_at": timezone.now(), "log": "\n".join(tracker.lines), "run_id": run.pk}
+    context = tracker.context
+    deferred = getattr(context, "additional_context", None) or {}
+    job_id = getattr(getattr(context, "job", None), "id", None)
+    if status == "succeeded" and deferred.get(DEFERRED_ENDS) is not None and job_id is not None:
+        deferred[DEFERRED_ENDS][job_id] = end
+        return True
     with connection.cursor() as cursor:
-        cursor.execute(END, [status, None if result is None else Jsonb(result), error[:2000], timezone.now(),
-                             "\n".join(tracker.lines), run.pk])
+        cursor.execute(END, end)
         return cursor.rowcount == 1
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connections
 from procrastinate import jobs as queue_jobs
 
+from jobs.claims import worker_label
 from jobs.resilience import MAX_BACKOFF, ResilientWorker
 
 logger = logging.getLogger("pgdeck.jobs")
@@ -61,14 +62,19 @@ async def sweep_once(app, own_worker_id=None):
 
 
 # A fetch whose commit reached the server but whose reply was lost with the connection (a restart at that
-# instant) leaves a job `doing` on this worker, which never got it. Its JobRun still `queued` proves its body
-# never started (jobs.runner's claim), so it goes back to `todo` for any worker; the claim keeps it to one run.
+# instant) leaves a job `doing` on this worker, which never got it, and its JobRun claimed by this worker's label
+# (jobs.claims: the fetch claims it) or still `queued` (a job fetched by procrastinate's own fetch). No body ever
+# started: bodies run only in the worker the queue gave the job to, and only once its fetch returned. So both go
+# back, the job to `todo` for any worker and its JobRun to `queued`; the claim keeps it to one run.
 LOST_FETCHES = ("SELECT j.id FROM procrastinate_jobs j JOIN job_runs r ON r.queue_job_id = j.id "
-                "WHERE j.status = 'doing' AND j.worker_id = %(worker_id)s AND r.status = 'queued' "
+                "WHERE j.status = 'doing' AND j.worker_id = %(worker_id)s "
+                "AND (r.status = 'queued' OR (r.status = 'running' AND r.worker = %(label)s)) "
                 "AND (SELECT max(e.at) FROM procrastinate_events e WHERE e.job_id = j.id AND e.type = 'started') "
                 "< now() - make_interval(secs => %(after)s)")
-REQUEUE = ("UPDATE procrastinate_jobs SET status = 'todo', worker_id = NULL "
-           "WHERE id = %(job_id)s AND status = 'doing' AND worker_id = %(worker_id)s")
+REQUEUE = ("WITH job AS (UPDATE procrastinate_jobs SET status = 'todo', worker_id = NULL "
+           "WHERE id = %(job_id)s AND status = 'doing' AND worker_id = %(worker_id)s RETURNING id) "
+           "UPDATE job_runs r SET status = 'queued', started_at = NULL, worker = '', log = '' FROM job "
+           "WHERE r.queue_job_id = job.id AND r.status = 'running' AND r.worker = %(label)s")
 
 
 async def requeue_lost_fetches(app, worker):
@@ -76,12 +82,13 @@ async def requeue_lost_fetches(app, worker):
 
     Only fetches older than JOBS_STALLED_SECONDS, checked against the worker's running jobs after the read: a
     job whose fetch reply is merely slow is registered by the fetch loop (without yielding) long before."""
-    rows = await app.connector.execute_query_all_async(LOST_FETCHES, worker_id=worker.worker_id,
+    label = worker_label(worker.worker_name)
+    rows = await app.connector.execute_query_all_async(LOST_FETCHES, worker_id=worker.worker_id, label=label,
                                                        after=settings.JOBS_STALLED_SECONDS)
     running = {context.job.id for context in worker._running_jobs.values()}
     lost = [row["id"] for row in rows if row["id"] not in running]
     for job_id in lost:
-        await app.connector.execute_query_async(REQUEUE, job_id=job_id, worker_id=worker.worker_id)
+        await app.connector.execute_query_async(REQUEUE, job_id=job_id, worker_id=worker.worker_id, label=label)
         logger.warning("job %s was fetched for this worker but never reached it (reply lost): queued again", job_id)
     if lost:
         worker._new_job_event.set()
@@ -103,6 +110,7 @@ async def run_worker(app, **options):
         app.perform_import_paths()
         worker = ResilientWorker(app=app, update_heartbeat_interval=settings.JOBS_HEARTBEAT_SECONDS,
                         stalled_worker_timeout=settings.JOBS_STALLED_SECONDS, **options)
+        app.job_manager = worker.claiming_job_manager()  # this process's app serves only this worker
         sweeper = asyncio.create_task(_sweep_forever(app, worker))
         try:
             await worker.run()

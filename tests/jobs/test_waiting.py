@@ -3,6 +3,7 @@ and every wait is bounded; and a worker's own view of which jobs it runs (a lost
 subprocesses against a throw-away migrated database."""
 
 import re
+import socket
 import subprocess
 import uuid
 
@@ -84,19 +85,35 @@ print(run.pk)
 """
 
 
-def test_a_job_fetched_for_a_worker_whose_reply_was_lost_runs_once_after_all(stack):
+# What a fetch commits for this worker: procrastinate's fetch alone (the job `doing`), or pgdeck's worker fetch,
+# which also claims the JobRun with the worker's label (jobs.claims.FETCH_AND_CLAIM).
+LOST_FETCHES = {
+    "queue row only": "",
+    "queue row and JobRun claim": (
+        "UPDATE job_runs SET status = 'running', started_at = now(), worker = %(label)s::text, "
+        "log = '00:00:00 started on ' || %(label)s::text WHERE id = %(run_id)s"),
+}
+
+
+@pytest.mark.parametrize("claim", LOST_FETCHES.values(), ids=LOST_FETCHES.keys())
+def test_a_job_fetched_for_a_worker_whose_reply_was_lost_runs_once_after_all(stack, claim):
     """A fetch whose commit reached the server but whose reply died with the connection (a restart at that
     instant) leaves the job `doing` on a worker that never got it; that worker queues it again."""
     worker = Worker(stack.env)
     try:
         worker_id = stack.wait_for("SELECT worker_id FROM job_worker_queues", lambda rows: len(rows) == 1)[0][0]
         run_id = int(stack.shell(HOLD_ONE))
-        # what procrastinate's fetch_job commits, without the worker ever hearing of it
+        host = socket.gethostname()
+        label = f"{host}:{worker.process.pid} ({host} pid {worker.process.pid})"
+        # what the fetch commits, without the worker ever hearing of it
         stack.query("UPDATE procrastinate_jobs j SET status = 'doing', worker_id = %s, scheduled_at = now() "
                     "FROM job_runs r WHERE r.queue_job_id = j.id AND r.id = %s", (worker_id, run_id))
-        rows = stack.wait_for("SELECT status, log FROM job_runs WHERE id = %s",
+        if claim:
+            stack.query(claim, {"label": label, "run_id": run_id})
+        rows = stack.wait_for("SELECT status, log, worker FROM job_runs WHERE id = %s",
                               lambda rows: rows[0][0] not in ("queued", "running"), params=(run_id,))
         assert rows[0][0] == "succeeded" and rows[0][1].count("started on") == 1, rows
+        assert rows[0][2] == label, rows
         assert "never reached it (reply lost): queued again" in worker.output()
         assert worker.process.poll() is None, worker.output()
     finally:
