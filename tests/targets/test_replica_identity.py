@@ -113,3 +113,22 @@ def test_a_caught_up_replica_shows_no_lag_while_its_primary_is_idle(clusters, ap
     assert rows["replica"]["replication_lag_seconds"] == 0
     checks = {check["key"]: check for check in api.get("/api/v1/monitoring/checks?target=replica").json()["checks"]}
     assert checks["replication"]["summary"] == "This server is a standby, replaying 0 s behind its primary"
+
+
+def test_a_restore_into_the_replica_is_refused_when_queued(clusters, api, make_user, settings, tmp_path):
+    """A standby is read-only whatever its credential may do: refused at once (409 target_read_only), not a job
+    failing later with "the credential of target replica needs CREATEROLE"."""
+    from dbtools.backups import services
+    from jobs.models import JobRun
+
+    settings.BACKUP_DIR, settings.BACKUP_ENCRYPTION_KEY = tmp_path, ""
+    primary, replica = clusters
+    for name, cluster in (("primary", primary), ("replica", replica)):
+        assert register(api, name, "127.0.0.1", cluster.port).status_code == 201
+    backup = services.backup_create(actor=make_user("admin", username="operator-admin"), target="primary")
+    response = api.post(f"/api/v1/backups/{backup.pk}/restore", {"target": "replica", "confirm": "replica/postgres"},
+                        content_type="application/json")
+    assert response.status_code == 409, response.content
+    error = response.json()["error"]
+    assert error["code"] == "target_read_only" and "standby" in error["message"] and "\n" not in error["message"]
+    assert not JobRun.objects.filter(kind="restore").exists()
