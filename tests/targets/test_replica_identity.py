@@ -2,7 +2,8 @@
 system identifier and database name, and is still another server (targets/identity.py compares the server's
 start too). Registered as two targets it is neither refused nor marked a duplicate; the fleet shows it as a
 standby with its replication lag, the primary with one replica. The primary under two host names (its socket
-directory and 127.0.0.1) is still one database."""
+directory and 127.0.0.1) is still one database. And what a standby changes elsewhere: its lag while the primary is
+idle or gone, a restore into it refused."""
 
 import time
 
@@ -132,3 +133,21 @@ def test_a_restore_into_the_replica_is_refused_when_queued(clusters, api, make_u
     error = response.json()["error"]
     assert error["code"] == "target_read_only" and "standby" in error["message"] and "\n" not in error["message"]
     assert not JobRun.objects.filter(kind="restore").exists()
+
+
+def test_a_replica_cut_off_from_its_primary_does_not_claim_to_be_caught_up(clusters, api):
+    """Having replayed all it received says nothing once nothing is received: with the primary stopped the
+    replica stays up, in recovery, its lag unknown or growing, never 0. Last in the module: it restarts the
+    primary."""
+    primary, replica = clusters
+    for name, cluster in (("primary", primary), ("replica", replica)):
+        assert register(api, name, "127.0.0.1", cluster.port).status_code == 201
+    primary.stop()
+    try:
+        time.sleep(0.5)  # the replica's WAL receiver notices the primary gone and exits
+        rows = {row["target"]: row for row in api.get("/api/v1/monitoring/fleet").json()["targets"]}
+        assert rows["primary"]["status"] == "down" and rows["replica"]["status"] == "up"
+        assert rows["replica"]["in_recovery"] is True and rows["replica"]["replication_lag_seconds"] != 0
+    finally:
+        primary.start()
+    replica.wait_caught_up()
