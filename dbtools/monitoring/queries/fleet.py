@@ -7,8 +7,10 @@ read that answers the row (catalog views and settings; nothing walks a table). A
 
 from psycopg.rows import dict_row
 
+from dbtools.monitoring.queries.replication import STANDBY_DELAY_SQL
+
 STATUS_SQL = (
-    "SELECT current_setting('server_version') AS version,"
+    "SELECT current_setting('server_version') AS version,"  # noqa: S608 (STANDBY_DELAY_SQL: a constant, no input)
     " current_setting('server_version_num')::int AS version_num,"
     " current_setting('max_connections')::int AS max_connections,"
     " pg_is_in_recovery() AS in_recovery, current_database() AS database,"
@@ -18,8 +20,7 @@ STATUS_SQL = (
     " pg_database_size(current_database()) AS database_bytes,"
     " a.connections, a.long_running, a.blocked, d.cache_hit_ratio,"
     # standby: how far its replay is behind; primary: the largest replay lag of its replicas (None: none)
-    " CASE WHEN pg_is_in_recovery() THEN extract(epoch FROM now() - pg_last_xact_replay_timestamp())"
-    "      ELSE r.lag END::float AS lag_seconds, r.replicas"
+    f" CASE WHEN pg_is_in_recovery() THEN {STANDBY_DELAY_SQL} ELSE r.lag END::float AS lag_seconds, r.replicas"
     " FROM (SELECT count(*) AS connections,"
     "         count(*) FILTER (WHERE state = 'active' AND now() - query_start > make_interval(secs => %s))"
     "           AS long_running,"

@@ -2,6 +2,14 @@
 
 from dbtools.monitoring.queries.base import fetch_all, fetch_one
 
+# A standby's replay delay in seconds: 0 while its WAL receiver runs and it has replayed all it received, else
+# the age of the last commit it replayed. The age alone is wrong on an idle primary: it grows while nothing is
+# sent (a caught-up standby turned red after 5 minutes) and is NULL until the first commit is replayed. Without a
+# WAL receiver (the primary gone, or archive recovery) "replayed all it received" says nothing: the age, or NULL.
+STANDBY_DELAY_SQL = ("CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()"
+                     " AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver) THEN 0"
+                     " ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END")
+
 
 def replicas():
     """Replicas streaming from this server (empty on a standalone server or a standby)."""
@@ -29,6 +37,5 @@ def slots():
 def standby_status():
     return fetch_one(
         "SELECT pg_is_in_recovery() AS in_recovery,"
-        " CASE WHEN pg_is_in_recovery() THEN extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float"
-        " END AS replay_delay_seconds"
+        f" CASE WHEN pg_is_in_recovery() THEN ({STANDBY_DELAY_SQL})::float END AS replay_delay_seconds"
     )
