@@ -69,13 +69,24 @@ def user_can(user, target_name, capability):
                                       capability=capability).exists()
 
 
+def _registered_for_user(user, capability):
+    """The registered targets `user` may use for `capability` (a queryset), or None: not even "default"."""
+    if capability not in CAPABILITY_PERMISSIONS or not getattr(user, "is_authenticated", False):
+        return None
+    if _is_admin(user):
+        return Target.objects.all()
+    if not user.has_perm(CAPABILITY_PERMISSIONS[capability]):
+        return None
+    return Target.objects.filter(pk__in=_granted_target_ids(user, capability))
+
+
 def targets_for_user(user, capability):
     """The targets `user` may use for `capability`, "default" first."""
-    if capability not in CAPABILITY_PERMISSIONS or not getattr(user, "is_authenticated", False):
-        return []
-    if _is_admin(user):
-        return target_list()
-    if not user.has_perm(CAPABILITY_PERMISSIONS[capability]):
-        return []
-    granted = _granted_target_ids(user, capability)
-    return [default_target(), *Target.objects.filter(pk__in=granted)]
+    registered = _registered_for_user(user, capability)
+    return [] if registered is None else [default_target(), *registered]
+
+
+def target_names_for_user(user, capability):
+    """The names of targets_for_user, without building a Target per row (a target picker on every page)."""
+    registered = _registered_for_user(user, capability)
+    return [] if registered is None else [DEFAULT, *registered.values_list("name", flat=True)]

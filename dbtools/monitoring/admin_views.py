@@ -6,11 +6,10 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import JsonResponse
-from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from dbtools.monitoring import fleet, selectors
+from dbtools.monitoring import fleet, fleet_rows, selectors
 from dbtools.monitoring.queries.base import MonitoringQueryError, MonitoringTargetError, monitoring_target
 from dbtools.monitoring.selectors import monitor_targets_for
 from dbtools.monitoring.visibility import visibility_for
@@ -184,47 +183,8 @@ def chart_data_view(request, site):
         return JsonResponse({"error": {"code": exc.code, "message": str(exc)}}, status=exc.status)
 
 
-FLEET_COLOURS = {"up": "green", "slow": "amber", "down": "red"}
-DASH = "—"
-
-
-def _age(seconds):
-    if seconds is None:
-        return ""
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds // size:.0f} {unit}"
-    return f"{seconds:.0f} s"
-
-
-def _fleet_cells(row):
-    """The figure cells of one fleet row as text (the template only prints them, escaped)."""
-    def shown(value, text=None):
-        return DASH if value is None else (text if text is not None else str(value))
-
-    version = (row["version"] or "").split(" ")[0] + (" (standby)" if row["in_recovery"] else "")
-    lag = row["replication_lag_seconds"]
-    return [version or DASH,
-            shown(row["connections"],
-                  f"{row['connections']} / {row['max_connections']} ({row['connections_percent']}%)"),
-            shown(row["cache_hit_ratio"], f"{100 * (row['cache_hit_ratio'] or 0):.1f}%"),
-            shown(row["long_running"]), shown(row["blocked"]),
-            f"{lag} s" if lag is not None else ("0 s" if row["replicas"] else DASH),
-            shown(row["database_bytes"], filesizeformat(row["database_bytes"])),
-            f"{_age(row['last_backup_age_seconds'])} ago" if row["last_backup_at"] else "none"]
-
-
-def _no_alerts(row):
-    if row["status"] == "down":
-        return DASH
-    return "none" if row["alerts_checked_at"] else "not checked yet"
-
-
 @monitoring_view("dbtools_monitoring_fleet", "Fleet", "fleet.html")
 def fleet_view(request):
-    rows = [{**row, "colour": FLEET_COLOURS[row["status"]],
-             "note": row["error"] or f"{row['probe_ms']} ms", "cells": _fleet_cells(row),
-             "no_alerts": _no_alerts(row)}
-            for row in selectors.fleet_overview(request.user)]
+    rows = [fleet_rows.page_row(row) for row in selectors.fleet_overview(request.user)]
     return {"rows": rows, "fleet_summary": fleet.summary(rows), "deadline": settings.FLEET_DEADLINE_SECONDS,
             "alerts_seconds": settings.FLEET_ALERTS_SECONDS, "overview_url": reverse("admin:dbtools_monitoring")}

@@ -4,7 +4,9 @@
   that overlap share it, so a busy page cannot pile connections onto a target.
 - Each probe keeps one psycopg connection to its target between probes (reopened when it broke or the target's
   parameters changed), with connect_timeout FLEET_CONNECT_TIMEOUT and statement/lock timeouts of
-  FLEET_STATEMENT_TIMEOUT_MS, and runs the one statement of queries/fleet.py. The health checks (checks.py) run
+  FLEET_STATEMENT_TIMEOUT_MS, and runs the one statement of queries/fleet.py. Which database the target is
+  (targets/identity.py: system identifier, server start) is read once per connection, when it opens: neither can
+  change while it lives, since a restart ends it. The health checks (checks.py) run
   at most every FLEET_ALERTS_SECONDS per target, in a pool of their own on a connection of their own, never
   holding up a probe; their amber/red verdicts are the row's alerts (until the first run: not checked yet).
 - A page waits for the probes until FLEET_DEADLINE_SECONDS, and only for targets whose last probe answered within
@@ -28,6 +30,7 @@ from dbtools.monitoring import checks
 from dbtools.monitoring.queries import fleet as queries
 from dbtools.monitoring.queries.base import MonitoringQueryError
 from dbtools.monitoring.queries.bound import bound_to
+from targets import identity
 
 UP, SLOW, DOWN = "up", "slow", "down"
 
@@ -48,6 +51,8 @@ class Probe:
 class _State:
     kwargs: dict | None = None
     conn: psycopg.Connection | None = None
+    cursor: psycopg.Cursor | None = None  # on `conn`, kept with it (queries.cursor)
+    identity: dict = field(default_factory=dict)  # of the database `conn` is connected to (targets/identity.py)
     future: object = None
     started: float = 0.0
     last: Probe | None = None
@@ -133,15 +138,15 @@ def _probe(name, state, kwargs):
 
 
 def _read(state, kwargs):
-    conn = _connection(state, kwargs)
+    _connection(state, kwargs)
     try:
-        figures = _figures(conn, state)
+        figures = _figures(state)
     except psycopg.OperationalError:
         if not state.reused:
             raise
         _close(state)  # a kept connection the target dropped (restart, idle timeout): one fresh try
-        conn = _connection(state, kwargs)
-        figures = _figures(conn, state)
+        _connection(state, kwargs)
+        figures = _figures(state)
     return figures
 
 
@@ -151,7 +156,8 @@ def _connection(state, kwargs):
     state.reused = state.conn is not None
     if state.conn is None:
         state.conn = _connect(kwargs)
-        state.kwargs = kwargs
+        state.kwargs, state.cursor = kwargs, queries.cursor(state.conn)
+        state.identity = identity.read(state.conn)
     return state.conn
 
 
@@ -162,11 +168,12 @@ def _connect(kwargs):
                            autocommit=True)
 
 
-def _figures(conn, state):
+def _figures(state):
     """The probe's row. The database size (pg_database_size stats every file of the database: the costliest part
     of a probe, bench/fleet.py) is read at most every FLEET_ALERTS_SECONDS, like the alerts; the rest every load."""
     size_fresh = state.size_at and time.monotonic() - state.size_at < settings.FLEET_ALERTS_SECONDS
-    figures = queries.status(conn, settings.MONITORING_LONG_QUERY_SECONDS, with_size=not size_fresh)
+    figures = queries.status(state.cursor, settings.MONITORING_LONG_QUERY_SECONDS, with_size=not size_fresh)
+    figures.update(system_identifier=state.identity["system_identifier"], started=state.identity["started"])
     if size_fresh:
         figures["database_bytes"] = state.database_bytes
     else:
@@ -205,7 +212,7 @@ def _evaluate_alerts(state, kwargs):
 
 
 def _close(state):
-    conn, state.conn, state.kwargs = state.conn, None, None
+    conn, state.conn, state.kwargs, state.cursor, state.identity = state.conn, None, None, None, {}
     if conn is not None:
         try:
             conn.close()

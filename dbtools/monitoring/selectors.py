@@ -24,7 +24,7 @@ QUERY_SORTS = list(query_stats.SORT_COLUMNS)
 
 def monitor_targets_for(user):
     """Names of the targets `user` may monitor, "default" first (the monitoring pages' target picker)."""
-    names = [getattr(t, "name", t) for t in target_selectors.targets_for_user(user, "monitor")]
+    names = target_selectors.target_names_for_user(user, "monitor")
     return ["default"] + sorted(name for name in names if name != "default")
 
 

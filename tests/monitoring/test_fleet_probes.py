@@ -121,6 +121,56 @@ def test_long_running_blocked_and_alerts_from_the_health_checks(servers, setting
         waiter.join(10)
 
 
+@pytest.mark.django_db
+def test_a_session_waiting_on_a_row_lock_counts_as_blocked(servers):
+    """A row lock is waited for as a transaction id lock (wait_event_type 'Lock', event 'transactionid'), not a
+    table lock: the probe asks pg_blocking_pids only for sessions waiting on a lock, and this one must be one."""
+    kwargs = scratch_kwargs(servers[0])
+    with psycopg.connect(**kwargs, autocommit=True) as setup:
+        setup.execute("CREATE TABLE IF NOT EXISTS fleet_row_lock (id int PRIMARY KEY)")
+        setup.execute("INSERT INTO fleet_row_lock VALUES (1) ON CONFLICT DO NOTHING")
+    holder = psycopg.connect(**kwargs)
+    holder.execute("SELECT id FROM fleet_row_lock WHERE id = 1 FOR UPDATE")  # the row lock, transaction left open
+    waiter = threading.Thread(target=_wait_for_row, args=(kwargs,), daemon=True)
+    waiter.start()
+    try:
+        probe = _until(lambda: fleet.probe_targets({"scratch": kwargs}, deadline=5)["scratch"],
+                       lambda p: p.figures.get("blocked"))
+        assert probe.status in ("up", "slow") and probe.figures["blocked"] == 1
+    finally:
+        holder.close()
+        waiter.join(10)
+    after = _until(lambda: fleet.probe_targets({"scratch": kwargs}, deadline=5)["scratch"],
+                   lambda p: p.figures.get("blocked") == 0)
+    assert after.figures["blocked"] == 0
+
+
+def _wait_for_row(kwargs):
+    with psycopg.connect(**kwargs, autocommit=True) as conn:
+        conn.execute("UPDATE fleet_row_lock SET id = 1 WHERE id = 1")
+
+
+@pytest.mark.django_db
+def test_identity_read_once_per_connection_and_again_on_a_new_one(servers, monkeypatch):
+    """System identifier and server start cannot change while the probe's connection lives (a restart ends it):
+    read when the connection opens, not by every probe; a new connection (here: other parameters) reads again."""
+    from targets import identity
+
+    reads = []
+    real_read = identity.read
+    monkeypatch.setattr(identity, "read", lambda conn: reads.append(conn) or real_read(conn))
+    kwargs = scratch_kwargs(servers[0])
+    probes = [fleet.probe_targets({"scratch": kwargs}, deadline=5)["scratch"] for _ in range(3)]
+    assert len(reads) == 1
+    with psycopg.connect(**kwargs, autocommit=True) as conn:
+        expected = real_read(conn)
+    for probe in probes:
+        assert probe.status == "up"
+        assert {key: probe.figures[key] for key in identity.KEYS} == expected
+    fleet.probe_targets({"scratch": {**kwargs, "application_name": "pgdeck-other"}}, deadline=5)
+    assert len(reads) == 2
+
+
 def _wait_for_lock(kwargs):
     with psycopg.connect(**kwargs, autocommit=True) as conn:
         conn.execute("SELECT count(*) FROM fleet_lock")

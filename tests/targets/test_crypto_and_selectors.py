@@ -1,14 +1,14 @@
 """Target passwords at rest, key rotation, and who may use which target for what."""
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AnonymousUser, Group
 from django.core.management import CommandError, call_command
 
 from core.models import AuditEvent
 from targets import crypto
 from targets.errors import TargetNotFound, TargetUnavailable
 from targets.models import Target, TargetGrant
-from targets.selectors import target_get, target_list, targets_for_user, user_can
+from targets.selectors import target_get, target_list, target_names_for_user, targets_for_user, user_can
 
 
 def make_target(name="prod", password="pw-1", **fields):
@@ -76,3 +76,17 @@ def test_permissions_role_and_grant(make_user):
     assert [t.name for t in targets_for_user(analyst, "query")] == ["default", "prod"]
     assert [t.name for t in targets_for_user(analyst, "monitor")] == ["default"]
     assert targets_for_user(viewer, "query") == []
+
+
+def test_target_names_for_user_are_the_names_of_targets_for_user(make_user):
+    """The picker's names-only read answers what targets_for_user answers, for every kind of user."""
+    for name in ("prod", "analytics"):
+        make_target(name)
+    TargetGrant.objects.create(target=Target.objects.get(name="prod"), group=Group.objects.get(name="analyst"),
+                               capability="monitor")
+    users = [make_user(role) for role in ("admin", "analyst", "viewer")] + [AnonymousUser()]
+    for user in users:
+        for capability in ("monitor", "query", "restore", "nonsense"):
+            names = [t.name for t in targets_for_user(user, capability)]
+            assert target_names_for_user(user, capability) == names, (user, capability)
+    assert target_names_for_user(users[1], "monitor") == ["default", "prod"]
