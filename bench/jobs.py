@@ -79,7 +79,8 @@ def _latency(workers):
 def _settle():
     """Each run starts from the same state: the last run's dead rows vacuumed now rather than by autovacuum in
     the middle of the next run (it did: a run's rate dropped by half for a few hundred jobs, on either side),
-    and no checkpoint due (its full-page writes would land on whichever side runs next)."""
+    and right after a checkpoint, so each run writes the same full-page images rather than whichever side runs
+    when a timed checkpoint falls due."""
     with connection.cursor() as cursor:
         for table in ("procrastinate_jobs", "procrastinate_events", "job_runs"):
             cursor.execute(sql.SQL("ALTER TABLE {} SET (autovacuum_enabled = false)").format(sql.Identifier(table)))
@@ -134,7 +135,8 @@ def run():
         f"Throughput: {THROUGHPUT_JOBS:,} no-op jobs queued behind {WARMUP_JOBS} warm-up jobs of the same kind "
         "(not counted: the worker's threads, connections and first imports), then one worker (`--concurrency 4 "
         "--once`); first `started` to last `succeeded` event of the counted jobs. Before each run the queue "
-        "tables are vacuumed and a checkpoint taken (autovacuum off on them), so no run pays for the one before. "
+        "tables are vacuumed and a checkpoint taken (autovacuum off on them), so every run starts from the same "
+        "state and none pays for the one before. "
         f"{ROUNDS} rounds, each a bare run then a pgdeck run; the median round:", "",
         "| | jobs/s |", "| --- | --- |",
         f"| bare procrastinate task | {bare:.0f} |",
