@@ -1,6 +1,7 @@
 """Fleet probes against real servers at once: the embedded PostgreSQL 18, the PostgreSQL 15 service, a throw-away
 cluster stopped mid-test ("down"), and a port that accepts and never answers ("slow")."""
 
+import contextlib
 import threading
 import time
 
@@ -34,8 +35,6 @@ def targets(servers):
     return found
 
 
-@pytest.mark.django_db
-
 def default_major():
     """The app's own server: the embedded PostgreSQL 18, or the PostgreSQL 15 service under `make test-pg15`."""
     import psycopg
@@ -46,6 +45,7 @@ def default_major():
         return str(conn.info.server_version // 10000)
 
 
+@pytest.mark.django_db
 def test_every_server_probed_at_once_and_the_silent_one_never_stalls(servers, settings):
     settings.FLEET_DEADLINE_SECONDS = 0.8
     if servers[2] is None:
@@ -103,22 +103,15 @@ def test_long_running_blocked_and_alerts_from_the_health_checks(servers, setting
     settings.MONITORING_IDLE_IN_TRANSACTION_SECONDS = 0
     cluster = servers[0]
     kwargs = scratch_kwargs(cluster)
-    with psycopg.connect(**kwargs, autocommit=True) as setup:
-        setup.execute("CREATE TABLE IF NOT EXISTS fleet_lock (id int)")
-    holder = psycopg.connect(**kwargs)
-    holder.execute("LOCK TABLE fleet_lock IN ACCESS EXCLUSIVE MODE")  # idle in transaction, holding the lock
-    waiter = threading.Thread(target=_wait_for_lock, args=(kwargs,), daemon=True)
-    waiter.start()
-    try:
+    # idle in transaction, holding the lock; the waiter's statement is active past 0 s
+    with _one_blocked(kwargs, ["CREATE TABLE IF NOT EXISTS fleet_lock (id int)"],
+                      "LOCK TABLE fleet_lock IN ACCESS EXCLUSIVE MODE", "SELECT count(*) FROM fleet_lock"):
         probe = _until(lambda: fleet.probe_targets({"scratch": kwargs}, deadline=5)["scratch"],
                        lambda p: p.figures.get("blocked") and p.alerts_checked_at)
         assert probe.status in ("up", "slow") and probe.figures["blocked"] == 1
-        assert probe.figures["long_running"] >= 1  # the blocked statement is active past 0 s
+        assert probe.figures["long_running"] >= 1
         keys = {alert["key"]: alert for alert in probe.alerts}
         assert "idle_in_transaction" in keys and keys["idle_in_transaction"]["status"] in ("amber", "red")
-    finally:
-        holder.close()
-        waiter.join(10)
 
 
 @pytest.mark.django_db
@@ -126,28 +119,16 @@ def test_a_session_waiting_on_a_row_lock_counts_as_blocked(servers):
     """A row lock is waited for as a transaction id lock (wait_event_type 'Lock', event 'transactionid'), not a
     table lock: the probe asks pg_blocking_pids only for sessions waiting on a lock, and this one must be one."""
     kwargs = scratch_kwargs(servers[0])
-    with psycopg.connect(**kwargs, autocommit=True) as setup:
-        setup.execute("CREATE TABLE IF NOT EXISTS fleet_row_lock (id int PRIMARY KEY)")
-        setup.execute("INSERT INTO fleet_row_lock VALUES (1) ON CONFLICT DO NOTHING")
-    holder = psycopg.connect(**kwargs)
-    holder.execute("SELECT id FROM fleet_row_lock WHERE id = 1 FOR UPDATE")  # the row lock, transaction left open
-    waiter = threading.Thread(target=_wait_for_row, args=(kwargs,), daemon=True)
-    waiter.start()
-    try:
+    setup = ["CREATE TABLE IF NOT EXISTS fleet_row_lock (id int PRIMARY KEY)",
+             "INSERT INTO fleet_row_lock VALUES (1) ON CONFLICT DO NOTHING"]
+    with _one_blocked(kwargs, setup, "SELECT id FROM fleet_row_lock WHERE id = 1 FOR UPDATE",
+                      "UPDATE fleet_row_lock SET id = 1 WHERE id = 1"):
         probe = _until(lambda: fleet.probe_targets({"scratch": kwargs}, deadline=5)["scratch"],
                        lambda p: p.figures.get("blocked"))
         assert probe.status in ("up", "slow") and probe.figures["blocked"] == 1
-    finally:
-        holder.close()
-        waiter.join(10)
     after = _until(lambda: fleet.probe_targets({"scratch": kwargs}, deadline=5)["scratch"],
                    lambda p: p.figures.get("blocked") == 0)
     assert after.figures["blocked"] == 0
-
-
-def _wait_for_row(kwargs):
-    with psycopg.connect(**kwargs, autocommit=True) as conn:
-        conn.execute("UPDATE fleet_row_lock SET id = 1 WHERE id = 1")
 
 
 @pytest.mark.django_db
@@ -171,9 +152,26 @@ def test_identity_read_once_per_connection_and_again_on_a_new_one(servers, monke
     assert len(reads) == 2
 
 
-def _wait_for_lock(kwargs):
+@contextlib.contextmanager
+def _one_blocked(kwargs, setup, hold, wait):
+    """One session runs `hold` and stays in its transaction; another runs `wait` in a thread, blocked by it."""
     with psycopg.connect(**kwargs, autocommit=True) as conn:
-        conn.execute("SELECT count(*) FROM fleet_lock")
+        for statement in setup:
+            conn.execute(statement)
+    holder = psycopg.connect(**kwargs)
+    holder.execute(hold)
+    waiter = threading.Thread(target=_run, args=(kwargs, wait), daemon=True)
+    waiter.start()
+    try:
+        yield
+    finally:
+        holder.close()
+        waiter.join(10)
+
+
+def _run(kwargs, statement):
+    with psycopg.connect(**kwargs, autocommit=True) as conn:
+        conn.execute(statement)
 
 
 def _until(produce, accept, timeout=10):
