@@ -160,14 +160,7 @@ def test_cancelling_a_running_backup_stops_it_marks_it_cancelled_and_removes_the
         assert response.status_code == 202, response.text
         backup_id, file = response.json()["id"], response.json()["file"]
         # Hold pg_dump mid-stream, so the cancel lands while the job is running whatever the machine's speed.
-        deadline = time.monotonic() + 120
-        while not worker.children("pg_dump") or not os.path.exists(file + ".partial"):
-            assert time.monotonic() < deadline and worker.process.poll() is None, worker.output()
-            for proc in worker.children("pg_dump"):
-                proc.send_signal(signal.SIGSTOP)
-            time.sleep(0.05)
-        for proc in worker.children("pg_dump"):
-            proc.send_signal(signal.SIGSTOP)
+        _hold_pg_dump(worker, file)
         run_id = stack.wait_for("SELECT id FROM job_runs WHERE backup_id = %s AND status = 'running'",
                                 lambda rows: len(rows) == 1, params=(backup_id,))[0][0]
         cancel = api(server, stack.key, "POST", f"/jobs/{run_id}/cancel")
